@@ -1,0 +1,1 @@
+//! kubectl-netpol: the NetworkPolicy engine and the tools around it.
