@@ -1,1 +1,10 @@
 //! kubectl-netpol: the NetworkPolicy engine and the tools around it.
+//!
+//! The arrows go one way: `model` (what the cluster holds) → `engine` (what NetworkPolicy
+//! means; the only place that knows) → `report` (how to show it) → the CLI in `main.rs`/`cli`.
+
+pub mod engine;
+pub mod model;
+pub mod report;
+
+pub mod cli;

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(netpol_prober::cli_main(std::env::args_os()));
+}

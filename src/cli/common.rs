@@ -1,0 +1,211 @@
+//! What every subcommand shares: the kubectl-like flags, reading the snapshot, errors and exit codes.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::model::live::{self, ClusterArgs, Scope};
+use crate::model::{self, InputError, LoadOptions, Snapshot};
+use crate::report::Format;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct Global {
+    /// Manifests to read instead of the live cluster: a file, a directory (searched recursively
+    /// for .yaml/.yml/.json) or - for stdin. Repeatable.
+    #[arg(short = 'f', long = "filename", global = true, value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// Namespace scope (repeatable); also the namespace of pod and policy names written without one.
+    #[arg(short = 'n', long = "namespace", global = true, value_name = "NS")]
+    pub namespaces: Vec<String>,
+    /// Every namespace.
+    #[arg(short = 'A', long = "all-namespaces", global = true)]
+    pub all_namespaces: bool,
+    /// Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db).
+    #[arg(short = 'l', long = "selector", global = true, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Never colour the output (NO_COLOR and non-terminals are respected too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Say more (e.g. list objects of kinds that were skipped).
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Cluster(String),
+    #[error("{0}")]
+    Environment(String),
+    /// The check found a problem (exit 1); the message was already printed when empty.
+    #[error("{0}")]
+    Found(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Found(_) => 1,
+            CliError::Usage(_) | CliError::Input(_) => 2,
+            CliError::Cluster(_) | CliError::Environment(_) => 3,
+        }
+    }
+}
+
+impl From<live::LiveError> for CliError {
+    fn from(e: live::LiveError) -> Self {
+        CliError::Cluster(e.to_string())
+    }
+}
+
+pub type CliResult = Result<ExitCode, CliError>;
+
+impl Global {
+    pub fn apply_color(&self) {
+        if self.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            owo_colors::set_override(false);
+        }
+    }
+
+    /// The namespace for names written without one.
+    pub fn default_namespace(&self, context_ns: &str) -> String {
+        self.namespaces
+            .first()
+            .cloned()
+            .unwrap_or_else(|| context_ns.to_string())
+    }
+
+    pub fn offline(&self) -> bool {
+        !self.files.is_empty()
+    }
+
+    pub fn cluster_args(&self) -> ClusterArgs {
+        ClusterArgs {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        }
+    }
+
+    /// Reads the snapshot: manifests with -f, else the live cluster for `extra_namespaces` plus
+    /// the -n/-A scope. Returns the snapshot and the default namespace for names.
+    pub fn snapshot(&self, extra_namespaces: &[String]) -> Result<(Snapshot, String), CliError> {
+        if self.offline() {
+            let default_ns = self.default_namespace("default");
+            let (snap, skipped) = model::load_paths(
+                &self.files,
+                &LoadOptions {
+                    default_namespace: default_ns.clone(),
+                },
+            )?;
+            if self.verbose > 0 {
+                for s in &skipped {
+                    eprintln!("skipped {} {} ({})", s.kind, s.name, s.source);
+                }
+            }
+            return Ok((snap, default_ns));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))?;
+        runtime.block_on(async {
+            let spinner = spinner("reading the cluster");
+            let (client, context_ns) = live::connect(&self.cluster_args()).await?;
+            let mut namespaces = self.namespaces.clone();
+            for ns in extra_namespaces {
+                if !namespaces.contains(ns) {
+                    namespaces.push(ns.clone());
+                }
+            }
+            let scope = Scope {
+                namespaces,
+                all_namespaces: self.all_namespaces,
+                selector: None,
+            };
+            let snap = live::load_live(&client, &context_ns, &scope).await?;
+            spinner.finish_and_clear();
+            Ok((snap, self.default_namespace(&context_ns)))
+        })
+    }
+
+    /// Pods in the -n/-A/-l scope (for -f: every pod when no -n is given).
+    pub fn pods_in_scope(&self, snap: &Snapshot, default_ns: &str) -> Result<Vec<usize>, CliError> {
+        let selector = match &self.selector {
+            Some(s) => Some(
+                model::parse_selector_text(s).map_err(|e| CliError::Usage(format!("-l: {e}")))?,
+            ),
+            None => None,
+        };
+        let namespaces: Vec<String> =
+            if self.all_namespaces || (self.offline() && self.namespaces.is_empty()) {
+                Vec::new()
+            } else if self.namespaces.is_empty() {
+                vec![default_ns.to_string()]
+            } else {
+                self.namespaces.clone()
+            };
+        Ok(snap
+            .endpoint_pods()
+            .filter(|(_, p)| namespaces.is_empty() || namespaces.contains(&p.namespace))
+            .filter(|(_, p)| selector.as_ref().is_none_or(|s| s.matches(&p.labels)))
+            .map(|(i, _)| i)
+            .collect())
+    }
+}
+
+/// A spinner on stderr, hidden when stderr is not a terminal.
+pub fn spinner(message: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(100));
+    pb
+}
+
+/// Refuses a format the command does not offer, listing those it does.
+pub fn check_format(format: Format, allowed: &[Format], command: &str) -> Result<(), CliError> {
+    if allowed.contains(&format) {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "{command} does not offer -o {}; use one of: {}",
+            format.name(),
+            allowed
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+}
+
+/// Prints to stdout, ignoring a closed pipe (e.g. `| head`).
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+/// Did you mean: up to five names containing the query.
+pub fn suggestions<'a>(query: &str, names: impl Iterator<Item = &'a str>) -> String {
+    let q = query.rsplit('/').next().unwrap_or(query);
+    let similar: Vec<&str> = names.filter(|n| n.contains(q)).take(5).collect();
+    if similar.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", similar.join(", "))
+    }
+}

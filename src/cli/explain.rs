@@ -1,0 +1,138 @@
+use std::net::IpAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::common::{check_format, emit, suggestions, CliError, CliResult, Global};
+use crate::engine::{Endpoint, Engine, Traffic};
+use crate::model::{split_ref, Probe, Snapshot};
+use crate::report::{self, Format};
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    #[command(subcommand)]
+    pub what: ExplainWhat,
+    /// Output format: table, json or yaml.
+    #[arg(
+        short = 'o',
+        long = "output",
+        global = true,
+        value_enum,
+        default_value = "table"
+    )]
+    pub output: Format,
+}
+
+#[derive(Subcommand)]
+pub enum ExplainWhat {
+    /// Which policies select this pod, and what they let in and out.
+    Pod {
+        /// The pod: NAME (with -n) or NAMESPACE/NAME.
+        name: String,
+    },
+    /// What this policy selects and allows.
+    Policy {
+        /// The policy: NAME (with -n) or NAMESPACE/NAME.
+        name: String,
+    },
+    /// Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss.
+    Traffic {
+        /// Source: a pod (NAME or NAMESPACE/NAME) or an IP address outside the cluster.
+        from: String,
+        /// Destination: a pod or an IP address.
+        to: String,
+        /// The probe, e.g. tcp/8080, udp/53, sctp/9000.
+        #[arg(short = 'p', long, default_value = "tcp/80", value_name = "PROTO/PORT")]
+        port: String,
+    },
+}
+
+fn find_pod(snap: &Snapshot, spec: &str, default_ns: &str) -> Result<usize, CliError> {
+    snap.find_pod(spec, default_ns).ok_or_else(|| {
+        let (ns, name) = split_ref(spec, default_ns);
+        CliError::Usage(format!(
+            "pod {ns}/{name} not found{}",
+            suggestions(name, snap.pods.iter().map(|p| p.name.as_str()))
+        ))
+    })
+}
+
+fn endpoint(snap: &Snapshot, spec: &str, default_ns: &str) -> Result<Endpoint, CliError> {
+    if let Ok(ip) = spec.parse::<IpAddr>() {
+        // An address that belongs to a known pod is that pod.
+        return Ok(match snap.pods.iter().position(|p| p.ips.contains(&ip)) {
+            Some(i) => Endpoint::Pod(i),
+            None => Endpoint::Ip(ip),
+        });
+    }
+    find_pod(snap, spec, default_ns).map(Endpoint::Pod)
+}
+
+/// Namespaces a live read must include for these names.
+fn namespaces_of(specs: &[&str]) -> Vec<String> {
+    specs
+        .iter()
+        .filter(|s| s.parse::<IpAddr>().is_err())
+        .filter_map(|s| s.split_once('/').map(|(ns, _)| ns.to_string()))
+        .collect()
+}
+
+pub fn run(global: &Global, args: &ExplainArgs) -> CliResult {
+    check_format(
+        args.output,
+        &[Format::Table, Format::Json, Format::Yaml],
+        "explain",
+    )?;
+    let text = match &args.what {
+        ExplainWhat::Pod { name } => {
+            let (snap, ns) = global.snapshot(&namespaces_of(&[name]))?;
+            let engine = Engine::new(&snap);
+            let e = engine.explain_pod(find_pod(&snap, name, &ns)?);
+            if args.output == Format::Table {
+                report::explain::pod(&e)
+            } else {
+                report::structured(&e, args.output)
+            }
+        }
+        ExplainWhat::Policy { name } => {
+            let (snap, ns) = global.snapshot(&namespaces_of(&[name]))?;
+            let engine = Engine::new(&snap);
+            let idx = snap.find_policy(name, &ns).ok_or_else(|| {
+                let (pns, pname) = split_ref(name, &ns);
+                CliError::Usage(format!(
+                    "NetworkPolicy {pns}/{pname} not found{}",
+                    suggestions(pname, snap.policies.iter().map(|p| p.name.as_str()))
+                ))
+            })?;
+            let e = engine.explain_policy(idx);
+            if args.output == Format::Table {
+                report::explain::policy(&e)
+            } else {
+                report::structured(&e, args.output)
+            }
+        }
+        ExplainWhat::Traffic { from, to, port } => {
+            let probe = Probe::parse(port).map_err(|e| CliError::Usage(format!("--port: {e}")))?;
+            let (snap, ns) = global.snapshot(&namespaces_of(&[from, to]))?;
+            let engine = Engine::new(&snap);
+            let t = Traffic {
+                from: endpoint(&snap, from, &ns)?,
+                to: endpoint(&snap, to, &ns)?,
+                probe,
+            };
+            if let (Endpoint::Ip(_), Endpoint::Ip(_)) = (t.from, t.to) {
+                return Err(CliError::Usage(
+                    "at least one of FROM and TO must be a pod of the cluster".into(),
+                ));
+            }
+            let e = engine.explain_traffic(&t);
+            if args.output == Format::Table {
+                report::explain::traffic(&e)
+            } else {
+                report::structured(&e, args.output)
+            }
+        }
+    };
+    emit(&text);
+    Ok(ExitCode::SUCCESS)
+}

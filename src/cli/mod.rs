@@ -1,0 +1,64 @@
+//! The command line: parsing and delegation only. Each subcommand has its own file.
+
+mod common;
+mod completion;
+mod explain;
+mod matrix;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub use common::{CliError, Global};
+
+#[derive(Parser)]
+#[command(
+    name = "kubectl-netpol",
+    bin_name = "kubectl netpol",
+    version,
+    about = "Explain, verify, probe and enforce Kubernetes NetworkPolicies",
+    long_about = "Explain, verify, probe and enforce Kubernetes NetworkPolicies.\n\nReads the live cluster like kubectl does (KUBECONFIG, --context, -n, -A), or manifests with -f.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Explain which policies select a pod, what a policy does, or why traffic is allowed or denied.
+    Explain(explain::ExplainArgs),
+    /// The expected connectivity matrix (live, or from manifests with -f).
+    Matrix(matrix::MatrixArgs),
+    /// Print shell completions: bash, zsh, fish or powershell.
+    Completion(completion::CompletionArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            });
+        }
+    };
+    cli.global.apply_color();
+    let result = match &cli.command {
+        Command::Explain(a) => explain::run(&cli.global, a),
+        Command::Matrix(a) => matrix::run(&cli.global, a),
+        Command::Completion(a) => completion::run(a, &mut Cli::command()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! NetworkPolicy semantics (networking.k8s.io/v1). The only place in the project that knows
+//! what a policy means: explain, matrix, probe's expected side, lint, diff, labs and the
+//! enforcer's compiler all ask this module.
+//!
+//! Policies are compiled once: every pod gets an equivalence class (pods that every selector,
+//! peer and named port treats alike), and every question is answered on classes. The verdict is
+//! a pipeline of tiers so that cluster-scoped tiers (AdminNetworkPolicy / BaselineAdminNetworkPolicy)
+//! can slot in before and after the namespaced tier.
+
+mod classes;
+pub mod explain;
+pub mod matrix;
+mod near_miss;
+mod selector;
+mod tier;
+pub mod words;
+
+use std::net::IpAddr;
+
+use crate::model::{Direction, Peer, PolicyPort, PortSpec, Probe, Rule, Snapshot};
+
+pub use classes::ClassId;
+pub use near_miss::NearMiss;
+pub use tier::{Decision, NamespacedTier, Tier};
+
+/// One side of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// A pod of the snapshot (index into `Snapshot::pods`).
+    Pod(usize),
+    /// An address outside the cluster (or not known as a pod).
+    Ip(IpAddr),
+}
+
+/// One connection attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Traffic {
+    pub from: Endpoint,
+    pub to: Endpoint,
+    pub probe: Probe,
+}
+
+/// A rule of a policy: where a verdict came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleRef {
+    pub policy: usize,
+    pub direction: Direction,
+    pub rule: usize,
+}
+
+/// Why one direction (egress of the source, or ingress of the destination) decided as it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// A pod talking to itself is never filtered.
+    SelfTraffic,
+    /// This side is not a pod of the cluster, so no policy applies to it.
+    OutsideCluster,
+    /// hostNetwork pods are not selected by NetworkPolicy.
+    HostNetwork,
+    /// No policy selects the pod for this direction: everything is allowed.
+    NotIsolated,
+    /// The rule that allowed it (the first one, in policy order).
+    AllowedBy(RuleRef),
+    /// Policies isolate the pod and no rule allows this; see `Engine::isolating` and
+    /// `Engine::near_miss` for the words.
+    NoRuleAllows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HalfVerdict {
+    pub direction: Direction,
+    pub allowed: bool,
+    /// Which tier decided (`namespaced`, or `default` when no tier had an opinion).
+    pub tier: &'static str,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub egress: HalfVerdict,
+    pub ingress: HalfVerdict,
+}
+
+/// The compiled snapshot.
+pub struct Engine<'s> {
+    pub snap: &'s Snapshot,
+    classes: classes::Classes,
+    tiers: Vec<Box<dyn Tier>>,
+}
+
+impl<'s> Engine<'s> {
+    /// Compiles the snapshot with the namespaced (NetworkPolicy v1) tier.
+    pub fn new(snap: &'s Snapshot) -> Engine<'s> {
+        Engine::with_tiers(snap, vec![Box::new(NamespacedTier)])
+    }
+
+    /// Compiles with an explicit tier pipeline, evaluated in order; the first tier that allows
+    /// or denies decides; when every tier passes, traffic is allowed.
+    pub fn with_tiers(snap: &'s Snapshot, tiers: Vec<Box<dyn Tier>>) -> Engine<'s> {
+        Engine {
+            snap,
+            classes: classes::Classes::build(snap),
+            tiers,
+        }
+    }
+
+    /// The class of a pod; None for hostNetwork pods.
+    pub fn class_of(&self, pod: usize) -> Option<ClassId> {
+        self.classes.pod_class[pod]
+    }
+
+    pub fn class_count(&self) -> usize {
+        self.classes.list.len()
+    }
+
+    pub fn class_members(&self, class: ClassId) -> &[usize] {
+        &self.classes.list[class].members
+    }
+
+    /// Policies that select the pod and have `dir` in their policyTypes, in snapshot order.
+    pub fn isolating(&self, pod: usize, dir: Direction) -> &[usize] {
+        match self.class_of(pod) {
+            Some(c) => &self.classes.list[c].selected_by[dir_index(dir)],
+            None => &[],
+        }
+    }
+
+    /// Every policy whose podSelector selects the pod, whatever its policyTypes.
+    pub fn selecting(&self, pod: usize) -> Vec<usize> {
+        let p = &self.snap.pods[pod];
+        if p.host_network {
+            return Vec::new();
+        }
+        self.snap
+            .policies
+            .iter()
+            .enumerate()
+            .filter(|(_, pol)| pol.namespace == p.namespace && pol.pod_selector.matches(&p.labels))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Pods (endpoint pods only) that a policy's podSelector selects.
+    pub fn selected_pods(&self, policy: usize) -> Vec<usize> {
+        let pol = &self.snap.policies[policy];
+        self.snap
+            .endpoint_pods()
+            .filter(|(_, p)| p.namespace == pol.namespace && pol.pod_selector.matches(&p.labels))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The full verdict for one connection, with reasons.
+    pub fn verdict(&self, t: &Traffic) -> Verdict {
+        if let (Endpoint::Pod(a), Endpoint::Pod(b)) = (t.from, t.to) {
+            if a == b {
+                let half = |direction| HalfVerdict {
+                    direction,
+                    allowed: true,
+                    tier: "self",
+                    reason: Reason::SelfTraffic,
+                };
+                return Verdict {
+                    allowed: true,
+                    egress: half(Direction::Egress),
+                    ingress: half(Direction::Ingress),
+                };
+            }
+        }
+        self.verdict_between_distinct(t)
+    }
+
+    /// As `verdict`, but never takes the self-traffic shortcut: used on class representatives,
+    /// where "the same pod" stands for two different pods of one class.
+    pub(crate) fn verdict_between_distinct(&self, t: &Traffic) -> Verdict {
+        let egress = self.half(t, Direction::Egress);
+        let ingress = self.half(t, Direction::Ingress);
+        Verdict {
+            allowed: egress.allowed && ingress.allowed,
+            egress,
+            ingress,
+        }
+    }
+
+    fn half(&self, t: &Traffic, dir: Direction) -> HalfVerdict {
+        let subject = match dir {
+            Direction::Egress => t.from,
+            Direction::Ingress => t.to,
+        };
+        let outside = |reason| HalfVerdict {
+            direction: dir,
+            allowed: true,
+            tier: "none",
+            reason,
+        };
+        match subject {
+            Endpoint::Ip(_) => return outside(Reason::OutsideCluster),
+            Endpoint::Pod(p) if self.snap.pods[p].host_network => {
+                return outside(Reason::HostNetwork)
+            }
+            Endpoint::Pod(_) => {}
+        }
+        for tier in &self.tiers {
+            match tier.decide(self, t, dir) {
+                Decision::Allow(reason) => {
+                    return HalfVerdict {
+                        direction: dir,
+                        allowed: true,
+                        tier: tier.name(),
+                        reason,
+                    }
+                }
+                Decision::Deny(reason) => {
+                    return HalfVerdict {
+                        direction: dir,
+                        allowed: false,
+                        tier: tier.name(),
+                        reason,
+                    }
+                }
+                Decision::Pass => {}
+            }
+        }
+        HalfVerdict {
+            direction: dir,
+            allowed: true,
+            tier: "default",
+            reason: Reason::NotIsolated,
+        }
+    }
+
+    /// Does a peer of some rule match this endpoint?
+    pub fn peer_matches(
+        &self,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+        ep: Endpoint,
+    ) -> bool {
+        match ep {
+            Endpoint::Pod(p) => match self.class_of(p) {
+                Some(c) => self.classes.peer_match(c, policy, dir, rule, peer),
+                // A hostNetwork pod is seen as its address.
+                None => self.snap.pods[p]
+                    .ips
+                    .iter()
+                    .any(|ip| self.ip_peer_matches(policy, dir, rule, peer, *ip)),
+            },
+            Endpoint::Ip(ip) => self.ip_peer_matches(policy, dir, rule, peer, ip),
+        }
+    }
+
+    fn ip_peer_matches(
+        &self,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+        ip: IpAddr,
+    ) -> bool {
+        match &self.snap.policies[policy].rules(dir)[rule].peers[peer] {
+            Peer::IpBlock(b) => ip_block_contains(b, ip),
+            Peer::Pods { .. } => false,
+        }
+    }
+
+    /// Does one policy port admit the probe towards `dest`? Named ports resolve against the
+    /// destination pod's container ports, per protocol.
+    pub fn port_matches(&self, port: &PolicyPort, probe: Probe, dest: Endpoint) -> bool {
+        if port.protocol != probe.protocol {
+            return false;
+        }
+        match &port.port {
+            None => true,
+            Some(PortSpec::Number(n)) => match port.end_port {
+                Some(end) => (*n..=end).contains(&probe.port),
+                None => *n == probe.port,
+            },
+            Some(PortSpec::Name(name)) => match dest {
+                Endpoint::Pod(p) => self.snap.pods[p].ports.iter().any(|cp| {
+                    cp.name.as_deref() == Some(name)
+                        && cp.protocol == probe.protocol
+                        && cp.port == probe.port
+                }),
+                Endpoint::Ip(_) => false,
+            },
+        }
+    }
+
+    /// Does a rule allow the traffic in direction `dir`? The peer is the other side.
+    pub fn rule_allows(&self, policy: usize, dir: Direction, rule_idx: usize, t: &Traffic) -> bool {
+        let rule: &Rule = &self.snap.policies[policy].rules(dir)[rule_idx];
+        let other = match dir {
+            Direction::Ingress => t.from,
+            Direction::Egress => t.to,
+        };
+        let ports_ok = rule.ports.is_empty()
+            || rule
+                .ports
+                .iter()
+                .any(|p| self.port_matches(p, t.probe, t.to));
+        ports_ok
+            && (rule.peers.is_empty()
+                || (0..rule.peers.len())
+                    .any(|i| self.peer_matches(policy, dir, rule_idx, i, other)))
+    }
+}
+
+pub(crate) fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
+    }
+}
+
+pub fn ip_block_contains(b: &crate::model::IpBlock, ip: IpAddr) -> bool {
+    b.cidr.contains(&ip) && !b.except.iter().any(|e| e.contains(&ip))
+}

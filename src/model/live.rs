@@ -1,0 +1,169 @@
+//! Reading the snapshot from a live cluster, with the kubeconfig rules kubectl uses
+//! (`KUBECONFIG`, `--kubeconfig`, `--context`, in-cluster config). The objects are turned into
+//! JSON and go through the same parser as manifests, so both paths mean the same.
+
+use std::path::PathBuf;
+
+use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Pod as K8sPod};
+use k8s_openapi::api::networking::v1::NetworkPolicy as K8sPolicy;
+use kube::api::{Api, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use super::parse::{parse_namespace_object, parse_pod_object, parse_policy_object};
+use super::{Snapshot, Source};
+
+/// How to reach the cluster: the usual kubectl flags.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterArgs {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+/// Which pods and policies to read.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Empty: the context's namespace (or `default`), unless `all_namespaces`.
+    pub namespaces: Vec<String>,
+    pub all_namespaces: bool,
+    /// A label selector for pods, as `kubectl get pods -l` takes it.
+    pub selector: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("cannot load the kubeconfig: {0} (set KUBECONFIG, pass --kubeconfig, or use -f to read manifests instead)")]
+    Config(String),
+    #[error("cannot talk to the cluster: {0}")]
+    Api(String),
+    #[error("the cluster returned an object this tool cannot read: {0}")]
+    Object(String),
+}
+
+/// A client and the namespace the context points at.
+pub async fn connect(args: &ClusterArgs) -> Result<(Client, String), LiveError> {
+    let opts = KubeConfigOptions {
+        context: args.context.clone(),
+        ..Default::default()
+    };
+    let config = match &args.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path)
+                .map_err(|e| LiveError::Config(format!("{}: {e}", path.display())))?;
+            Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| LiveError::Config(e.to_string()))?
+        }
+        None if args.context.is_some() => Config::from_kubeconfig(&opts)
+            .await
+            .map_err(|e| LiveError::Config(e.to_string()))?,
+        None => Config::infer()
+            .await
+            .map_err(|e| LiveError::Config(e.to_string()))?,
+    };
+    let ns = config.default_namespace.clone();
+    let client = Client::try_from(config).map_err(|e| LiveError::Config(e.to_string()))?;
+    Ok((client, ns))
+}
+
+fn api_err(what: &str, e: kube::Error) -> LiveError {
+    LiveError::Api(format!("listing {what}: {e}"))
+}
+
+/// Reads namespaces (all of them, for namespaceSelectors), and the pods and policies in scope.
+pub async fn load_live(
+    client: &Client,
+    default_ns: &str,
+    scope: &Scope,
+) -> Result<Snapshot, LiveError> {
+    let mut snap = Snapshot::default();
+    let source = || Source {
+        file: "cluster".into(),
+        document: 0,
+    };
+
+    // Namespaces are needed to judge namespaceSelectors; without permission to list them we
+    // fall back to name labels only, and say so.
+    match Api::<K8sNamespace>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+    {
+        Ok(list) => {
+            for ns in list.items {
+                let v = serde_json::to_value(&ns).map_err(|e| LiveError::Object(e.to_string()))?;
+                let ns = parse_namespace_object(&v).map_err(|(_, e)| {
+                    LiveError::Object(format!("Namespace: {}: {}", e.field, e.message))
+                })?;
+                snap.namespaces.insert(ns.name.clone(), ns);
+            }
+        }
+        Err(kube::Error::Api(s)) if s.code == 403 => {
+            eprintln!("warning: cannot list namespaces ({}); namespaceSelectors are judged on the name label only", s.message);
+        }
+        Err(e) => return Err(api_err("namespaces", e)),
+    }
+
+    let namespaces: Vec<Option<String>> = if scope.all_namespaces {
+        vec![None]
+    } else if scope.namespaces.is_empty() {
+        vec![Some(default_ns.to_string())]
+    } else {
+        scope.namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut pod_params = ListParams::default();
+    if let Some(sel) = &scope.selector {
+        pod_params = pod_params.labels(sel);
+    }
+    for ns in &namespaces {
+        let pods: Api<K8sPod> = match ns {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        };
+        for pod in pods
+            .list(&pod_params)
+            .await
+            .map_err(|e| api_err("pods", e))?
+            .items
+        {
+            let v = serde_json::to_value(&pod).map_err(|e| LiveError::Object(e.to_string()))?;
+            let parsed = parse_pod_object(&v, "Pod", default_ns, source()).map_err(|(o, e)| {
+                LiveError::Object(format!(
+                    "{}: {}: {}",
+                    o.unwrap_or_default(),
+                    e.field,
+                    e.message
+                ))
+            })?;
+            // Pods still being scheduled have no IP yet but are selected all the same.
+            if let Some(p) = parsed {
+                snap.pods.push(p);
+            }
+        }
+        let policies: Api<K8sPolicy> = match ns {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        };
+        for pol in policies
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| api_err("networkpolicies", e))?
+            .items
+        {
+            let mut v = serde_json::to_value(&pol).map_err(|e| LiveError::Object(e.to_string()))?;
+            if let Some(o) = v.as_object_mut() {
+                o.remove("status");
+            }
+            let parsed = parse_policy_object(&v, default_ns, source()).map_err(|(o, e)| {
+                LiveError::Object(format!(
+                    "{}: {}: {}",
+                    o.unwrap_or_default(),
+                    e.field,
+                    e.message
+                ))
+            })?;
+            snap.policies.push(parsed);
+        }
+    }
+    snap.finish();
+    Ok(snap)
+}

@@ -1,0 +1,91 @@
+//! Showing results: coloured tables for people, JSON/YAML/CSV for scripts. No semantics here.
+
+pub mod explain;
+pub mod matrix;
+
+use owo_colors::{OwoColorize, Stream};
+
+/// Every output format some command offers; each command says which it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+    Csv,
+    Summary,
+    Markdown,
+    Junit,
+    Mermaid,
+    Dot,
+    Sarif,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Csv => "csv",
+            Format::Summary => "summary",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+            Format::Mermaid => "mermaid",
+            Format::Dot => "dot",
+            Format::Sarif => "sarif",
+        }
+    }
+}
+
+/// Serialises for `-o json` / `-o yaml`.
+pub fn structured<T: serde::Serialize>(value: &T, format: Format) -> String {
+    match format {
+        Format::Yaml => {
+            serde_yaml::to_string(value).unwrap_or_else(|e| format!("# cannot render YAML: {e}\n"))
+        }
+        _ => {
+            let mut s = serde_json::to_string_pretty(value)
+                .unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"));
+            s.push('\n');
+            s
+        }
+    }
+}
+
+pub fn green(s: &str) -> String {
+    s.if_supports_color(Stream::Stdout, |t| t.green())
+        .to_string()
+}
+
+pub fn red(s: &str) -> String {
+    s.if_supports_color(Stream::Stdout, |t| t.red()).to_string()
+}
+
+pub fn bold(s: &str) -> String {
+    s.if_supports_color(Stream::Stdout, |t| t.bold())
+        .to_string()
+}
+
+pub fn dim(s: &str) -> String {
+    s.if_supports_color(Stream::Stdout, |t| t.dimmed())
+        .to_string()
+}
+
+pub fn yellow(s: &str) -> String {
+    s.if_supports_color(Stream::Stdout, |t| t.yellow())
+        .to_string()
+}
+
+pub fn cyan(s: &str) -> String {
+    s.if_supports_color(Stream::Stdout, |t| t.cyan())
+        .to_string()
+}
+
+/// A word for allowed/denied in colour.
+pub fn verdict_word(allowed: bool) -> String {
+    if allowed {
+        green("ALLOWED")
+    } else {
+        red("DENIED")
+    }
+}
