@@ -3,8 +3,10 @@
 //! The arrows go one way: `model` (what the cluster holds) → `engine` (what NetworkPolicy
 //! means; the only place that knows) → `report` (how to show it) → the CLI in `main.rs`/`cli`.
 
+pub mod enforce;
 pub mod engine;
 pub mod model;
+pub mod probe;
 pub mod report;
 
 pub mod cli;

@@ -1,9 +1,11 @@
 //! The command line: parsing and delegation only. Each subcommand has its own file.
 
+mod cleanup;
 mod common;
 mod completion;
 mod explain;
 mod matrix;
+mod probe;
 
 use std::process::ExitCode;
 
@@ -33,11 +35,23 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// The expected connectivity matrix (live, or from manifests with -f).
     Matrix(matrix::MatrixArgs),
+    /// Send real packets and compare what the network does with what the policies promise.
+    Probe(probe::ProbeArgs),
+    /// Remove everything the tool left behind (--local: network namespaces of killed runs).
+    Cleanup(cleanup::CleanupArgs),
     /// Print shell completions: bash, zsh, fish or powershell.
     Completion(completion::CompletionArgs),
 }
 
 pub fn main() -> ExitCode {
+    // The prober agent lives in this binary too, so `probe --local` needs nothing else
+    // installed: `kubectl-netpol prober serve|run ...` is the netpol-prober command line.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "prober") {
+        return ExitCode::from(
+            netpol_prober::cli_main(args.into_iter().skip(1)).clamp(0, 255) as u8,
+        );
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -52,6 +66,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Explain(a) => explain::run(&cli.global, a),
         Command::Matrix(a) => matrix::run(&cli.global, a),
+        Command::Probe(a) => probe::run(&cli.global, a),
+        Command::Cleanup(a) => cleanup::run(&cli.global, a),
         Command::Completion(a) => completion::run(a, &mut Cli::command()),
     };
     match result {

@@ -318,3 +318,42 @@ pub(crate) fn dir_index(dir: Direction) -> usize {
 pub fn ip_block_contains(b: &crate::model::IpBlock, ip: IpAddr) -> bool {
     b.cidr.contains(&ip) && !b.except.iter().any(|e| e.contains(&ip))
 }
+
+impl Engine<'_> {
+    /// Classes whose pods a peer matches (for compilers that turn peers into address sets).
+    pub fn peer_classes(
+        &self,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+    ) -> Vec<ClassId> {
+        (0..self.classes.list.len())
+            .filter(|&c| self.classes.peer_match(c, policy, dir, rule, peer))
+            .collect()
+    }
+
+    /// The container ports every pod of a class declares (they are part of the class).
+    pub fn class_ports(&self, class: ClassId) -> &[crate::model::ContainerPort] {
+        &self.snap.pods[self.classes.list[class].members[0]].ports
+    }
+
+    /// Policies isolating a class in a direction.
+    pub fn class_isolating(&self, class: ClassId, dir: Direction) -> &[usize] {
+        &self.classes.list[class].selected_by[dir_index(dir)]
+    }
+
+    /// The port number a named port means on a pod, if it declares it for that protocol.
+    pub fn resolve_named_port(
+        &self,
+        pod: usize,
+        name: &str,
+        protocol: crate::model::Protocol,
+    ) -> Option<u16> {
+        self.snap.pods[pod]
+            .ports
+            .iter()
+            .find(|cp| cp.name.as_deref() == Some(name) && cp.protocol == protocol)
+            .map(|cp| cp.port)
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod explain;
 pub mod matrix;
+pub mod probe;
 
 use owo_colors::{OwoColorize, Stream};
 

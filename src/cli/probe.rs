@@ -1,0 +1,131 @@
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::common::{check_format, emit, CliError, CliResult, Global};
+use crate::engine::explain::default_probes;
+use crate::model::Probe;
+use crate::probe::local::{self, LocalError, LocalOptions};
+use crate::probe::ProbeReport;
+use crate::report::{self, Format};
+
+#[derive(Args)]
+pub struct ProbeArgs {
+    /// Run on this Linux host: pods become network namespaces, the enforcer's rules are applied
+    /// between them, real packets are sent. Needs root (or CAP_NET_ADMIN), iptables and ipset.
+    #[arg(long)]
+    pub local: bool,
+    /// Probes to send, e.g. tcp/80,udp/53 (default: every port the policies and pods name).
+    #[arg(long, value_name = "PROTO/PORT,...")]
+    pub ports: Option<String>,
+    /// How long one check waits before calling it dropped (e.g. 1s, 500ms).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Checks in flight inside one source pod.
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: usize,
+    /// With --local: do not apply the enforcer's rules, as on a CNI that ignores NetworkPolicy
+    /// (shows what `probe` reports there).
+    #[arg(long)]
+    pub no_enforce: bool,
+    /// Output format: table, json, yaml or csv.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: Format,
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: use e.g. 2s or 500ms"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("invalid duration unit in {s:?}: use ms, s or m")),
+    };
+    if secs <= 0.0 || secs > 3600.0 {
+        return Err(format!(
+            "duration {s:?} out of range: use more than 0 and at most 1h"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
+    check_format(
+        args.output,
+        &[Format::Table, Format::Json, Format::Yaml, Format::Csv],
+        "probe",
+    )?;
+    if !args.local {
+        return Err(CliError::Usage(
+            "probing a cluster is not available in this build; use --local -f PATH to probe manifests on this host with real packets".into(),
+        ));
+    }
+    if global.files.is_empty() {
+        return Err(CliError::Usage(
+            "probe --local needs manifests: pass -f FILE|DIR (e.g. -f manifests/examples/payments)"
+                .into(),
+        ));
+    }
+    let explicit = match &args.ports {
+        Some(p) => {
+            Some(Probe::parse_list(p).map_err(|e| CliError::Usage(format!("--ports: {e}")))?)
+        }
+        None => None,
+    };
+    let (mut snap, ns) = global.snapshot(&[])?;
+    let pods = global.pods_in_scope(&snap, &ns)?;
+    if pods.is_empty() {
+        return Err(CliError::Usage("no pods in scope to probe".into()));
+    }
+    let probes = explicit.unwrap_or_else(|| default_probes(&snap, &pods));
+    if probes.is_empty() {
+        return Err(CliError::Usage(
+            "no ports to probe: pass --ports, e.g. --ports tcp/80".into(),
+        ));
+    }
+    let map = |e: LocalError| match e {
+        LocalError::Environment(m) => CliError::Environment(m),
+        LocalError::Input(m) => CliError::Usage(m),
+    };
+    local::assign_addresses(&mut snap, &pods).map_err(map)?;
+    let opts = LocalOptions {
+        timeout: args.timeout,
+        concurrency: args.concurrency.max(1),
+        enforce: !args.no_enforce,
+        progress: std::io::stderr().is_terminal(),
+        ..LocalOptions::default()
+    };
+    let report = local::run_local(&snap, &pods, &probes, &opts).map_err(map)?;
+    emit(&render(&report, args.output));
+    let s = report
+        .matrix
+        .summary
+        .clone()
+        .unwrap_or(crate::report::matrix::ProbeSummary {
+            agree: 0,
+            disagree: 0,
+            errors: 0,
+        });
+    Ok(if s.disagree > 0 || s.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn render(r: &ProbeReport, format: Format) -> String {
+    match format {
+        Format::Table => report::probe::table(r),
+        Format::Csv => report::matrix::csv(&r.matrix),
+        other => report::structured(r, other),
+    }
+}

@@ -1,0 +1,568 @@
+//! Snapshot + node name → the chains and ipsets that enforce the policies of the pods on that
+//! node. Every decision comes from the engine: which policies isolate a pod, which pods a peer
+//! matches, what a named port resolves to. This module only translates them to iptables terms.
+//!
+//! Shape (per address family):
+//! - `NETPOL-FORWARD`, hooked at the top of FORWARD: established/related traffic returns at
+//!   once; then each isolated local pod's traffic jumps to its class's egress chain (matched by
+//!   source address, through a member set) and ingress chain (by destination address).
+//! - `NETPOL-E-*` / `NETPOL-I-*`: one chain per distinct set of isolating policies; a rule that
+//!   allows RETURNs (so the other direction is still checked), the chain ends in DROP.
+//! - Peers are ipsets (hash:ip of pod addresses; hash:net with `nomatch` entries for
+//!   ipBlock + except), so the cost per packet does not grow with the number of pods.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::engine::{ClassId, Engine};
+use crate::model::{Direction, NamespaceScope, Peer, PolicyPort, PortSpec, Protocol};
+
+use super::{ENTRY_CHAIN, SET_PREFIX};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub fn of(ip: &IpAddr) -> Family {
+        if ip.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        }
+    }
+
+    pub fn ipset_family(self) -> &'static str {
+        match self {
+            Family::V4 => "inet",
+            Family::V6 => "inet6",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetKind {
+    /// Pod addresses.
+    HashIp,
+    /// ipBlock CIDRs, with `except` as nomatch entries.
+    HashNet,
+}
+
+impl SetKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SetKind::HashIp => "hash:ip",
+            SetKind::HashNet => "hash:net",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SetMember {
+    pub net: IpNet,
+    pub nomatch: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpSetDef {
+    pub name: String,
+    pub kind: SetKind,
+    pub family: Family,
+    /// Sorted and unique.
+    pub members: Vec<SetMember>,
+    /// What the set stands for, in words.
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ruleset {
+    /// Chain name → rules (iptables arguments after `-A CHAIN`), entry chain included.
+    pub chains: BTreeMap<String, Vec<String>>,
+    pub sets: BTreeMap<String, IpSetDef>,
+}
+
+impl Ruleset {
+    pub fn rule_count(&self) -> usize {
+        self.chains.values().map(Vec::len).sum()
+    }
+
+    pub fn member_count(&self) -> usize {
+        self.sets.values().map(|s| s.members.len()).sum()
+    }
+
+    /// The same chains with the set contents left out: when two rulesets differ only here, a
+    /// pod-membership change needs only the sets updated.
+    pub fn same_rules(&self, other: &Ruleset) -> bool {
+        self.chains == other.chains && self.sets.keys().eq(other.sets.keys())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeRules {
+    pub v4: Ruleset,
+    pub v6: Ruleset,
+    /// Local pods that policies isolate but that have no address yet (cannot be enforced yet).
+    pub pods_without_ip: Vec<String>,
+    /// Protocol/port rules left out because iptables cannot express them (none today).
+    pub notes: Vec<String>,
+}
+
+impl NodeRules {
+    pub fn family(&self, f: Family) -> &Ruleset {
+        match f {
+            Family::V4 => &self.v4,
+            Family::V6 => &self.v6,
+        }
+    }
+}
+
+/// A stable short hash for names (FNV-1a, so names survive upgrades of the toolchain).
+fn short_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.as_bytes() {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{:012x}", h & 0xffff_ffff_ffff)
+}
+
+fn set_name(tag: &str, family: Family, key: &str) -> String {
+    let fam = if family == Family::V6 { "6" } else { "" };
+    format!("{SET_PREFIX}{tag}{fam}-{}", short_hash(key))
+}
+
+fn quote(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.replace('"', "'").chars().take(250).collect::<String>()
+    )
+}
+
+fn host_net(ip: IpAddr) -> IpNet {
+    IpNet::from(ip)
+}
+
+/// hash:net has no /0: cover it with two halves.
+fn net_members(net: IpNet) -> Vec<IpNet> {
+    if net.prefix_len() > 0 {
+        return vec![net];
+    }
+    match net {
+        IpNet::V4(_) => vec![
+            "0.0.0.0/1".parse().unwrap_or(net),
+            "128.0.0.0/1".parse().unwrap_or(net),
+        ],
+        IpNet::V6(_) => vec![
+            "::/1".parse().unwrap_or(net),
+            "8000::/1".parse().unwrap_or(net),
+        ],
+    }
+}
+
+/// One way to match the far side of a rule.
+#[derive(Clone)]
+enum PeerMatch {
+    Any,
+    Set(String),
+}
+
+struct Compiler<'e, 's> {
+    engine: &'e Engine<'s>,
+    family: Family,
+    rules: Ruleset,
+    /// Peer key → set name, so equal peers across policies share one set.
+    peer_sets: HashMap<String, String>,
+}
+
+impl Compiler<'_, '_> {
+    fn class_ips(&self, classes: impl IntoIterator<Item = ClassId>) -> Vec<SetMember> {
+        let mut out: BTreeSet<SetMember> = BTreeSet::new();
+        for c in classes {
+            for &p in self.engine.class_members(c) {
+                for ip in &self.engine.snap.pods[p].ips {
+                    if Family::of(ip) == self.family {
+                        out.insert(SetMember {
+                            net: host_net(*ip),
+                            nomatch: false,
+                        });
+                    }
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn add_set(
+        &mut self,
+        key: &str,
+        tag: &str,
+        kind: SetKind,
+        members: Vec<SetMember>,
+        comment: String,
+    ) -> String {
+        if let Some(name) = self.peer_sets.get(key) {
+            return name.clone();
+        }
+        let name = set_name(tag, self.family, key);
+        self.rules.sets.insert(
+            name.clone(),
+            IpSetDef {
+                name: name.clone(),
+                kind,
+                family: self.family,
+                members,
+                comment,
+            },
+        );
+        self.peer_sets.insert(key.to_string(), name.clone());
+        name
+    }
+
+    /// A stable description of what a peer selects (equal peers give equal keys).
+    fn peer_key(&self, policy: usize, peer: &Peer) -> String {
+        match peer {
+            Peer::Pods {
+                namespaces: NamespaceScope::PolicyNamespace,
+                pods,
+            } => {
+                format!(
+                    "pods ns={} sel={pods:?}",
+                    self.engine.snap.policies[policy].namespace
+                )
+            }
+            Peer::Pods {
+                namespaces: NamespaceScope::Selector(ns),
+                pods,
+            } => format!("pods nssel={ns:?} sel={pods:?}"),
+            Peer::IpBlock(b) => format!("block {} except {:?}", b.cidr, b.except),
+        }
+    }
+
+    /// The set matching a peer; None when the peer cannot match anything of this family.
+    fn peer_match(
+        &mut self,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        idx: usize,
+    ) -> Option<PeerMatch> {
+        let pol = &self.engine.snap.policies[policy];
+        let peer = &pol.rules(dir)[rule].peers[idx];
+        let key = self.peer_key(policy, peer);
+        let text = crate::engine::words::peer(peer, &pol.namespace);
+        match peer {
+            Peer::IpBlock(b) => {
+                let fam = if b.cidr.addr().is_ipv4() {
+                    Family::V4
+                } else {
+                    Family::V6
+                };
+                if fam != self.family {
+                    return None;
+                }
+                let mut members: Vec<SetMember> = net_members(b.cidr)
+                    .into_iter()
+                    .map(|net| SetMember {
+                        net,
+                        nomatch: false,
+                    })
+                    .collect();
+                members.extend(b.except.iter().map(|e| SetMember {
+                    net: *e,
+                    nomatch: true,
+                }));
+                members.sort();
+                Some(PeerMatch::Set(self.add_set(
+                    &key,
+                    "B",
+                    SetKind::HashNet,
+                    members,
+                    text,
+                )))
+            }
+            Peer::Pods { .. } => {
+                let members = self.class_ips(self.engine.peer_classes(policy, dir, rule, idx));
+                Some(PeerMatch::Set(self.add_set(
+                    &key,
+                    "P",
+                    SetKind::HashIp,
+                    members,
+                    text,
+                )))
+            }
+        }
+    }
+
+    fn port_args(protocol: Protocol, range: Option<(u16, u16)>) -> String {
+        let p = protocol.as_str().to_ascii_lowercase();
+        match range {
+            None => format!("-p {p}"),
+            Some((a, b)) if a == b => format!("-p {p} -m {p} --dport {a}"),
+            Some((a, b)) => format!("-p {p} -m {p} --dport {a}:{b}"),
+        }
+    }
+
+    /// The rules of one class chain: every (peer, port) combination of every rule of every
+    /// isolating policy, each RETURNing, then DROP.
+    fn class_chain(&mut self, class: ClassId, dir: Direction) -> Vec<String> {
+        let mut out = Vec::new();
+        let dir_flag = if dir == Direction::Ingress {
+            "src"
+        } else {
+            "dst"
+        };
+        let policies = self.engine.class_isolating(class, dir).to_vec();
+        for &policy in &policies {
+            let pol = &self.engine.snap.policies[policy];
+            for (ri, rule) in pol.rules(dir).iter().enumerate() {
+                let comment = format!(
+                    "-m comment --comment {}",
+                    quote(&format!("{} {dir} rule {ri}", pol.key()))
+                );
+                let peers: Vec<Option<(usize, PeerMatch)>> = if rule.peers.is_empty() {
+                    vec![Some((usize::MAX, PeerMatch::Any))]
+                } else {
+                    (0..rule.peers.len())
+                        .map(|i| self.peer_match(policy, dir, ri, i).map(|m| (i, m)))
+                        .collect()
+                };
+                let ports: Vec<Option<&PolicyPort>> = if rule.ports.is_empty() {
+                    vec![None]
+                } else {
+                    rule.ports.iter().map(Some).collect()
+                };
+                for (peer_idx, peer) in peers.into_iter().flatten() {
+                    for port in &ports {
+                        let peer_arg = |m: &PeerMatch| match m {
+                            PeerMatch::Any => String::new(),
+                            PeerMatch::Set(name) => {
+                                format!("-m set --match-set {name} {dir_flag} ")
+                            }
+                        };
+                        match port {
+                            None => out.push(format!("{}{comment} -j RETURN", peer_arg(&peer))),
+                            Some(pp) => match &pp.port {
+                                None => out.push(format!(
+                                    "{}{} {comment} -j RETURN",
+                                    peer_arg(&peer),
+                                    Self::port_args(pp.protocol, None)
+                                )),
+                                Some(PortSpec::Number(n)) => {
+                                    let range = (*n, pp.end_port.unwrap_or(*n));
+                                    out.push(format!(
+                                        "{}{} {comment} -j RETURN",
+                                        peer_arg(&peer),
+                                        Self::port_args(pp.protocol, Some(range))
+                                    ))
+                                }
+                                Some(PortSpec::Name(name)) => match dir {
+                                    // Ingress: the name means the port of the isolated pod itself.
+                                    Direction::Ingress => {
+                                        let rep = self.engine.class_members(class)[0];
+                                        if let Some(n) =
+                                            self.engine.resolve_named_port(rep, name, pp.protocol)
+                                        {
+                                            out.push(format!(
+                                                "{}{} {comment} -j RETURN",
+                                                peer_arg(&peer),
+                                                Self::port_args(pp.protocol, Some((n, n)))
+                                            ));
+                                        }
+                                    }
+                                    // Egress: it means each destination pod's own port, so split
+                                    // the peer's pods by the number the name resolves to there.
+                                    Direction::Egress => {
+                                        for (n, set) in self.named_port_sets(
+                                            policy,
+                                            ri,
+                                            peer_idx,
+                                            name,
+                                            pp.protocol,
+                                        ) {
+                                            out.push(format!("-m set --match-set {set} dst {} {comment} -j RETURN", Self::port_args(pp.protocol, Some((n, n)))));
+                                        }
+                                    }
+                                },
+                            },
+                        }
+                    }
+                }
+            }
+        }
+        let names: Vec<String> = policies
+            .iter()
+            .map(|&p| self.engine.snap.policies[p].key())
+            .collect();
+        out.push(format!(
+            "-m comment --comment {} -j DROP",
+            quote(&format!("{dir} isolated by {}", names.join(",")))
+        ));
+        out
+    }
+
+    /// For an egress named port: sets of destination pods, one per port number the name
+    /// resolves to on them (restricted to the rule's peer; `usize::MAX` = every pod).
+    fn named_port_sets(
+        &mut self,
+        policy: usize,
+        rule: usize,
+        peer_idx: usize,
+        name: &str,
+        protocol: Protocol,
+    ) -> Vec<(u16, String)> {
+        let classes: Vec<ClassId> = if peer_idx == usize::MAX {
+            (0..self.engine.class_count()).collect()
+        } else {
+            self.engine
+                .peer_classes(policy, Direction::Egress, rule, peer_idx)
+        };
+        let mut by_port: BTreeMap<u16, Vec<ClassId>> = BTreeMap::new();
+        for c in classes {
+            let rep = self.engine.class_members(c)[0];
+            if let Some(n) = self.engine.resolve_named_port(rep, name, protocol) {
+                by_port.entry(n).or_default().push(c);
+            }
+        }
+        let base = if peer_idx == usize::MAX {
+            "all pods".to_string()
+        } else {
+            let pol = &self.engine.snap.policies[policy];
+            self.peer_key(policy, &pol.egress[rule].peers[peer_idx])
+        };
+        by_port
+            .into_iter()
+            .map(|(n, classes)| {
+                let key = format!("{base} port {protocol}/{name}={n}");
+                let members = self.class_ips(classes);
+                (
+                    n,
+                    self.add_set(
+                        &key,
+                        "N",
+                        SetKind::HashIp,
+                        members,
+                        format!("pods of {base} whose {protocol} port {name} is {n}"),
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The desired rules for the pods on `node` (None: every pod, as on a one-host `probe --local`).
+pub fn compile(engine: &Engine<'_>, node: Option<&str>) -> NodeRules {
+    let snap = engine.snap;
+    let mut result = NodeRules::default();
+    for family in [Family::V4, Family::V6] {
+        let mut c = Compiler {
+            engine,
+            family,
+            rules: Ruleset::default(),
+            peer_sets: HashMap::new(),
+        };
+        // Local pods of this family, grouped by the chain their class needs per direction.
+        // A chain is named after what decides its content: the isolating policies (and, for
+        // ingress, the container ports named ports resolve against).
+        let mut chains: BTreeMap<(Direction, String), (ClassId, BTreeSet<IpAddr>)> =
+            BTreeMap::new();
+        for (pi, pod) in snap.endpoint_pods() {
+            if node.is_some_and(|n| pod.node.as_deref() != Some(n)) {
+                continue;
+            }
+            let Some(class) = engine.class_of(pi) else {
+                continue;
+            };
+            for dir in Direction::BOTH {
+                let pols = engine.class_isolating(class, dir);
+                if pols.is_empty() {
+                    continue;
+                }
+                let mut key = format!(
+                    "{dir}:{}",
+                    pols.iter()
+                        .map(|&p| snap.policies[p].key())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                if dir == Direction::Ingress {
+                    key.push_str(&format!(" ports={:?}", engine.class_ports(class)));
+                }
+                let entry = chains
+                    .entry((dir, key))
+                    .or_insert_with(|| (class, BTreeSet::new()));
+                let ips: Vec<IpAddr> = pod
+                    .ips
+                    .iter()
+                    .copied()
+                    .filter(|ip| Family::of(ip) == family)
+                    .collect();
+                if pod.ips.is_empty()
+                    && family == Family::V4
+                    && !result.pods_without_ip.contains(&pod.key())
+                {
+                    result.pods_without_ip.push(pod.key());
+                }
+                entry.1.extend(ips);
+            }
+        }
+        let mut entry = vec![format!(
+            "-m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment {} -j RETURN",
+            quote("replies and established connections are not re-checked")
+        )];
+        let mut ingress_jumps = Vec::new();
+        for ((dir, key), (class, ips)) in &chains {
+            if ips.is_empty() {
+                continue;
+            }
+            let hash = short_hash(key);
+            let chain = format!(
+                "NETPOL-{}-{hash}",
+                if *dir == Direction::Ingress { "I" } else { "E" }
+            );
+            let members: Vec<SetMember> = ips
+                .iter()
+                .map(|ip| SetMember {
+                    net: host_net(*ip),
+                    nomatch: false,
+                })
+                .collect();
+            let tag = if *dir == Direction::Ingress {
+                "MI"
+            } else {
+                "ME"
+            };
+            let member_set = c.add_set(
+                &format!("members {key}"),
+                tag,
+                SetKind::HashIp,
+                members,
+                format!("local pods whose {dir} is checked by {chain}"),
+            );
+            let rules = c.class_chain(*class, *dir);
+            c.rules.chains.insert(chain.clone(), rules);
+            let flag = if *dir == Direction::Ingress {
+                "dst"
+            } else {
+                "src"
+            };
+            let jump = format!("-m set --match-set {member_set} {flag} -j {chain}");
+            // Egress of the source first, then ingress of the destination: both must RETURN.
+            if *dir == Direction::Egress {
+                entry.push(jump);
+            } else {
+                ingress_jumps.push(jump);
+            }
+        }
+        entry.extend(ingress_jumps);
+        c.rules.chains.insert(ENTRY_CHAIN.to_string(), entry);
+        match family {
+            Family::V4 => result.v4 = c.rules,
+            Family::V6 => result.v6 = c.rules,
+        }
+    }
+    result
+}

@@ -1,0 +1,20 @@
+//! The enforcer's rules: a pure compiler (snapshot + node → desired chains and ipsets), a
+//! renderer (ipset / iptables-restore text) and an applier that runs them. `probe --local` and
+//! the netpol-enforcer agent share all three, so the real-packet tests on one machine test the
+//! rules the DaemonSet installs.
+//!
+//! (They live in the library rather than the netpol-enforcer crate because the kubectl-netpol
+//! binary needs them for `probe --local`, and the enforcer crate depends on this library: Cargo
+//! forbids the cycle the other way round.)
+
+pub mod apply;
+pub mod compile;
+pub mod render;
+
+pub use apply::{Applier, CommandRunner, Runner};
+pub use compile::{compile, Family, NodeRules, Ruleset};
+
+/// Everything the tool creates starts with these, so clean-up can find exactly its own objects.
+pub const CHAIN_PREFIX: &str = "NETPOL-";
+pub const ENTRY_CHAIN: &str = "NETPOL-FORWARD";
+pub const SET_PREFIX: &str = "NP";

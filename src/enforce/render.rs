@@ -1,0 +1,178 @@
+//! Desired rules → the text `ipset restore` and `iptables-restore --noflush` read. Pure, so the
+//! exact bytes are unit-tested; only our own chains and sets are ever named.
+
+use std::fmt::Write;
+
+use super::compile::{IpSetDef, Ruleset};
+use super::{CHAIN_PREFIX, ENTRY_CHAIN};
+
+/// Temporary name for the atomic swap (ipset names are at most 31 characters).
+pub fn temp_set_name(name: &str) -> String {
+    format!("{name}-t")
+}
+
+fn member_line(set: &str, m: &super::compile::SetMember) -> String {
+    // hash:ip takes a bare address; hash:net a CIDR.
+    let net = if m.net.prefix_len() == m.net.max_prefix_len() {
+        m.net.addr().to_string()
+    } else {
+        m.net.to_string()
+    };
+    if m.nomatch {
+        format!("add {set} {net} nomatch")
+    } else {
+        format!("add {set} {net}")
+    }
+}
+
+fn create_line(name: &str, s: &IpSetDef) -> String {
+    format!(
+        "create {name} {} family {} hashsize 1024 maxelem 1048576 -exist",
+        s.kind.name(),
+        s.family.ipset_family()
+    )
+}
+
+/// Creates or atomically replaces every desired set: fill a temporary set, swap, destroy it.
+pub fn ipset_restore(rules: &Ruleset) -> String {
+    let mut out = String::new();
+    for (name, set) in &rules.sets {
+        let tmp = temp_set_name(name);
+        let _ = writeln!(out, "{}", create_line(name, set));
+        let _ = writeln!(out, "{}", create_line(&tmp, set));
+        let _ = writeln!(out, "flush {tmp}");
+        for m in &set.members {
+            let _ = writeln!(out, "{}", member_line(&tmp, m));
+        }
+        let _ = writeln!(out, "swap {tmp} {name}");
+        let _ = writeln!(out, "destroy {tmp}");
+    }
+    out
+}
+
+/// Only refills the sets (for a change of pod membership with the same rules).
+pub fn ipset_refill(rules: &Ruleset, changed: &[&str]) -> String {
+    let mut sub = Ruleset::default();
+    for name in changed {
+        if let Some(s) = rules.sets.get(*name) {
+            sub.sets.insert(name.to_string(), s.clone());
+        }
+    }
+    ipset_restore(&sub)
+}
+
+/// One transaction for the filter table: declares (and so flushes) our chains, fills them, and
+/// deletes our chains that are no longer wanted. Other chains are not touched (`--noflush`).
+pub fn iptables_restore(rules: &Ruleset, existing_chains: &[String]) -> String {
+    let mut out = String::from("*filter\n");
+    let stale: Vec<&String> = existing_chains
+        .iter()
+        .filter(|c| c.starts_with(CHAIN_PREFIX) && !rules.chains.contains_key(*c))
+        .collect();
+    for chain in rules.chains.keys().chain(stale.iter().copied()) {
+        let _ = writeln!(out, ":{chain} - [0:0]");
+    }
+    // The entry chain first in the text is not required, but keeps diffs readable.
+    if let Some(entry) = rules.chains.get(ENTRY_CHAIN) {
+        for r in entry {
+            let _ = writeln!(out, "-A {ENTRY_CHAIN} {r}");
+        }
+    }
+    for (chain, body) in rules
+        .chains
+        .iter()
+        .filter(|(c, _)| c.as_str() != ENTRY_CHAIN)
+    {
+        for r in body {
+            let _ = writeln!(out, "-A {chain} {r}");
+        }
+    }
+    for chain in stale {
+        let _ = writeln!(out, "-X {chain}");
+    }
+    out.push_str("COMMIT\n");
+    out
+}
+
+/// Removes every chain of ours in one transaction (after the hook from FORWARD is gone).
+pub fn iptables_remove(existing_chains: &[String]) -> String {
+    let ours: Vec<&String> = existing_chains
+        .iter()
+        .filter(|c| c.starts_with(CHAIN_PREFIX))
+        .collect();
+    let mut out = String::from("*filter\n");
+    for c in &ours {
+        let _ = writeln!(out, ":{c} - [0:0]");
+    }
+    for c in &ours {
+        let _ = writeln!(out, "-X {c}");
+    }
+    out.push_str("COMMIT\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enforce::compile::{Family, SetKind, SetMember};
+
+    fn rules() -> Ruleset {
+        let mut r = Ruleset::default();
+        r.chains.insert(
+            ENTRY_CHAIN.into(),
+            vec!["-m set --match-set NPMI-1 dst -j NETPOL-I-1".into()],
+        );
+        r.chains.insert("NETPOL-I-1".into(), vec!["-j DROP".into()]);
+        r.sets.insert(
+            "NPB-1".into(),
+            IpSetDef {
+                name: "NPB-1".into(),
+                kind: SetKind::HashNet,
+                family: Family::V4,
+                members: vec![
+                    SetMember {
+                        net: "10.0.0.0/8".parse().unwrap(),
+                        nomatch: false,
+                    },
+                    SetMember {
+                        net: "10.0.0.5/32".parse().unwrap(),
+                        nomatch: true,
+                    },
+                ],
+                comment: String::new(),
+            },
+        );
+        r
+    }
+
+    #[test]
+    fn ipset_text_swaps_atomically() {
+        let t = ipset_restore(&rules());
+        assert_eq!(
+            t,
+            "create NPB-1 hash:net family inet hashsize 1024 maxelem 1048576 -exist\n\
+             create NPB-1-t hash:net family inet hashsize 1024 maxelem 1048576 -exist\n\
+             flush NPB-1-t\nadd NPB-1-t 10.0.0.0/8\nadd NPB-1-t 10.0.0.5 nomatch\nswap NPB-1-t NPB-1\ndestroy NPB-1-t\n"
+        );
+    }
+
+    #[test]
+    fn iptables_text_touches_only_our_chains_and_removes_stale_ones() {
+        let existing = vec![
+            "NETPOL-E-old".to_string(),
+            "KUBE-FORWARD".to_string(),
+            "NETPOL-I-1".to_string(),
+        ];
+        let t = iptables_restore(&rules(), &existing);
+        assert_eq!(
+            t,
+            "*filter\n:NETPOL-FORWARD - [0:0]\n:NETPOL-I-1 - [0:0]\n:NETPOL-E-old - [0:0]\n\
+             -A NETPOL-FORWARD -m set --match-set NPMI-1 dst -j NETPOL-I-1\n-A NETPOL-I-1 -j DROP\n-X NETPOL-E-old\nCOMMIT\n"
+        );
+        assert!(!t.contains("KUBE-FORWARD"));
+        let r = iptables_remove(&existing);
+        assert!(
+            r.contains("-X NETPOL-E-old") && r.contains("-X NETPOL-I-1") && !r.contains("KUBE")
+        );
+    }
+}

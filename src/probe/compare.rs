@@ -1,0 +1,233 @@
+//! Expected (engine) vs observed (packets): the probe document and its one-line verdict.
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::matrix::{MatrixDoc, ProbeSummary};
+use netpol_prober::plan::Verdict;
+
+/// A DNS check from one pod: could it reach the cluster DNS and resolve a name?
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DnsRow {
+    pub from: String,
+    /// The DNS server pod (or address).
+    pub server: String,
+    pub name: String,
+    /// What the policies allow: the pod may reach the DNS server on UDP 53.
+    pub allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub observed: Option<bool>,
+    pub verdict: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub agree: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub addresses: Vec<String>,
+}
+
+/// `probe -o json`: the matrix document with observed verdicts, DNS rows and a summary.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ProbeReport {
+    #[serde(flatten)]
+    pub matrix: MatrixDoc,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub dns: Vec<DnsRow>,
+    /// The one-line conclusion.
+    pub verdict: String,
+}
+
+/// Did the network let the packet through? Refused means a reset came back: allowed by the
+/// network, nothing listening. Unsupported and error say nothing about policy.
+pub fn observed_of(v: Verdict) -> Option<bool> {
+    match v {
+        Verdict::Connected | Verdict::Refused => Some(true),
+        Verdict::Timeout => Some(false),
+        Verdict::Unsupported | Verdict::Error => None,
+    }
+}
+
+pub fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Connected => "connected",
+        Verdict::Refused => "refused",
+        Verdict::Timeout => "timeout",
+        Verdict::Unsupported => "unsupported",
+        Verdict::Error => "error",
+    }
+}
+
+/// Fills agreement and the summary; `results[i]` is the observed verdict of connection `i`
+/// (None when it was not probed).
+pub fn compare(
+    mut doc: MatrixDoc,
+    results: &[Option<Verdict>],
+    mut dns: Vec<DnsRow>,
+) -> ProbeReport {
+    let mut summary = ProbeSummary {
+        agree: 0,
+        disagree: 0,
+        errors: 0,
+    };
+    let mut wrongly_allowed = 0usize;
+    let mut wrongly_denied = 0usize;
+    let mut unsupported = 0usize;
+    for (c, r) in doc.connections.iter_mut().zip(results) {
+        let Some(v) = r else {
+            c.verdict = Some("error".into());
+            summary.errors += 1;
+            continue;
+        };
+        c.verdict = Some(verdict_name(*v).into());
+        match observed_of(*v) {
+            Some(obs) => {
+                c.observed = Some(obs);
+                c.agree = Some(obs == c.allowed);
+                if obs == c.allowed {
+                    summary.agree += 1;
+                } else {
+                    summary.disagree += 1;
+                    if obs {
+                        wrongly_allowed += 1;
+                    } else {
+                        wrongly_denied += 1;
+                    }
+                }
+            }
+            None if *v == Verdict::Unsupported => unsupported += 1,
+            None => summary.errors += 1,
+        }
+    }
+    for d in &mut dns {
+        if let Some(obs) = d.observed {
+            d.agree = Some(obs == d.allowed);
+            if obs == d.allowed {
+                summary.agree += 1;
+            } else {
+                summary.disagree += 1;
+                if obs {
+                    wrongly_allowed += 1;
+                } else {
+                    wrongly_denied += 1;
+                }
+            }
+        } else if d.verdict != "unsupported" {
+            summary.errors += 1;
+        }
+    }
+    let mut verdict = if summary.disagree == 0 {
+        format!("policies are enforced as written: all {} probed connections agree with the expected matrix", summary.agree)
+    } else if wrongly_allowed > 0 && wrongly_denied == 0 {
+        format!(
+            "policies are NOT enforced: {wrongly_allowed} connection{} that should be denied {} allowed — is your CNI enforcing NetworkPolicy? see `kubectl netpol install-enforcer`",
+            if wrongly_allowed == 1 { "" } else { "s" },
+            if wrongly_allowed == 1 { "was" } else { "were" }
+        )
+    } else if wrongly_denied > 0 && wrongly_allowed == 0 {
+        format!(
+            "{wrongly_denied} connection{} that the policies allow {} blocked — something besides NetworkPolicy drops traffic (another firewall, a missing listener route, or a slow start)",
+            if wrongly_denied == 1 { "" } else { "s" },
+            if wrongly_denied == 1 { "was" } else { "were" }
+        )
+    } else {
+        format!("the network disagrees with the policies both ways: {wrongly_allowed} should-be-denied connections were allowed and {wrongly_denied} should-be-allowed ones were blocked")
+    };
+    if unsupported > 0 {
+        verdict.push_str(&format!(" ({unsupported} probes unsupported here, e.g. SCTP without kernel support: not counted)"));
+    }
+    if summary.errors > 0 {
+        verdict.push_str(&format!(" ({} probes failed with errors)", summary.errors));
+    }
+    doc.summary = Some(summary);
+    ProbeReport {
+        matrix: doc,
+        dns,
+        verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::matrix::{Connection, ProbeJson};
+
+    fn doc(allowed: &[bool]) -> MatrixDoc {
+        MatrixDoc {
+            pods: vec!["x/a".into()],
+            probes: vec![ProbeJson {
+                protocol: "TCP".into(),
+                port: 80,
+            }],
+            connections: allowed
+                .iter()
+                .map(|&a| Connection {
+                    from: "x/a".into(),
+                    to: "x/b".into(),
+                    protocol: "TCP".into(),
+                    port: 80,
+                    allowed: a,
+                    observed: None,
+                    verdict: None,
+                    agree: None,
+                })
+                .collect(),
+            summary: None,
+        }
+    }
+
+    #[test]
+    fn not_enforced_is_named() {
+        let r = compare(
+            doc(&[false, false, true]),
+            &[
+                Some(Verdict::Connected),
+                Some(Verdict::Refused),
+                Some(Verdict::Connected),
+            ],
+            vec![],
+        );
+        let s = r.matrix.summary.clone().unwrap();
+        assert_eq!((s.agree, s.disagree, s.errors), (1, 2, 0));
+        assert!(
+            r.verdict
+                .contains("NOT enforced: 2 connections that should be denied were allowed"),
+            "{}",
+            r.verdict
+        );
+        assert_eq!(r.matrix.connections[0].agree, Some(false));
+    }
+
+    #[test]
+    fn agreement_unsupported_and_errors() {
+        let r = compare(
+            doc(&[false, true, true, true]),
+            &[
+                Some(Verdict::Timeout),
+                Some(Verdict::Connected),
+                Some(Verdict::Unsupported),
+                None,
+            ],
+            vec![],
+        );
+        let s = r.matrix.summary.clone().unwrap();
+        assert_eq!((s.agree, s.disagree, s.errors), (2, 0, 1));
+        assert!(
+            r.verdict.contains("enforced as written") && r.verdict.contains("1 probes unsupported"),
+            "{}",
+            r.verdict
+        );
+        assert_eq!(r.matrix.connections[2].observed, None);
+        assert_eq!(
+            r.matrix.connections[2].verdict.as_deref(),
+            Some("unsupported")
+        );
+    }
+
+    #[test]
+    fn blocked_when_allowed_is_named() {
+        let r = compare(doc(&[true]), &[Some(Verdict::Timeout)], vec![]);
+        assert!(
+            r.verdict
+                .contains("1 connection that the policies allow was blocked"),
+            "{}",
+            r.verdict
+        );
+    }
+}

@@ -1,0 +1,365 @@
+//! Property test: the matrix computed over equivalence classes equals a naive pair-by-pair
+//! evaluation written straight from the specification, on random clusters and policies.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use netpol::engine::matrix::Matrix;
+use netpol::engine::Engine;
+use netpol::model::*;
+use proptest::prelude::*;
+
+/// A tiny deterministic generator, so one u64 seed describes a whole cluster.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const KEYS: [&str; 3] = ["app", "tier", "team"];
+const VALUES: [&str; 3] = ["a", "b", "c"];
+const PORT_NAMES: [&str; 3] = ["http", "metrics", "dns"];
+const PORTS: [u16; 4] = [53, 80, 81, 8080];
+
+fn labels(g: &mut Gen) -> Labels {
+    let mut l = Labels::new();
+    for k in KEYS {
+        if g.chance(60) {
+            l.insert(k.to_string(), g.pick(&VALUES).to_string());
+        }
+    }
+    l
+}
+
+fn selector(g: &mut Gen) -> LabelSelector {
+    let mut s = LabelSelector::default();
+    if g.chance(30) {
+        return s;
+    }
+    if g.chance(60) {
+        s.match_labels
+            .insert(g.pick(&KEYS).to_string(), g.pick(&VALUES).to_string());
+    }
+    if g.chance(40) {
+        let operator = [
+            Operator::In,
+            Operator::NotIn,
+            Operator::Exists,
+            Operator::DoesNotExist,
+        ][g.below(4) as usize];
+        let values = match operator {
+            Operator::In | Operator::NotIn => (0..1 + g.below(2))
+                .map(|_| g.pick(&VALUES).to_string())
+                .collect(),
+            _ => vec![],
+        };
+        s.match_expressions.push(Requirement {
+            key: g.pick(&KEYS).to_string(),
+            operator,
+            values,
+        });
+    }
+    s
+}
+
+fn ip(g: &mut Gen) -> IpAddr {
+    if g.chance(15) {
+        format!("fd00::{}", g.below(8) + 1).parse().unwrap()
+    } else {
+        format!("10.0.{}.{}", g.below(2), g.below(8))
+            .parse()
+            .unwrap()
+    }
+}
+
+fn ip_block(g: &mut Gen) -> IpBlock {
+    let v6 = g.chance(15);
+    let (cidr, except): (ipnet::IpNet, Vec<ipnet::IpNet>) = if v6 {
+        (
+            "fd00::/120".parse().unwrap(),
+            if g.chance(50) {
+                vec![format!("fd00::{}/128", g.below(8) + 1).parse().unwrap()]
+            } else {
+                vec![]
+            },
+        )
+    } else {
+        let len = [16u8, 24, 29][g.below(3) as usize];
+        let base: ipnet::IpNet = format!("10.0.{}.0/{len}", g.below(2))
+            .parse::<ipnet::IpNet>()
+            .unwrap()
+            .trunc();
+        let except = if g.chance(50) && len < 30 {
+            vec![format!("10.0.0.{}/31", 2 * g.below(4))
+                .parse::<ipnet::IpNet>()
+                .unwrap()
+                .trunc()]
+            .into_iter()
+            .filter(|e| base.contains(e))
+            .collect()
+        } else {
+            vec![]
+        };
+        (base, except)
+    };
+    IpBlock {
+        cidr_text: cidr.to_string(),
+        cidr,
+        except,
+    }
+}
+
+fn peer(g: &mut Gen) -> Peer {
+    match g.below(4) {
+        0 => Peer::IpBlock(ip_block(g)),
+        1 => Peer::Pods {
+            namespaces: NamespaceScope::PolicyNamespace,
+            pods: selector(g),
+        },
+        _ => Peer::Pods {
+            namespaces: NamespaceScope::Selector(selector(g)),
+            pods: selector(g),
+        },
+    }
+}
+
+fn policy_port(g: &mut Gen) -> PolicyPort {
+    let protocol = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][g.below(3) as usize];
+    match g.below(4) {
+        0 => PolicyPort {
+            protocol,
+            port: None,
+            end_port: None,
+        },
+        1 => PolicyPort {
+            protocol,
+            port: Some(PortSpec::Name(g.pick(&PORT_NAMES).to_string())),
+            end_port: None,
+        },
+        2 => PolicyPort {
+            protocol,
+            port: Some(PortSpec::Number(80)),
+            end_port: Some(81 + g.below(8000) as u16),
+        },
+        _ => PolicyPort {
+            protocol,
+            port: Some(PortSpec::Number(PORTS[g.below(4) as usize])),
+            end_port: None,
+        },
+    }
+}
+
+fn rules(g: &mut Gen) -> Vec<Rule> {
+    (0..g.below(3))
+        .map(|_| Rule {
+            peers: (0..g.below(3)).map(|_| peer(g)).collect(),
+            ports: (0..g.below(3)).map(|_| policy_port(g)).collect(),
+        })
+        .collect()
+}
+
+fn cluster(seed: u64) -> Snapshot {
+    let mut g = Gen(seed | 1);
+    let mut snap = Snapshot::default();
+    let ns_names: Vec<String> = (0..1 + g.below(3)).map(|i| format!("ns{i}")).collect();
+    for n in &ns_names {
+        snap.namespaces.insert(
+            n.clone(),
+            Namespace {
+                name: n.clone(),
+                labels: labels(&mut g),
+                declared: true,
+            },
+        );
+    }
+    for i in 0..2 + g.below(9) {
+        let ports = (0..g.below(3))
+            .map(|_| ContainerPort {
+                name: if g.chance(70) {
+                    Some(g.pick(&PORT_NAMES).to_string())
+                } else {
+                    None
+                },
+                port: PORTS[g.below(4) as usize],
+                protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][g.below(3) as usize],
+            })
+            .collect();
+        let ips = if g.chance(85) {
+            vec![ip(&mut g)]
+        } else {
+            vec![]
+        };
+        snap.pods.push(Pod {
+            namespace: ns_names[g.below(ns_names.len() as u64) as usize].clone(),
+            name: format!("p{i}"),
+            labels: labels(&mut g),
+            ports,
+            ips,
+            host_network: g.chance(5),
+            node: None,
+            origin: PodOrigin::Pod,
+            source: Source::default(),
+        });
+    }
+    for i in 0..g.below(6) {
+        let ingress = rules(&mut g);
+        let egress = rules(&mut g);
+        let (ti, te) = match g.below(4) {
+            0 => (true, !egress.is_empty()),
+            1 => (true, false),
+            2 => (false, true),
+            _ => (true, true),
+        };
+        snap.policies.push(Policy {
+            namespace: ns_names[g.below(ns_names.len() as u64) as usize].clone(),
+            name: format!("pol{i}"),
+            pod_selector: selector(&mut g),
+            ingress,
+            egress,
+            types_ingress: ti,
+            types_egress: te,
+            types_explicit: true,
+            source: Source::default(),
+        });
+    }
+    snap.finish();
+    snap
+}
+
+// ---- The naive oracle: the specification, pair by pair, no classes, no caches. ----
+
+fn sel_matches(s: &LabelSelector, l: &BTreeMap<String, String>) -> bool {
+    s.match_labels.iter().all(|(k, v)| l.get(k) == Some(v))
+        && s.match_expressions.iter().all(|r| match r.operator {
+            Operator::In => l.get(&r.key).is_some_and(|v| r.values.contains(v)),
+            Operator::NotIn => !l.get(&r.key).is_some_and(|v| r.values.contains(v)),
+            Operator::Exists => l.contains_key(&r.key),
+            Operator::DoesNotExist => !l.contains_key(&r.key),
+        })
+}
+
+fn naive_peer(snap: &Snapshot, pol: &Policy, peer: &Peer, other: &Pod) -> bool {
+    match peer {
+        Peer::IpBlock(b) => other
+            .ips
+            .iter()
+            .any(|ip| b.cidr.contains(ip) && !b.except.iter().any(|e| e.contains(ip))),
+        Peer::Pods { namespaces, pods } => {
+            if other.host_network {
+                return false;
+            }
+            let ns_ok = match namespaces {
+                NamespaceScope::PolicyNamespace => other.namespace == pol.namespace,
+                NamespaceScope::Selector(s) => {
+                    sel_matches(s, &snap.namespaces[&other.namespace].labels)
+                }
+            };
+            ns_ok && sel_matches(pods, &other.labels)
+        }
+    }
+}
+
+fn naive_port(pp: &PolicyPort, probe: Probe, dest: &Pod) -> bool {
+    pp.protocol == probe.protocol
+        && match &pp.port {
+            None => true,
+            Some(PortSpec::Number(n)) => match pp.end_port {
+                Some(e) => *n <= probe.port && probe.port <= e,
+                None => *n == probe.port,
+            },
+            Some(PortSpec::Name(name)) => dest.ports.iter().any(|c| {
+                c.name.as_ref() == Some(name)
+                    && c.protocol == probe.protocol
+                    && c.port == probe.port
+            }),
+        }
+}
+
+fn naive_direction(
+    snap: &Snapshot,
+    subject: &Pod,
+    other: &Pod,
+    dest: &Pod,
+    probe: Probe,
+    dir: Direction,
+) -> bool {
+    let pols: Vec<&Policy> = snap
+        .policies
+        .iter()
+        .filter(|p| {
+            p.namespace == subject.namespace
+                && sel_matches(&p.pod_selector, &subject.labels)
+                && p.affects(dir)
+        })
+        .collect();
+    pols.is_empty()
+        || pols.iter().any(|pol| {
+            pol.rules(dir).iter().any(|r| {
+                (r.ports.is_empty() || r.ports.iter().any(|pp| naive_port(pp, probe, dest)))
+                    && (r.peers.is_empty()
+                        || r.peers.iter().any(|x| naive_peer(snap, pol, x, other)))
+            })
+        })
+}
+
+fn naive(snap: &Snapshot, a: &Pod, b: &Pod, same: bool, probe: Probe) -> bool {
+    same || (naive_direction(snap, a, b, b, probe, Direction::Egress)
+        && naive_direction(snap, b, a, b, probe, Direction::Ingress))
+}
+
+fn probes() -> Vec<Probe> {
+    let mut v = Vec::new();
+    for proto in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
+        for port in [53u16, 80, 81, 8080, 9999] {
+            v.push(Probe::new(proto, port));
+        }
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn grouped_matrix_equals_naive_evaluation(seed in any::<u64>()) {
+        let snap = cluster(seed);
+        let engine = Engine::new(&snap);
+        let all: Vec<usize> = (0..snap.pods.len()).collect();
+        let probes = probes();
+        let m = Matrix::compute(&engine, &all, &probes);
+        let endpoint_count = snap.pods.iter().filter(|p| !p.host_network).count();
+        prop_assert_eq!(m.pods.len(), endpoint_count);
+        for (i, &a) in m.pods.iter().enumerate() {
+            for (j, &b) in m.pods.iter().enumerate() {
+                for (k, probe) in probes.iter().enumerate() {
+                    let expected = naive(&snap, &snap.pods[a], &snap.pods[b], a == b, *probe);
+                    prop_assert_eq!(m.allowed(i, j, k), expected, "seed {} {} -> {} {}", seed, snap.pods[a].key(), snap.pods[b].key(), probe);
+                    // The explained verdict must say the same as the matrix.
+                    let t = netpol::engine::Traffic { from: netpol::engine::Endpoint::Pod(a), to: netpol::engine::Endpoint::Pod(b), probe: *probe };
+                    prop_assert_eq!(engine.verdict(&t).allowed, expected);
+                }
+            }
+        }
+        // The summary counts agree with the expanded matrix.
+        let summary = m.summary();
+        for (k, count) in summary.iter().enumerate() {
+            let allowed = (0..m.pods.len()).flat_map(|i| (0..m.pods.len()).map(move |j| (i, j))).filter(|&(i, j)| m.allowed(i, j, k)).count() as u64;
+            prop_assert_eq!(count.allowed, allowed);
+            prop_assert_eq!(count.allowed + count.denied, (m.pods.len() * m.pods.len()) as u64);
+        }
+    }
+}
