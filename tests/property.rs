@@ -233,6 +233,7 @@ fn cluster(seed: u64) -> Snapshot {
             types_ingress: ti,
             types_egress: te,
             types_explicit: true,
+            egress_written: true,
             source: Source::default(),
         });
     }

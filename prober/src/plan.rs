@@ -138,13 +138,24 @@ pub struct CheckResult {
 }
 
 /// A plan that cannot be run, and which field is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanError {
     /// Path of the offending field, such as `checks[2].port` (`.` for the whole document).
     pub field: String,
     pub message: String,
 }
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field == "." {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
 
 impl PlanError {
     fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -158,8 +169,9 @@ impl PlanError {
 /// What a validated check talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// tcp, udp or sctp to this address.
-    Socket(SocketAddr),
+    Tcp(SocketAddr),
+    Udp(SocketAddr),
+    Sctp(SocketAddr),
     /// A DNS lookup of `name`, through `server` or the system configuration.
     Dns {
         name: String,
@@ -174,7 +186,11 @@ impl Plan {
         let plan: Plan = serde_path_to_error::deserialize(de).map_err(|err| {
             // A missing or unknown field is reported at its parent object.
             let path = err.path().to_string();
-            let field = if path.is_empty() { ".".to_string() } else { path };
+            let field = if path.is_empty() {
+                ".".to_string()
+            } else {
+                path
+            };
             PlanError::new(field, err.into_inner().to_string())
         })?;
         plan.validate()?;
@@ -186,7 +202,10 @@ impl Plan {
         if self.timeout_ms == 0 || self.timeout_ms > MAX_TIMEOUT_MS {
             return Err(PlanError::new(
                 "timeout_ms",
-                format!("must be between 1 and {MAX_TIMEOUT_MS}, got {}", self.timeout_ms),
+                format!(
+                    "must be between 1 and {MAX_TIMEOUT_MS}, got {}",
+                    self.timeout_ms
+                ),
             ));
         }
         if self.concurrency == 0 {
@@ -221,63 +240,70 @@ impl Check {
             return Err(PlanError::new("id", "must not be empty"));
         }
         match self.kind {
-            CheckKind::Tcp | CheckKind::Udp | CheckKind::Sctp => {
-                for (field, present) in [("name", self.name.is_some()), ("server", self.server.is_some())] {
-                    if present {
-                        return Err(PlanError::new(
-                            field,
-                            format!("not used by a {} check (only by dns)", self.kind),
-                        ));
-                    }
-                }
-                let host = self.host.as_deref().ok_or_else(|| {
-                    PlanError::new("host", format!("required for a {} check", self.kind))
-                })?;
-                let ip = parse_ip(host).ok_or_else(|| {
-                    PlanError::new("host", format!("{host:?} is not an IP address"))
-                })?;
-                let port = self.port.ok_or_else(|| {
-                    PlanError::new("port", format!("required for a {} check", self.kind))
-                })?;
-                if port == 0 {
-                    return Err(PlanError::new("port", "must be between 1 and 65535"));
-                }
-                Ok(Target::Socket(SocketAddr::new(ip, port)))
-            }
-            CheckKind::Dns => {
-                for (field, present) in [("host", self.host.is_some()), ("port", self.port.is_some())] {
-                    if present {
-                        return Err(PlanError::new(
-                            field,
-                            "not used by a dns check (use name and server)",
-                        ));
-                    }
-                }
-                let name = self
-                    .name
-                    .as_deref()
-                    .ok_or_else(|| PlanError::new("name", "required for a dns check"))?;
-                if name.is_empty() || name == "." {
-                    return Err(PlanError::new("name", "must not be empty"));
-                }
-                Name::from_utf8(name).map_err(|err| {
-                    PlanError::new("name", format!("{name:?} is not a DNS name: {err}"))
-                })?;
-                let server = match self.server.as_deref() {
-                    None => None,
-                    Some(text) => Some(parse_server(text).ok_or_else(|| {
-                        PlanError::new(
-                            "server",
-                            format!("{text:?} is not IP, IP:PORT or [IPv6]:PORT"),
-                        )
-                    })?),
-                };
-                Ok(Target::Dns {
-                    name: name.to_string(),
-                    server,
-                })
-            }
+            CheckKind::Tcp => self.socket_addr().map(Target::Tcp),
+            CheckKind::Udp => self.socket_addr().map(Target::Udp),
+            CheckKind::Sctp => self.socket_addr().map(Target::Sctp),
+            CheckKind::Dns => self.dns_target(),
         }
+    }
+
+    fn socket_addr(&self) -> Result<SocketAddr, PlanError> {
+        let unused = [
+            ("name", self.name.is_some()),
+            ("server", self.server.is_some()),
+        ];
+        if let Some((field, _)) = unused.into_iter().find(|(_, present)| *present) {
+            return Err(PlanError::new(
+                field,
+                format!("not used by a {} check (only by dns)", self.kind),
+            ));
+        }
+        let host = self
+            .host
+            .as_deref()
+            .ok_or_else(|| PlanError::new("host", format!("required for a {} check", self.kind)))?;
+        let ip = parse_ip(host)
+            .ok_or_else(|| PlanError::new("host", format!("{host:?} is not an IP address")))?;
+        match self.port {
+            None => Err(PlanError::new(
+                "port",
+                format!("required for a {} check", self.kind),
+            )),
+            Some(0) => Err(PlanError::new("port", "must be between 1 and 65535")),
+            Some(port) => Ok(SocketAddr::new(ip, port)),
+        }
+    }
+
+    fn dns_target(&self) -> Result<Target, PlanError> {
+        let unused = [("host", self.host.is_some()), ("port", self.port.is_some())];
+        if let Some((field, _)) = unused.into_iter().find(|(_, present)| *present) {
+            return Err(PlanError::new(
+                field,
+                "not used by a dns check (use name and server)",
+            ));
+        }
+        let name = self
+            .name
+            .as_deref()
+            .ok_or_else(|| PlanError::new("name", "required for a dns check"))?;
+        if name.is_empty() || name == "." {
+            return Err(PlanError::new("name", "must not be empty"));
+        }
+        Name::from_utf8(name)
+            .map_err(|err| PlanError::new("name", format!("{name:?} is not a DNS name: {err}")))?;
+        let server = match self.server.as_deref() {
+            None => None,
+            Some(text) => Some(parse_server(text).ok_or_else(|| {
+                PlanError::new(
+                    "server",
+                    format!("{text:?} is not IP, IP:PORT or [IPv6]:PORT"),
+                )
+            })?),
+        };
+        Ok(Target::Dns {
+            name: name.to_string(),
+            server,
+        })
     }
 }
 
@@ -331,11 +357,11 @@ mod tests {
         assert_eq!(plan.checks[1].kind, CheckKind::Udp);
         assert_eq!(
             plan.checks[0].target().unwrap(),
-            Target::Socket("10.0.0.1:80".parse().unwrap())
+            Target::Tcp("10.0.0.1:80".parse().unwrap())
         );
         assert_eq!(
             plan.checks[2].target().unwrap(),
-            Target::Socket("[fd00::1]:9000".parse().unwrap())
+            Target::Sctp("[fd00::1]:9000".parse().unwrap())
         );
         assert_eq!(
             plan.checks[3].target().unwrap(),
@@ -371,11 +397,31 @@ mod tests {
     fn names_the_wrong_field() {
         let cases = [
             (r#"{"concurrency": 1, "checks": []}"#, ".", "timeout_ms"),
-            (r#"{"timeout_ms": 0, "concurrency": 1, "checks": []}"#, "timeout_ms", "between"),
-            (r#"{"timeout_ms": 9999999, "concurrency": 1, "checks": []}"#, "timeout_ms", "between"),
-            (r#"{"timeout_ms": -5, "concurrency": 1, "checks": []}"#, "timeout_ms", "invalid value"),
-            (r#"{"timeout_ms": 10, "concurrency": 0, "checks": []}"#, "concurrency", "at least 1"),
-            (r#"{"timeout_ms": 10, "concurrency": 1, "checks": [], "extra": 1}"#, ".", "unknown field `extra`"),
+            (
+                r#"{"timeout_ms": 0, "concurrency": 1, "checks": []}"#,
+                "timeout_ms",
+                "between",
+            ),
+            (
+                r#"{"timeout_ms": 9999999, "concurrency": 1, "checks": []}"#,
+                "timeout_ms",
+                "between",
+            ),
+            (
+                r#"{"timeout_ms": -5, "concurrency": 1, "checks": []}"#,
+                "timeout_ms",
+                "invalid value",
+            ),
+            (
+                r#"{"timeout_ms": 10, "concurrency": 0, "checks": []}"#,
+                "concurrency",
+                "at least 1",
+            ),
+            (
+                r#"{"timeout_ms": 10, "concurrency": 1, "checks": [], "extra": 1}"#,
+                "extra",
+                "unknown field `extra`",
+            ),
             (
                 r#"{"timeout_ms": 10, "concurrency": 1, "checks": [{"id": "a", "kind": "icmp", "host": "1.2.3.4"}]}"#,
                 "checks[0].kind",
@@ -450,7 +496,7 @@ mod tests {
             ),
             (
                 r#"{"timeout_ms": 10, "concurrency": 1, "checks": [{"id": "a", "kind": "tcp", "host": "1.2.3.4", "port": 1, "hots": "x"}]}"#,
-                "checks[0]",
+                "checks[0].hots",
                 "unknown field `hots`",
             ),
             ("not json", ".", "expected"),
@@ -483,7 +529,8 @@ mod tests {
             serde_json::to_string(&result).unwrap(),
             r#"{"id":"a","kind":"tcp","host":"10.0.0.1","port":80,"verdict":"refused","latency_ms":1.5}"#
         );
-        let back: CheckResult = serde_json::from_str(&serde_json::to_string(&result).unwrap()).unwrap();
+        let back: CheckResult =
+            serde_json::from_str(&serde_json::to_string(&result).unwrap()).unwrap();
         assert_eq!(back, result);
     }
 }

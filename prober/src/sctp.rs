@@ -1,23 +1,23 @@
 //! SCTP one-to-one (SOCK_STREAM) sockets through nix, driven by tokio's `AsyncFd`.
 //!
-//! Many kernels (and most containers' seccomp-free defaults) have no SCTP module; socket
-//! creation then fails and the caller reports `unsupported` instead of pretending.
+//! Many kernels have no SCTP module loaded (or allowed); socket creation then fails, and the
+//! caller reports `unsupported` instead of pretending.
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
-use nix::sys::socket::{
-    self, sockopt, AddressFamily, Backlog, SockFlag, SockProtocol, SockType, SockaddrStorage,
-};
+use nix::sys::socket::{self, sockopt, Backlog, SockFlag, SockProtocol, SockType, SockaddrStorage};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
+use crate::socket as sock;
+
 /// Why an SCTP socket could not be used.
 #[derive(Debug, thiserror::Error)]
-pub enum SctpError {
-    /// The kernel has no SCTP (EPROTONOSUPPORT and friends).
+pub(crate) enum SctpError {
+    /// The kernel has no SCTP.
     #[error("SCTP is not supported by this kernel ({0})")]
     Unsupported(Errno),
     #[error("{0}")]
@@ -30,78 +30,59 @@ impl From<Errno> for SctpError {
     }
 }
 
-/// The errors `socket(2)` gives for a protocol the kernel does not know.
-fn is_unsupported(errno: Errno) -> bool {
-    matches!(
-        errno,
-        Errno::EPROTONOSUPPORT | Errno::ESOCKTNOSUPPORT | Errno::EPROTOTYPE | Errno::ENOPROTOOPT
-    )
-}
-
-fn new_socket(addr: SocketAddr) -> Result<OwnedFd, SctpError> {
-    let family = match addr {
-        SocketAddr::V4(_) => AddressFamily::Inet,
-        SocketAddr::V6(_) => AddressFamily::Inet6,
-    };
-    socket::socket(
-        family,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        SockProtocol::Sctp,
-    )
-    .map_err(|errno| {
-        if is_unsupported(errno) {
+fn open(addr: SocketAddr) -> Result<OwnedFd, SctpError> {
+    sock::open(addr, SockType::Stream, SockProtocol::Sctp).map_err(|errno| match errno {
+        // What socket(2) says for a protocol the kernel does not know.
+        Errno::EPROTONOSUPPORT | Errno::ESOCKTNOSUPPORT | Errno::EPROTOTYPE => {
             SctpError::Unsupported(errno)
-        } else {
-            SctpError::from(errno)
         }
+        other => other.into(),
     })
 }
 
-/// Connects to `addr`; resolves once the association is up (or failed).
-pub async fn connect(addr: SocketAddr) -> Result<(), SctpError> {
-    let fd = new_socket(addr)?;
+fn register(fd: OwnedFd, interest: Interest) -> io::Result<AsyncFd<OwnedFd>> {
+    // SAFETY: an OwnedFd is an open descriptor that stays open, under the same number, until
+    // the AsyncFd that owns it is dropped.
+    unsafe { AsyncFd::register_with_interest(fd, interest) }.map_err(io::Error::from)
+}
+
+/// Connects to `addr`; resolves once the association is up (or has failed).
+pub(crate) async fn connect(addr: SocketAddr) -> Result<(), SctpError> {
+    let fd = open(addr)?;
     match socket::connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
         Ok(()) => return Ok(()),
         Err(Errno::EINPROGRESS) => {}
         Err(errno) => return Err(errno.into()),
     }
-    let fd = AsyncFd::with_interest(fd, Interest::WRITABLE)?;
-    // Writable means the handshake finished; SO_ERROR says how.
-    let _guard = fd.writable().await?;
+    let fd = register(fd, Interest::WRITABLE)?;
+    // Writable means the handshake is over; SO_ERROR says how it went.
+    let _ready = fd.writable().await?;
     match socket::getsockopt(fd.get_ref(), sockopt::SocketError)? {
         0 => Ok(()),
         code => Err(Errno::from_raw(code).into()),
     }
 }
 
-/// A listening SCTP socket.
-pub struct Listener {
+/// A listening SCTP socket that accepts associations and closes them.
+pub(crate) struct Listener {
     fd: AsyncFd<OwnedFd>,
+    port: u16,
 }
 
 impl Listener {
-    /// Binds and listens on `addr` (dual stack when it is `::`).
     pub fn bind(addr: SocketAddr) -> Result<Self, SctpError> {
-        let fd = new_socket(addr)?;
-        socket::setsockopt(&fd, sockopt::ReuseAddr, &true)?;
-        if addr.is_ipv6() {
-            socket::setsockopt(&fd, sockopt::Ipv6V6Only, &false)?;
-        }
-        socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr))?;
+        let fd = open(addr)?;
+        sock::bind(&fd, SockType::Stream, addr)?;
         socket::listen(&fd, Backlog::new(128)?)?;
+        let port = sock::local_port(&fd)?;
         Ok(Self {
-            fd: AsyncFd::with_interest(fd, Interest::READABLE)?,
+            fd: register(fd, Interest::READABLE)?,
+            port,
         })
     }
 
-    /// The bound port (useful when binding port 0).
-    pub fn local_port(&self) -> io::Result<u16> {
-        let addr: SockaddrStorage = socket::getsockname(self.fd.get_ref().as_fd().as_raw_fd())?;
-        addr.as_sockaddr_in()
-            .map(|a| a.port())
-            .or_else(|| addr.as_sockaddr_in6().map(|a| a.port()))
-            .ok_or_else(|| io::Error::other("SCTP socket has no inet address"))
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Accepts one association and closes it at once.
@@ -114,7 +95,6 @@ impl Listener {
             });
             match accepted {
                 Ok(Ok(raw)) => {
-                    // Closing is all the server does with an association.
                     let _ = nix::unistd::close(raw);
                     return Ok(());
                 }

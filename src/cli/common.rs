@@ -17,7 +17,8 @@ pub struct Global {
     #[arg(short = 'f', long = "filename", global = true, value_name = "PATH")]
     pub files: Vec<PathBuf>,
     /// Namespace scope (repeatable); also the namespace of pod and policy names written without one.
-    #[arg(short = 'n', long = "namespace", global = true, value_name = "NS")]
+    #[arg(short = 'n', long = "namespace", global = true, value_name = "NS",
+          add = clap_complete::ArgValueCompleter::new(super::completion::namespaces))]
     pub namespaces: Vec<String>,
     /// Every namespace.
     #[arg(short = 'A', long = "all-namespaces", global = true)]
@@ -29,7 +30,8 @@ pub struct Global {
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME",
+          add = clap_complete::ArgValueCompleter::new(super::completion::contexts))]
     pub context: Option<String>,
     /// Never colour the output (NO_COLOR and non-terminals are respected too).
     #[arg(long, global = true)]

@@ -28,18 +28,22 @@ pub enum ExplainWhat {
     /// Which policies select this pod, and what they let in and out.
     Pod {
         /// The pod: NAME (with -n) or NAMESPACE/NAME.
+        #[arg(add = clap_complete::ArgValueCompleter::new(super::completion::pods))]
         name: String,
     },
     /// What this policy selects and allows.
     Policy {
         /// The policy: NAME (with -n) or NAMESPACE/NAME.
+        #[arg(add = clap_complete::ArgValueCompleter::new(super::completion::policies))]
         name: String,
     },
     /// Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss.
     Traffic {
         /// Source: a pod (NAME or NAMESPACE/NAME) or an IP address outside the cluster.
+        #[arg(add = clap_complete::ArgValueCompleter::new(super::completion::pods))]
         from: String,
         /// Destination: a pod or an IP address.
+        #[arg(add = clap_complete::ArgValueCompleter::new(super::completion::pods))]
         to: String,
         /// The probe, e.g. tcp/8080, udp/53, sctp/9000.
         #[arg(short = 'p', long, default_value = "tcp/80", value_name = "PROTO/PORT")]

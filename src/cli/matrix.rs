@@ -14,7 +14,8 @@ pub struct MatrixArgs {
     /// Probes to compute, e.g. tcp/80,udp/53 (default: every port the policies and pods name).
     #[arg(long, value_name = "PROTO/PORT,...")]
     pub ports: Option<String>,
-    /// Output format: table, json, yaml, csv or summary (counts only, for very large clusters).
+    /// Output format: table, json, yaml, csv, markdown, mermaid or dot (graphs of the allowed
+    /// flows, pods grouped by namespace), or summary (counts only, for very large clusters).
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: Format,
 }
@@ -28,6 +29,9 @@ pub fn run(global: &Global, args: &MatrixArgs) -> CliResult {
             Format::Yaml,
             Format::Csv,
             Format::Summary,
+            Format::Markdown,
+            Format::Mermaid,
+            Format::Dot,
         ],
         "matrix",
     )?;
@@ -57,6 +61,9 @@ pub fn run(global: &Global, args: &MatrixArgs) -> CliResult {
             }
         }
         Format::Csv => report::matrix::csv(&MatrixDoc::from_matrix(&m, &snap)),
+        Format::Markdown => report::markdown::matrix(&MatrixDoc::from_matrix(&m, &snap)),
+        Format::Mermaid => report::graph::FlowGraph::build(&engine, &m).mermaid(),
+        Format::Dot => report::graph::FlowGraph::build(&engine, &m).dot(),
         other => report::structured(&MatrixDoc::from_matrix(&m, &snap), other),
     };
     emit(&text);

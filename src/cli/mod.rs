@@ -3,7 +3,11 @@
 mod cleanup;
 mod common;
 mod completion;
+mod diff;
+mod enforcer;
 mod explain;
+mod lab;
+mod lint;
 mod matrix;
 mod probe;
 
@@ -39,6 +43,14 @@ pub enum Command {
     Probe(probe::ProbeArgs),
     /// Remove everything the tool left behind (--local: network namespaces of killed runs).
     Cleanup(cleanup::CleanupArgs),
+    /// CKA-style labs: list, start, check your policies, hints, solution, reset.
+    Lab(lab::LabArgs),
+    /// Find policies that are probably not what their author meant (exit 1 on findings).
+    Lint(lint::LintArgs),
+    /// What a change opens and closes: connections that become allowed or denied, OLD -> NEW.
+    Diff(diff::DiffArgs),
+    /// The enforcer: `enforcer rules` prints what it would install on a node.
+    Enforcer(enforcer::EnforcerArgs),
     /// Print shell completions: bash, zsh, fish or powershell.
     Completion(completion::CompletionArgs),
 }
@@ -51,6 +63,9 @@ pub fn main() -> ExitCode {
         return ExitCode::from(
             netpol_prober::cli_main(args.into_iter().skip(1)).clamp(0, 255) as u8,
         );
+    }
+    if let Some(code) = completion::intercept(Cli::command) {
+        return code;
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -68,6 +83,10 @@ pub fn main() -> ExitCode {
         Command::Matrix(a) => matrix::run(&cli.global, a),
         Command::Probe(a) => probe::run(&cli.global, a),
         Command::Cleanup(a) => cleanup::run(&cli.global, a),
+        Command::Lab(a) => lab::run(&cli.global, a),
+        Command::Lint(a) => lint::run(&cli.global, a),
+        Command::Diff(a) => diff::run(&cli.global, a),
+        Command::Enforcer(a) => enforcer::run(&cli.global, a),
         Command::Completion(a) => completion::run(a, &mut Cli::command()),
     };
     match result {

@@ -30,7 +30,8 @@ pub struct ProbeArgs {
     /// (shows what `probe` reports there).
     #[arg(long)]
     pub no_enforce: bool,
-    /// Output format: table, json, yaml or csv.
+    /// Output format: table, json, yaml, csv, markdown or junit (one test case per connection,
+    /// a failure for each disagreement).
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: Format,
 }
@@ -61,7 +62,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     check_format(
         args.output,
-        &[Format::Table, Format::Json, Format::Yaml, Format::Csv],
+        &[
+            Format::Table,
+            Format::Json,
+            Format::Yaml,
+            Format::Csv,
+            Format::Markdown,
+            Format::Junit,
+        ],
         "probe",
     )?;
     if !args.local {
@@ -126,6 +134,8 @@ fn render(r: &ProbeReport, format: Format) -> String {
     match format {
         Format::Table => report::probe::table(r),
         Format::Csv => report::matrix::csv(&r.matrix),
+        Format::Markdown => report::markdown::probe(r),
+        Format::Junit => report::junit::junit(r),
         other => report::structured(r, other),
     }
 }

@@ -28,6 +28,8 @@ pub(crate) struct Classes {
 
 /// What a (namespace, labels) shape decides: policies selecting it per direction, peer bits.
 type ShapeFacts = ([Vec<usize>; 2], Vec<u64>);
+/// A namespace and the labels that some selector mentions.
+type ShapeKey<'a> = (&'a str, Vec<(&'a str, &'a str)>);
 
 #[derive(PartialEq, Eq, Hash)]
 struct Signature {
@@ -139,14 +141,30 @@ impl Classes {
                 .push(i);
         }
 
-        // Pods with equal namespace and labels share everything but IPs and ports.
-        let mut shapes: HashMap<(&str, &crate::model::Labels), ShapeFacts> = HashMap::new();
+        // Only label keys some selector mentions can make a difference: pods whose labels
+        // agree on those keys (and namespace) share everything but IPs and ports.
+        let relevant: std::collections::HashSet<&str> = distinct
+            .iter()
+            .flat_map(|s| {
+                s.match_labels
+                    .keys()
+                    .map(String::as_str)
+                    .chain(s.match_expressions.iter().map(|r| r.key.as_str()))
+            })
+            .collect();
+        let mut shapes: HashMap<ShapeKey<'_>, ShapeFacts> = HashMap::new();
         let mut signatures: HashMap<Signature, ClassId> = HashMap::new();
         let mut list: Vec<Class> = Vec::new();
         let mut pod_class = vec![None; snap.pods.len()];
         for (pi, pod) in snap.endpoint_pods() {
+            let shape_labels: Vec<(&str, &str)> = pod
+                .labels
+                .iter()
+                .filter(|(k, _)| relevant.contains(k.as_str()))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             let (selected_by, shape_bits) = shapes
-                .entry((pod.namespace.as_str(), &pod.labels))
+                .entry((pod.namespace.as_str(), shape_labels))
                 .or_insert_with(|| {
                     let sel_results: Vec<bool> =
                         distinct.iter().map(|s| s.matches(&pod.labels)).collect();

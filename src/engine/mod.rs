@@ -9,6 +9,7 @@
 
 mod classes;
 pub mod explain;
+mod lint_facts;
 pub mod matrix;
 mod near_miss;
 mod selector;

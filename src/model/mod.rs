@@ -281,6 +281,9 @@ pub struct Policy {
     pub types_egress: bool,
     /// Whether policyTypes was written explicitly (lint and explain mention the defaulting).
     pub types_explicit: bool,
+    /// Whether `spec.egress` was written at all, even as `[]` (lint: `egress: []` without
+    /// policyTypes isolates nothing for egress).
+    pub egress_written: bool,
     pub source: Source,
 }
 

@@ -608,10 +608,12 @@ pub fn parse_policy_object(
         // The API server's defaulting: Ingress always, Egress iff there is an egress rule.
         None => (true, egress.as_ref().is_some_and(|e| !e.is_empty()), false),
     };
+    let egress_written = egress.is_some();
     Ok(Policy {
         namespace,
         name: meta.name,
         pod_selector,
+        egress_written,
         ingress: ingress.unwrap_or_default(),
         egress: egress.unwrap_or_default(),
         types_ingress,

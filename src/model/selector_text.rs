@@ -29,19 +29,39 @@ pub fn parse_selector_text(text: &str) -> Result<LabelSelector, String> {
         let bad = || {
             format!("invalid selector term {term:?}: use key=value, key!=value, key in (a,b), key notin (a,b), key or !key")
         };
+        let key_ok = |k: &str| {
+            !k.trim().is_empty()
+                && k.trim()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        };
+        let value_ok = |v: &str| {
+            v.trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
         if let Some(key) = term.strip_prefix('!') {
+            if !key_ok(key) {
+                return Err(bad());
+            }
             sel.match_expressions.push(Requirement {
                 key: key.trim().to_string(),
                 operator: Operator::DoesNotExist,
                 values: vec![],
             });
         } else if let Some((k, v)) = term.split_once("!=") {
+            if !key_ok(k) || !value_ok(v) {
+                return Err(bad());
+            }
             sel.match_expressions.push(Requirement {
                 key: k.trim().to_string(),
                 operator: Operator::NotIn,
                 values: vec![v.trim().to_string()],
             });
         } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            if !key_ok(k) || !value_ok(v) {
+                return Err(bad());
+            }
             sel.match_labels
                 .insert(k.trim().to_string(), v.trim().to_string());
         } else if let Some((k, vals)) =
@@ -62,7 +82,7 @@ pub fn parse_selector_text(text: &str) -> Result<LabelSelector, String> {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
                 .collect();
-            if values.is_empty() {
+            if values.is_empty() || !key_ok(k) || !values.iter().all(|v| value_ok(v)) {
                 return Err(bad());
             }
             sel.match_expressions.push(Requirement {

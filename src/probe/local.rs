@@ -178,9 +178,21 @@ struct Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        for c in &mut self.servers {
-            let _ = c.kill();
-            let _ = c.wait();
+        if std::env::var_os("NETPOL_LOCAL_KEEP").is_none() {
+            for c in &mut self.servers {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        // Debugging aid: keep the namespaces (and their rules and counters) for inspection;
+        // `kubectl netpol cleanup --local` removes them afterwards.
+        if std::env::var_os("NETPOL_LOCAL_KEEP").is_some() {
+            eprintln!(
+                "NETPOL_LOCAL_KEEP: kept {} (node) and {} pod namespaces",
+                self.node,
+                self.pods.len()
+            );
+            return;
         }
         let mut all = self.pods.clone();
         all.push(self.node.clone());
@@ -254,6 +266,16 @@ fn dns_pod(snap: &Snapshot, pods: &[usize]) -> Option<usize> {
     })
 }
 
+/// A fixed, locally administered MAC per pod, so neighbours can be written in advance.
+fn pod_mac(i: usize) -> String {
+    format!(
+        "02:4e:50:{:02x}:{:02x}:{:02x}",
+        (i >> 16) & 0xff,
+        (i >> 8) & 0xff,
+        i & 0xff
+    )
+}
+
 pub const DNS_TEST_NAME: &str = "kubernetes.default.svc.cluster.local";
 
 fn progress(opts: &LocalOptions, len: u64, msg: &str) -> indicatif::ProgressBar {
@@ -323,7 +345,7 @@ pub fn run_local(
     let mut node_batch =
         format!("link add {BRIDGE} type bridge\nlink set {BRIDGE} up\nlink set lo up\n");
     for (i, n) in pod_ns.iter().enumerate() {
-        node_batch.push_str(&format!("link add vp{i} type veth peer name eth0 netns {n}\nlink set vp{i} master {BRIDGE} up\n"));
+        node_batch.push_str(&format!("link add vp{i} type veth peer name eth0 address {} netns {n}\nlink set vp{i} master {BRIDGE} up\n", pod_mac(i)));
     }
     run_cmd(&["ip", "-n", &node, "-batch", "-"], Some(&node_batch))?;
     for key in [
@@ -348,10 +370,22 @@ pub fn run_local(
                 }
             }
         }
-        // Every other pod is on the same bridge: route everything on-link.
+        // Every other pod is on the same bridge: route everything on-link, and know every
+        // neighbour up front. (Resolving 50 pods at once floods the bridge with ARP, and a lost
+        // request is only retried after a second: long enough to look like a dropped packet.)
         b.push_str("route add default dev eth0\n");
         if v6 {
             b.push_str("-6 route add default dev eth0\n");
+        }
+        for (j, &q) in pods.iter().enumerate() {
+            if j != i {
+                for ip in &snap.pods[q].ips {
+                    b.push_str(&format!(
+                        "neigh replace {ip} lladdr {} dev eth0 nud permanent\n",
+                        pod_mac(j)
+                    ));
+                }
+            }
         }
         run_cmd(&["ip", "-n", &pod_ns[i], "-batch", "-"], Some(&b))?;
         pb.inc(1);

@@ -1,6 +1,11 @@
 //! Showing results: coloured tables for people, JSON/YAML/CSV for scripts. No semantics here.
 
+pub mod diff;
 pub mod explain;
+pub mod graph;
+pub mod junit;
+pub mod lint;
+pub mod markdown;
 pub mod matrix;
 pub mod probe;
 

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Package installation and the Kubernetes build (sourced by up).
 
 E2E_PACKAGES=(
@@ -49,7 +49,7 @@ SRC
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
       printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; own_policy=1
     fi
-    DEBIAN_FRONTEND=noninteractive run apt-get install -y --no-install-recommends "${missing[@]}" \
+    DEBIAN_FRONTEND=noninteractive run apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" \
       || { ((own_policy)) && rm -f /usr/sbin/policy-rc.d; die "apt-get install failed (see $E2E_SCRIPT_LOG)"; }
     ((own_policy)) && rm -f /usr/sbin/policy-rc.d
     log "packages installed in $(elapsed "$t0")"
@@ -143,7 +143,7 @@ built=$(date -Is)
 build_seconds=$secs
 reflect2=debian $(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev)
 INFO
-  rm -rf "$dir/bin" && mv "$out" "$dir/bin"
+  rm -rf "${dir:?}/bin" && mv "$out" "$dir/bin"
   rm -rf "$dir/gocache"   # ~1.5 GB; the binaries are what is cached
   log "kubernetes $ver: built in ${secs}s -> $dir/bin"
 }

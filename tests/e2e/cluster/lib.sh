@@ -1,8 +1,7 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Common settings and helpers for the e2e cluster scripts (up, down, status, pack-image, make-rootfs).
 # Sourced, not executed.
 
-E2E_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # --- locations (override with the environment) -------------------------------------------------
 E2E_DIR=${NETPOL_E2E_DIR:-/var/lib/netpol-e2e}        # cluster state (removed by down, except logs/)
@@ -12,6 +11,14 @@ E2E_LOGS=$E2E_DIR/logs
 E2E_PKI=$E2E_DIR/pki
 E2E_KUBECONFIG=$E2E_DIR/admin.kubeconfig
 E2E_CTR_SOCK=$E2E_RUN/containerd/containerd.sock
+# down deletes these directories: refuse anything that is not a dedicated absolute path.
+for _v in E2E_DIR E2E_RUN E2E_CACHE; do
+  if [[ ! ${!_v} =~ ^/[^/]+/[^/].*$ || ${!_v} == *..* || ${!_v} =~ ^/(bin|boot|dev|etc|home|lib|lib64|proc|root|sbin|sys|usr)(/|$) ]]; then
+    echo "netpol-e2e: refusing $_v='${!_v}': use a dedicated absolute directory such as /var/lib/netpol-e2e" >&2
+    exit 2
+  fi
+done
+unset _v
 
 # --- cluster shape ------------------------------------------------------------------------------
 E2E_NODE_NAME=${NETPOL_E2E_NODE_NAME:-netpol-e2e}
@@ -33,7 +40,7 @@ E2E_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubelet ku
 
 # Images are named under "localhost/" so that a pull of a missing image can only go to loopback.
 E2E_IMAGE_PREFIX=localhost/netpol-e2e
-E2E_PAUSE_IMAGE=$E2E_IMAGE_PREFIX/pause:3.4.1
+E2E_PAUSE_IMAGE=$E2E_IMAGE_PREFIX/pause:3.4
 E2E_BUSYBOX_IMAGE=$E2E_IMAGE_PREFIX/busybox:1.35
 
 # Guard chain (iptables mangle table); deliberately not KUBE-*, CNI-* or NETPOL-* so that no other
@@ -112,6 +119,37 @@ stop_daemon() {
   rm -f "$(pidfile "$name")"
 }
 
+
+# stop_daemons TIMEOUT NAME...: TERM all at once, wait, KILL what is left.
+stop_daemons() {
+  local timeout=$1; shift
+  local name pid i left
+  local -A pids=()
+  for name in "$@"; do
+    pid=$(daemon_pid "$name")
+    if [[ -n $pid ]]; then
+      pids[$name]=$pid
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$(pidfile "$name")"
+    fi
+  done
+  for ((i = 0; i < timeout * 10; i++)); do
+    left=0
+    for name in "${!pids[@]}"; do [[ -d /proc/${pids[$name]} ]] && left=1; done
+    ((left)) || break
+    sleep 0.1
+  done
+  for name in "${!pids[@]}"; do
+    if [[ -d /proc/${pids[$name]} ]]; then
+      warn "$name did not stop in ${timeout}s, killing"
+      kill -KILL "${pids[$name]}" 2>/dev/null || true
+    fi
+    rm -f "$(pidfile "$name")"
+  done
+}
+
 # wait_for DESCRIPTION TIMEOUT_S COMMAND...: poll until COMMAND succeeds.
 wait_for() {
   local what=$1 timeout=$2; shift 2
@@ -131,3 +169,15 @@ ctr_e2e() { ctr --address "$E2E_CTR_SOCK" "$@"; }
 k8s_src_version() {
   apt-cache showsrc "$E2E_K8S_SRC_PKG" 2>/dev/null | awk '/^Version:/ { print $2; exit }'
 }
+
+# write_file PATH: write stdin to PATH only if the content differs (kube-proxy exits when its
+# config file changes, so an idempotent up must not touch unchanged files).
+write_file() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else chmod 644 "$tmp"; mv "$tmp" "$1"; fi
+}
+
+# print_header FILE: the comment block at the top of a script (its usage text).
+print_header() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$1"; }

@@ -1,0 +1,715 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'kubectl-netpol'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'kubectl-netpol' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain which policies select a pod, what a policy does, or why traffic is allowed or denied')
+            [CompletionResult]::new('matrix', 'matrix', [CompletionResultType]::ParameterValue, 'The expected connectivity matrix (live, or from manifests with -f)')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Send real packets and compare what the network does with what the policies promise')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove everything the tool left behind (--local: network namespaces of killed runs)')
+            [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'CKA-style labs: list, start, check your policies, hints, solution, reset')
+            [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Find policies that are probably not what their author meant (exit 1 on findings)')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'What a change opens and closes: connections that become allowed or denied, OLD -> NEW')
+            [CompletionResult]::new('enforcer', 'enforcer', [CompletionResultType]::ParameterValue, 'The enforcer: `enforcer rules` prints what it would install on a node')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print shell completions: bash, zsh, fish or powershell')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-netpol;explain' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('pod', 'pod', [CompletionResultType]::ParameterValue, 'Which policies select this pod, and what they let in and out')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows')
+            [CompletionResult]::new('traffic', 'traffic', [CompletionResultType]::ParameterValue, 'Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-netpol;explain;pod' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;explain;policy' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;explain;traffic' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'The probe, e.g. tcp/8080, udp/53, sctp/9000')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The probe, e.g. tcp/8080, udp/53, sctp/9000')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;explain;help' {
+            [CompletionResult]::new('pod', 'pod', [CompletionResultType]::ParameterValue, 'Which policies select this pod, and what they let in and out')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows')
+            [CompletionResult]::new('traffic', 'traffic', [CompletionResultType]::ParameterValue, 'Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-netpol;explain;help;pod' {
+            break
+        }
+        'kubectl-netpol;explain;help;policy' {
+            break
+        }
+        'kubectl-netpol;explain;help;traffic' {
+            break
+        }
+        'kubectl-netpol;explain;help;help' {
+            break
+        }
+        'kubectl-netpol;matrix' {
+            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Probes to compute, e.g. tcp/80,udp/53 (default: every port the policies and pods name)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml, csv, markdown, mermaid or dot (graphs of the allowed flows, pods grouped by namespace), or summary (counts only, for very large clusters)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml, csv, markdown, mermaid or dot (graphs of the allowed flows, pods grouped by namespace), or summary (counts only, for very large clusters)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;probe' {
+            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Probes to send, e.g. tcp/80,udp/53 (default: every port the policies and pods name)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long one check waits before calling it dropped (e.g. 1s, 500ms)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Checks in flight inside one source pod')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml, csv, markdown or junit (one test case per connection, a failure for each disagreement)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml, csv, markdown or junit (one test case per connection, a failure for each disagreement)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this Linux host: pods become network namespaces, the enforcer''s rules are applied between them, real packets are sent. Needs root (or CAP_NET_ADMIN), iptables and ipset')
+            [CompletionResult]::new('--no-enforce', '--no-enforce', [CompletionResultType]::ParameterName, 'With --local: do not apply the enforcer''s rules, as on a CNI that ignores NetworkPolicy (shows what `probe` reports there)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;cleanup' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Remove what `probe --local` runs left on this host (network namespaces netpol-*, and with them their links, chains and sets)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the labs: name, level, title')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Create the lab''s namespaces, pods and policies in the cluster and print the task (--local: print the task only; the sandbox is built per check)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check your policies against the lab''s required connections: from the cluster (policies in the lab''s namespaces), or from files with -f')
+            [CompletionResult]::new('hint', 'hint', [CompletionResultType]::ParameterValue, 'Print a hint: the first, or hint N')
+            [CompletionResult]::new('solution', 'solution', [CompletionResultType]::ParameterValue, 'Print the reference solution, ready for `kubectl apply -f -`')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Print the lab''s setup manifests (what start creates)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Delete the lab''s namespaces (only those that carry its kubectl-netpol/lab label)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the catalogue''s invariants (for lab authors, with --catalogue DIR)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-netpol;lab;list' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab;start' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'No cluster: print the task and write nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Take over lab namespaces that already exist without this lab''s label')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab;check' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --probe: how long one check waits before calling it dropped')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'No cluster: judge setup + your -f policies here (with --probe: real packets in network namespaces on this host, as root)')
+            [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Also send real packets for every check')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab;hint' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab;solution' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab;setup' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab;reset' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'No cluster: nothing to delete (the sandbox removes itself after every check)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab;verify' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
+            [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;lab;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the labs: name, level, title')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Create the lab''s namespaces, pods and policies in the cluster and print the task (--local: print the task only; the sandbox is built per check)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check your policies against the lab''s required connections: from the cluster (policies in the lab''s namespaces), or from files with -f')
+            [CompletionResult]::new('hint', 'hint', [CompletionResultType]::ParameterValue, 'Print a hint: the first, or hint N')
+            [CompletionResult]::new('solution', 'solution', [CompletionResultType]::ParameterValue, 'Print the reference solution, ready for `kubectl apply -f -`')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Print the lab''s setup manifests (what start creates)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Delete the lab''s namespaces (only those that carry its kubectl-netpol/lab label)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the catalogue''s invariants (for lab authors, with --catalogue DIR)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-netpol;lab;help;list' {
+            break
+        }
+        'kubectl-netpol;lab;help;start' {
+            break
+        }
+        'kubectl-netpol;lab;help;check' {
+            break
+        }
+        'kubectl-netpol;lab;help;hint' {
+            break
+        }
+        'kubectl-netpol;lab;help;solution' {
+            break
+        }
+        'kubectl-netpol;lab;help;setup' {
+            break
+        }
+        'kubectl-netpol;lab;help;reset' {
+            break
+        }
+        'kubectl-netpol;lab;help;verify' {
+            break
+        }
+        'kubectl-netpol;lab;help;help' {
+            break
+        }
+        'kubectl-netpol;lint' {
+            [CompletionResult]::new('--severity', '--severity', [CompletionResultType]::ParameterName, 'Show findings at or above this severity, and exit 1 when there is one')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml, markdown or sarif (SARIF 2.1.0, for code scanning)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml, markdown or sarif (SARIF 2.1.0, for code scanning)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;diff' {
+            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Probes to compare, e.g. tcp/80,udp/53 (default: every port either side names)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml or markdown')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml or markdown')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--exit-code', '--exit-code', [CompletionResultType]::ParameterName, 'Exit 1 when any connection becomes allowed or denied (like `git diff --exit-code`)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;enforcer' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-netpol;enforcer;rules' {
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The node whose pods to compile for (default: every pod, as `probe --local` does)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;enforcer;help' {
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-netpol;enforcer;help;rules' {
+            break
+        }
+        'kubectl-netpol;enforcer;help;help' {
+            break
+        }
+        'kubectl-netpol;completion' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--dynamic', '--dynamic', [CompletionResultType]::ParameterName, 'Print a script that asks the binary for candidates, so pod, policy, namespace, context and lab names complete too (the same as `KUBECTL_NETPOL_COMPLETE=SHELL kubectl-netpol`)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;help' {
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain which policies select a pod, what a policy does, or why traffic is allowed or denied')
+            [CompletionResult]::new('matrix', 'matrix', [CompletionResultType]::ParameterValue, 'The expected connectivity matrix (live, or from manifests with -f)')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Send real packets and compare what the network does with what the policies promise')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove everything the tool left behind (--local: network namespaces of killed runs)')
+            [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'CKA-style labs: list, start, check your policies, hints, solution, reset')
+            [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Find policies that are probably not what their author meant (exit 1 on findings)')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'What a change opens and closes: connections that become allowed or denied, OLD -> NEW')
+            [CompletionResult]::new('enforcer', 'enforcer', [CompletionResultType]::ParameterValue, 'The enforcer: `enforcer rules` prints what it would install on a node')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print shell completions: bash, zsh, fish or powershell')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-netpol;help;explain' {
+            [CompletionResult]::new('pod', 'pod', [CompletionResultType]::ParameterValue, 'Which policies select this pod, and what they let in and out')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows')
+            [CompletionResult]::new('traffic', 'traffic', [CompletionResultType]::ParameterValue, 'Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss')
+            break
+        }
+        'kubectl-netpol;help;explain;pod' {
+            break
+        }
+        'kubectl-netpol;help;explain;policy' {
+            break
+        }
+        'kubectl-netpol;help;explain;traffic' {
+            break
+        }
+        'kubectl-netpol;help;matrix' {
+            break
+        }
+        'kubectl-netpol;help;probe' {
+            break
+        }
+        'kubectl-netpol;help;cleanup' {
+            break
+        }
+        'kubectl-netpol;help;lab' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the labs: name, level, title')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Create the lab''s namespaces, pods and policies in the cluster and print the task (--local: print the task only; the sandbox is built per check)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check your policies against the lab''s required connections: from the cluster (policies in the lab''s namespaces), or from files with -f')
+            [CompletionResult]::new('hint', 'hint', [CompletionResultType]::ParameterValue, 'Print a hint: the first, or hint N')
+            [CompletionResult]::new('solution', 'solution', [CompletionResultType]::ParameterValue, 'Print the reference solution, ready for `kubectl apply -f -`')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Print the lab''s setup manifests (what start creates)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Delete the lab''s namespaces (only those that carry its kubectl-netpol/lab label)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the catalogue''s invariants (for lab authors, with --catalogue DIR)')
+            break
+        }
+        'kubectl-netpol;help;lab;list' {
+            break
+        }
+        'kubectl-netpol;help;lab;start' {
+            break
+        }
+        'kubectl-netpol;help;lab;check' {
+            break
+        }
+        'kubectl-netpol;help;lab;hint' {
+            break
+        }
+        'kubectl-netpol;help;lab;solution' {
+            break
+        }
+        'kubectl-netpol;help;lab;setup' {
+            break
+        }
+        'kubectl-netpol;help;lab;reset' {
+            break
+        }
+        'kubectl-netpol;help;lab;verify' {
+            break
+        }
+        'kubectl-netpol;help;lint' {
+            break
+        }
+        'kubectl-netpol;help;diff' {
+            break
+        }
+        'kubectl-netpol;help;enforcer' {
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)')
+            break
+        }
+        'kubectl-netpol;help;enforcer;rules' {
+            break
+        }
+        'kubectl-netpol;help;completion' {
+            break
+        }
+        'kubectl-netpol;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,304 @@
+//! `diff`: what a change to the policies (or pods) opens and closes. Pure: two snapshots in,
+//! the connections that become allowed and become denied out, grouped for a reviewer.
+//!
+//! Both matrices are computed by the engine over the pods the two sides share. Pods are then
+//! grouped by their pair of equivalence classes (old, new): pods in one group behave alike on
+//! both sides, so changes are found per group pair and only expanded to pods for the lists.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::engine::matrix::Matrix;
+use crate::engine::{ClassId, Engine};
+use crate::model::{Policy, Probe, Snapshot};
+use crate::report::matrix::{probes_json, ProbeJson};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// Denied before, allowed after.
+    Allowed,
+    /// Allowed before, denied after.
+    Denied,
+}
+
+/// One connection whose verdict changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ConnectionChange {
+    pub from: String,
+    pub to: String,
+    pub protocol: String,
+    pub port: u16,
+}
+
+/// Connections with the same change, between a set of sources and a set of destinations, on
+/// the same probes: every (from, to, probe) of the product changed that way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub change: Change,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+    /// `tcp/80`, `udp/53`
+    pub probes: Vec<String>,
+    /// Connections in the group (self pairs excluded).
+    pub connections: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PodChanges {
+    /// Pods on both sides (their connections are compared).
+    pub common: usize,
+    #[serde(rename = "onlyOld")]
+    pub only_old: Vec<String>,
+    #[serde(rename = "onlyNew")]
+    pub only_new: Vec<String>,
+    /// Pods on both sides whose labels or declared ports differ.
+    pub changed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PolicyChanges {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub old: String,
+    pub new: String,
+    pub probes: Vec<ProbeJson>,
+    pub pods: PodChanges,
+    pub policies: PolicyChanges,
+    /// Connections that become allowed.
+    pub allowed: Vec<ConnectionChange>,
+    /// Connections that become denied.
+    pub denied: Vec<ConnectionChange>,
+    pub groups: Vec<Group>,
+}
+
+impl Diff {
+    pub fn is_empty(&self) -> bool {
+        self.allowed.is_empty() && self.denied.is_empty()
+    }
+}
+
+/// One side: a snapshot, the pods in scope (indices into it) and a name for messages.
+pub struct Side<'a> {
+    pub name: &'a str,
+    pub snap: &'a Snapshot,
+    pub pods: &'a [usize],
+}
+
+fn same_policy(a: &Policy, b: &Policy) -> bool {
+    a.pod_selector == b.pod_selector
+        && a.ingress == b.ingress
+        && a.egress == b.egress
+        && a.types_ingress == b.types_ingress
+        && a.types_egress == b.types_egress
+}
+
+fn policy_changes(old: &Snapshot, new: &Snapshot) -> PolicyChanges {
+    let o: BTreeMap<String, &Policy> = old.policies.iter().map(|p| (p.key(), p)).collect();
+    let n: BTreeMap<String, &Policy> = new.policies.iter().map(|p| (p.key(), p)).collect();
+    PolicyChanges {
+        added: n.keys().filter(|k| !o.contains_key(*k)).cloned().collect(),
+        removed: o.keys().filter(|k| !n.contains_key(*k)).cloned().collect(),
+        changed: o
+            .iter()
+            .filter(|(k, p)| n.get(*k).is_some_and(|q| !same_policy(p, q)))
+            .map(|(k, _)| k.clone())
+            .collect(),
+    }
+}
+
+/// Computes the diff of `new` against `old` on `probes`.
+pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
+    let old_engine = Engine::new(old.snap);
+    let new_engine = Engine::new(new.snap);
+    let keyed = |side: &Side<'_>, engine: &Engine<'_>| -> BTreeMap<String, usize> {
+        side.pods
+            .iter()
+            .copied()
+            .filter(|&p| engine.class_of(p).is_some())
+            .map(|p| (side.snap.pods[p].key(), p))
+            .collect()
+    };
+    let old_keys = keyed(old, &old_engine);
+    let new_keys = keyed(new, &new_engine);
+    let mut pods = PodChanges {
+        only_old: old_keys
+            .keys()
+            .filter(|k| !new_keys.contains_key(*k))
+            .cloned()
+            .collect(),
+        only_new: new_keys
+            .keys()
+            .filter(|k| !old_keys.contains_key(*k))
+            .cloned()
+            .collect(),
+        ..PodChanges::default()
+    };
+    let common_old: Vec<usize> = old_keys
+        .iter()
+        .filter(|(k, _)| new_keys.contains_key(*k))
+        .map(|(_, &p)| p)
+        .collect();
+    let mo = Matrix::compute(&old_engine, &common_old, probes);
+    // The new side in the old matrix's order (both sort by namespace, then name).
+    let common_new: Vec<usize> = mo
+        .pods
+        .iter()
+        .filter_map(|&p| new_keys.get(&old.snap.pods[p].key()).copied())
+        .collect();
+    let mn = Matrix::compute(&new_engine, &common_new, probes);
+    let names: Vec<String> = mo.pods.iter().map(|&p| old.snap.pods[p].key()).collect();
+    pods.common = names.len();
+    pods.changed = mo
+        .pods
+        .iter()
+        .zip(&mn.pods)
+        .filter(|(&a, &b)| {
+            let (pa, pb) = (&old.snap.pods[a], &new.snap.pods[b]);
+            pa.labels != pb.labels || pa.ports != pb.ports
+        })
+        .map(|(&a, _)| old.snap.pods[a].key())
+        .collect();
+
+    // Joint classes: pods that behave alike on both sides.
+    let mut joint: HashMap<(ClassId, ClassId), usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, (&a, &b)) in mo.pods.iter().zip(&mn.pods).enumerate() {
+        let key = (
+            old_engine.class_of(a).unwrap_or(usize::MAX),
+            new_engine.class_of(b).unwrap_or(usize::MAX),
+        );
+        let id = *joint.entry(key).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[id].push(i);
+    }
+
+    // Changes per (from class, to class): which probes flipped, and which way.
+    let mut flips: BTreeMap<(Change, usize, usize), Vec<usize>> = BTreeMap::new();
+    for (a, ma) in members.iter().enumerate() {
+        for (b, mb) in members.iter().enumerate() {
+            // Two different pods standing for the pair (none when a class has one pod and
+            // is paired with itself: a pod's traffic to itself never changes).
+            let Some((i, j)) = ma
+                .iter()
+                .flat_map(|&i| mb.iter().map(move |&j| (i, j)))
+                .find(|(i, j)| i != j)
+            else {
+                continue;
+            };
+            for k in 0..probes.len() {
+                let (before, after) = (mo.allowed(i, j, k), mn.allowed(i, j, k));
+                if before != after {
+                    let change = if after {
+                        Change::Allowed
+                    } else {
+                        Change::Denied
+                    };
+                    flips.entry((change, a, b)).or_default().push(k);
+                }
+            }
+        }
+    }
+
+    let probe_text: Vec<String> = probes.iter().map(|p| p.to_string()).collect();
+    let mut allowed = Vec::new();
+    let mut denied = Vec::new();
+    for ((change, a, b), ks) in &flips {
+        for &i in &members[*a] {
+            for &j in &members[*b] {
+                if i == j {
+                    continue;
+                }
+                for &k in ks {
+                    let c = ConnectionChange {
+                        from: names[i].clone(),
+                        to: names[j].clone(),
+                        protocol: probes[k].protocol.as_str().to_string(),
+                        port: probes[k].port,
+                    };
+                    match change {
+                        Change::Allowed => allowed.push(c),
+                        Change::Denied => denied.push(c),
+                    }
+                }
+            }
+        }
+    }
+    allowed.sort();
+    denied.sort();
+
+    let groups = group(&flips, &members)
+        .into_iter()
+        .map(|(change, from, to, ks)| {
+            let connections = from
+                .iter()
+                .flat_map(|i| to.iter().map(move |j| (i, j)))
+                .filter(|(i, j)| i != j)
+                .count()
+                * ks.len();
+            Group {
+                change,
+                from: from.iter().map(|&i| names[i].clone()).collect(),
+                to: to.iter().map(|&j| names[j].clone()).collect(),
+                probes: ks.iter().map(|&k| probe_text[k].clone()).collect(),
+                connections,
+            }
+        })
+        .filter(|g| g.connections > 0)
+        .collect();
+
+    Diff {
+        old: old.name.to_string(),
+        new: new.name.to_string(),
+        probes: probes_json(probes),
+        pods,
+        policies: policy_changes(old.snap, new.snap),
+        allowed,
+        denied,
+        groups,
+    }
+}
+
+type Positions = BTreeSet<usize>;
+
+/// Merges class-pair flips into as few rectangles as a reviewer needs: first every destination
+/// that a source set reaches with the same change on the same probes, then every source set
+/// that reaches the same destinations that way.
+fn group(
+    flips: &BTreeMap<(Change, usize, usize), Vec<usize>>,
+    members: &[Vec<usize>],
+) -> Vec<(Change, Positions, Positions, Vec<usize>)> {
+    let set = |c: usize| -> Positions { members[c].iter().copied().collect() };
+    let mut by_from: BTreeMap<(Change, Positions, Vec<usize>), Positions> = BTreeMap::new();
+    for ((change, a, b), ks) in flips {
+        by_from
+            .entry((*change, set(*a), ks.clone()))
+            .or_default()
+            .extend(set(*b));
+    }
+    let mut by_to: BTreeMap<(Change, Positions, Vec<usize>), Positions> = BTreeMap::new();
+    for ((change, from, ks), to) in by_from {
+        by_to.entry((change, to, ks)).or_default().extend(from);
+    }
+    let mut out: Vec<(Change, Positions, Positions, Vec<usize>)> = by_to
+        .into_iter()
+        .map(|((change, to, ks), from)| (change, from, to, ks))
+        .collect();
+    out.sort_by(|a, b| {
+        (a.0, a.1.iter().next(), a.2.iter().next(), &a.3).cmp(&(
+            b.0,
+            b.1.iter().next(),
+            b.2.iter().next(),
+            &b.3,
+        ))
+    });
+    out
+}

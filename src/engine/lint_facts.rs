@@ -1,0 +1,210 @@
+//! Facts about selectors and rules that `lint` asks: whether a selector can match anything, a
+//! label set it matches, whether one selector matches everything another does, and whether a
+//! rule allows everything. Semantics, so they live in the engine.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{LabelSelector, Labels, Operator, Rule};
+
+/// What a selector requires of one label key, gathered from matchLabels and matchExpressions.
+#[derive(Default, Debug)]
+struct KeyConstraint {
+    /// The value must be one of each of these sets (matchLabels and In).
+    one_of: Vec<BTreeSet<String>>,
+    /// The value must not be any of these (NotIn); a missing key satisfies NotIn.
+    none_of: BTreeSet<String>,
+    exists: bool,
+    absent: bool,
+}
+
+impl KeyConstraint {
+    /// The values allowed by every `one_of` set (None: no set constrains the value).
+    fn allowed(&self) -> Option<BTreeSet<String>> {
+        let mut sets = self.one_of.iter();
+        let first = sets.next()?.clone();
+        Some(sets.fold(first, |acc, s| acc.intersection(s).cloned().collect()))
+    }
+
+    /// Does the key have to be present?
+    fn requires_key(&self) -> bool {
+        self.exists || !self.one_of.is_empty()
+    }
+}
+
+fn constraints(s: &LabelSelector) -> BTreeMap<&str, KeyConstraint> {
+    let mut out: BTreeMap<&str, KeyConstraint> = BTreeMap::new();
+    for (k, v) in &s.match_labels {
+        out.entry(k.as_str())
+            .or_default()
+            .one_of
+            .push(BTreeSet::from([v.clone()]));
+    }
+    for r in &s.match_expressions {
+        let c = out.entry(r.key.as_str()).or_default();
+        match r.operator {
+            Operator::In => c.one_of.push(r.values.iter().cloned().collect()),
+            Operator::NotIn => c.none_of.extend(r.values.iter().cloned()),
+            Operator::Exists => c.exists = true,
+            Operator::DoesNotExist => c.absent = true,
+        }
+    }
+    out
+}
+
+impl LabelSelector {
+    /// Labels of some object this selector matches; None when no label set can satisfy it
+    /// (e.g. `app=a` together with `app in (b)`, or `tier` Exists and DoesNotExist).
+    pub fn example(&self) -> Option<Labels> {
+        let mut labels = Labels::new();
+        for (key, c) in constraints(self) {
+            if c.absent {
+                if c.requires_key() {
+                    return None;
+                }
+                continue;
+            }
+            let value = match c.allowed() {
+                Some(values) => values.into_iter().find(|v| !c.none_of.contains(v))?,
+                None if c.exists => (0..=c.none_of.len())
+                    .map(|i| format!("x{i}"))
+                    .find(|v| !c.none_of.contains(v))?,
+                // Only NotIn: leaving the key out satisfies it.
+                None => continue,
+            };
+            labels.insert(key.to_string(), value);
+        }
+        self.matches(&labels).then_some(labels)
+    }
+
+    /// Can any label set satisfy the selector?
+    pub fn satisfiable(&self) -> bool {
+        self.example().is_some()
+    }
+
+    /// True only when every label set `other` matches is matched by `self` too (conservative:
+    /// false when unsure). The empty selector covers everything.
+    pub fn covers(&self, other: &LabelSelector) -> bool {
+        if !other.satisfiable() {
+            return true;
+        }
+        let theirs = constraints(other);
+        constraints(self).into_iter().all(|(key, mine)| {
+            let Some(t) = theirs.get(key) else {
+                // `other` says nothing about the key: only a constraint that a missing key
+                // satisfies (NotIn, DoesNotExist) could still hold, and not for every value.
+                return false;
+            };
+            let t_allowed = t.allowed();
+            let t_values_within = |set: &BTreeSet<String>| {
+                t_allowed
+                    .as_ref()
+                    .is_some_and(|a| a.iter().all(|v| set.contains(v) && !t.none_of.contains(v)))
+            };
+            if mine.absent {
+                return t.absent;
+            }
+            if let Some(my_allowed) = mine.allowed() {
+                if !t_values_within(&my_allowed) {
+                    return false;
+                }
+            } else if mine.exists && !t.requires_key() {
+                return false;
+            }
+            // Every value `other` admits must avoid my NotIn values.
+            mine.none_of.is_empty()
+                || t.absent
+                || t_allowed
+                    .as_ref()
+                    .is_some_and(|a| a.iter().all(|v| !mine.none_of.contains(v)))
+                || mine.none_of.is_subset(&t.none_of)
+        })
+    }
+}
+
+impl Rule {
+    /// `from`/`to` and `ports` both empty: every peer on every port.
+    pub fn allows_everything(&self) -> bool {
+        self.peers.is_empty() && self.ports.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Requirement;
+
+    fn sel(labels: &[(&str, &str)], exprs: &[(&str, Operator, &[&str])]) -> LabelSelector {
+        LabelSelector {
+            match_labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            match_expressions: exprs
+                .iter()
+                .map(|(k, op, vals)| Requirement {
+                    key: k.to_string(),
+                    operator: *op,
+                    values: vals.iter().map(|v| v.to_string()).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn examples_satisfy_the_selector() {
+        let s = sel(
+            &[("app", "web")],
+            &[
+                ("tier", Operator::In, &["a", "b"]),
+                ("tier", Operator::NotIn, &["a"]),
+                ("env", Operator::Exists, &[]),
+                ("env", Operator::NotIn, &["x0"]),
+                ("canary", Operator::DoesNotExist, &[]),
+                ("zone", Operator::NotIn, &["z"]),
+            ],
+        );
+        let l = s.example().expect("satisfiable");
+        assert!(s.matches(&l));
+        assert_eq!(l.get("tier").map(String::as_str), Some("b"));
+        assert!(!l.contains_key("canary") && !l.contains_key("zone"));
+    }
+
+    #[test]
+    fn contradictions_are_unsatisfiable() {
+        assert!(!sel(&[("app", "a")], &[("app", Operator::In, &["b"])]).satisfiable());
+        assert!(!sel(
+            &[],
+            &[
+                ("t", Operator::Exists, &[]),
+                ("t", Operator::DoesNotExist, &[])
+            ]
+        )
+        .satisfiable());
+        assert!(!sel(
+            &[],
+            &[("t", Operator::In, &["a"]), ("t", Operator::NotIn, &["a"])]
+        )
+        .satisfiable());
+        assert!(sel(&[], &[]).satisfiable());
+    }
+
+    #[test]
+    fn covers_is_conservative() {
+        let all = sel(&[], &[]);
+        let web = sel(&[("app", "web")], &[]);
+        let web_prod = sel(&[("app", "web"), ("env", "prod")], &[]);
+        assert!(all.covers(&web));
+        assert!(web.covers(&web_prod));
+        assert!(!web_prod.covers(&web));
+        assert!(!web.covers(&all));
+        let in_ab = sel(&[], &[("app", Operator::In, &["web", "api"])]);
+        assert!(in_ab.covers(&web));
+        assert!(!web.covers(&in_ab));
+        let exists = sel(&[], &[("app", Operator::Exists, &[])]);
+        assert!(exists.covers(&web));
+        assert!(!exists.covers(&all));
+        let not_db = sel(&[], &[("app", Operator::NotIn, &["db"])]);
+        assert!(not_db.covers(&web));
+        assert!(!not_db.covers(&all));
+    }
+}

@@ -1,0 +1,131 @@
+//! The snapshot lint reasons on: the input, plus pods the input does not hold but the rules
+//! need to ask about — a representative pod for each policy in a namespace without pods (labels
+//! its podSelector matches), and a kube-dns pod when the input has none.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{ContainerPort, Labels, Pod, PodOrigin, Protocol, Snapshot, Source};
+
+/// The label every common cluster DNS (CoreDNS, kube-dns) pod carries.
+pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+
+/// Where a virtual DNS pod lives when the input has none.
+const DNS_NAMESPACE: &str = "kube-system";
+
+/// Marks the pods lint added; never a valid Kubernetes name, so it cannot collide.
+const VIRTUAL_PREFIX: &str = "<";
+
+pub(crate) struct Augmented {
+    pub snap: Snapshot,
+    /// Indices (into `snap.pods`) of the cluster DNS pods.
+    pub dns: Vec<usize>,
+    /// Whether the DNS pod is virtual (the input had none).
+    pub dns_virtual: bool,
+    /// Representative pods: index into `snap.pods` -> the policy (index into the input's
+    /// policies, which `snap` keeps in the same order) whose selector it was made from.
+    pub representatives: BTreeMap<usize, usize>,
+}
+
+pub(crate) fn is_dns_pod(p: &Pod) -> bool {
+    p.labels.get(DNS_LABEL.0).map(String::as_str) == Some(DNS_LABEL.1)
+}
+
+impl Augmented {
+    pub fn build(input: &Snapshot) -> Augmented {
+        let mut snap = input.clone();
+        let with_pods: BTreeSet<&str> = input
+            .endpoint_pods()
+            .map(|(_, p)| p.namespace.as_str())
+            .collect();
+        let mut rep_names: Vec<(String, usize)> = Vec::new();
+        for (i, pol) in input.policies.iter().enumerate() {
+            if with_pods.contains(pol.namespace.as_str()) {
+                continue;
+            }
+            let Some(labels) = pol.pod_selector.example() else {
+                continue;
+            };
+            let name = format!("{VIRTUAL_PREFIX}pods selected by {}>", pol.name);
+            rep_names.push((format!("{}/{name}", pol.namespace), i));
+            snap.pods
+                .push(virtual_pod(&pol.namespace, &name, labels, Vec::new()));
+        }
+        let dns_virtual = !input.endpoint_pods().any(|(_, p)| is_dns_pod(p));
+        if dns_virtual {
+            snap.pods.push(virtual_pod(
+                DNS_NAMESPACE,
+                &format!("{VIRTUAL_PREFIX}kube-dns>"),
+                Labels::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]),
+                vec![
+                    ContainerPort {
+                        name: Some("dns".into()),
+                        port: 53,
+                        protocol: Protocol::Udp,
+                    },
+                    ContainerPort {
+                        name: Some("dns-tcp".into()),
+                        port: 53,
+                        protocol: Protocol::Tcp,
+                    },
+                ],
+            ));
+        }
+        // Policies keep their order: finish() sorts by (namespace, name) and they already are.
+        snap.finish();
+        let dns = snap
+            .endpoint_pods()
+            .filter(|(_, p)| is_dns_pod(p))
+            .map(|(i, _)| i)
+            .collect();
+        let representatives = rep_names
+            .into_iter()
+            .filter_map(|(key, policy)| {
+                snap.pods
+                    .iter()
+                    .position(|p| p.key() == key)
+                    .map(|i| (i, policy))
+            })
+            .collect();
+        Augmented {
+            snap,
+            dns,
+            dns_virtual,
+            representatives,
+        }
+    }
+
+    /// Is this pod (index into `snap.pods`) one lint made up?
+    pub fn is_virtual(&self, pod: usize) -> bool {
+        self.snap.pods[pod].name.starts_with(VIRTUAL_PREFIX)
+    }
+
+    /// How to name a pod in a message: `ns/name`, or "pods selected by ns/policy".
+    pub fn describe(&self, pod: usize) -> String {
+        let p = &self.snap.pods[pod];
+        match self.representatives.get(&pod) {
+            Some(&pol) => format!("pods selected by {}", self.snap.policies[pol].key()),
+            None if self.is_virtual(pod) => format!(
+                "the cluster DNS ({} {}={})",
+                p.namespace, DNS_LABEL.0, DNS_LABEL.1
+            ),
+            None => p.key(),
+        }
+    }
+}
+
+fn virtual_pod(namespace: &str, name: &str, labels: Labels, ports: Vec<ContainerPort>) -> Pod {
+    Pod {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        labels,
+        ports,
+        ips: Vec::new(),
+        host_network: false,
+        node: None,
+        origin: PodOrigin::Workload {
+            kind: "lint".into(),
+            name: name.to_string(),
+        },
+        source: Source::default(),
+    }
+}

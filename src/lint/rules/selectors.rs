@@ -1,0 +1,297 @@
+//! Selectors: ones that select nothing, namespaceSelector and podSelector written as two peers
+//! (OR) where one peer (AND) was likely meant, and labels that controllers generate.
+
+use std::collections::BTreeSet;
+
+use super::super::{Ctx, Finding, RuleInfo, Severity};
+use super::{list_names, peer_path};
+use crate::engine::words;
+use crate::model::{Direction, LabelSelector, NamespaceScope, Peer};
+
+pub(crate) const SELECTS_NOTHING: RuleInfo = RuleInfo {
+    id: "selects-nothing",
+    severity: Severity::Warning,
+    title: "a policy or a peer that selects nothing",
+    why: "A policy that selects no pod protects nothing, and a peer that matches no pod allows nothing: usually a typo in a label or a namespace label the namespaces do not carry.",
+    fix: "Compare the selector with the labels the pods and namespaces really carry (`kubectl get pods --show-labels`, `kubectl get ns --show-labels`).",
+};
+
+pub(crate) const SEPARATE_PEERS: RuleInfo = RuleInfo {
+    id: "separate-peers-or",
+    severity: Severity::Warning,
+    title: "namespaceSelector and podSelector as separate peers (OR) where one peer (AND) was likely meant",
+    why: "Two list items are ORed: a namespaceSelector item alone admits every pod of those namespaces, and a podSelector item alone means pods of the policy's own namespace. The indentation of one dash changes the meaning entirely.",
+    fix: "To require both, write them in one peer (no dash before podSelector):\n- namespaceSelector: {...}\n  podSelector: {...}",
+};
+
+pub(crate) const GENERATED_LABEL: RuleInfo = RuleInfo {
+    id: "generated-label",
+    severity: Severity::Warning,
+    title: "a selector on a label that controllers generate (pod-template-hash and the like)",
+    why: "Generated labels change on every rollout or differ per pod, so the policy silently stops selecting the pods it was written for.",
+    fix: "Select on stable labels you set yourself (app, component, tier, ...).",
+};
+
+/// Label keys Kubernetes controllers set on the pods they create.
+const GENERATED: &[&str] = &[
+    "pod-template-hash",
+    "controller-revision-hash",
+    "pod-template-generation",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "batch.kubernetes.io/controller-uid",
+    "controller-uid",
+    "batch.kubernetes.io/job-name",
+    "job-name",
+    "batch.kubernetes.io/job-completion-index",
+];
+
+fn direction_word(dir: Direction) -> &'static str {
+    match dir {
+        Direction::Ingress => "from",
+        Direction::Egress => "to",
+    }
+}
+
+pub(crate) fn selects_nothing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    // Namespace labels are known only when the input declares namespaces (or is live).
+    let namespaces_known = ctx.snap.namespaces.values().any(|n| n.declared);
+    for (pi, pol) in ctx.snap.policies.iter().enumerate() {
+        if !pol.pod_selector.satisfiable() {
+            out.push(
+                Finding::policy(
+                    &SELECTS_NOTHING,
+                    pol,
+                    Some("spec.podSelector".into()),
+                    format!(
+                        "spec.podSelector ({}) contradicts itself: no pod can ever match it",
+                        words::selector(&pol.pod_selector)
+                    ),
+                )
+                .severity(Severity::Error),
+            );
+        } else if ctx.has_pods_in(&pol.namespace) && ctx.engine.selected_pods(pi).is_empty() {
+            let seen: Vec<String> = ctx
+                .snap
+                .endpoint_pods()
+                .filter(|(_, p)| p.namespace == pol.namespace)
+                .map(|(_, p)| format!("{} ({})", p.name, labels_text(&p.labels)))
+                .collect();
+            out.push(Finding::policy(
+                &SELECTS_NOTHING,
+                pol,
+                Some("spec.podSelector".into()),
+                format!(
+                    "spec.podSelector ({}) selects no pod in namespace {}; its pods are: {}",
+                    words::selector(&pol.pod_selector),
+                    pol.namespace,
+                    list_names(&seen, 5)
+                ),
+            ));
+        }
+        for dir in Direction::BOTH {
+            if !pol.affects(dir) {
+                continue;
+            }
+            for (ri, rule) in pol.rules(dir).iter().enumerate() {
+                for (k, peer) in rule.peers.iter().enumerate() {
+                    let Peer::Pods { namespaces, pods } = peer else {
+                        continue;
+                    };
+                    let path = peer_path(dir, ri, k);
+                    let ns_sel = match namespaces {
+                        NamespaceScope::Selector(s) => Some(s),
+                        NamespaceScope::PolicyNamespace => None,
+                    };
+                    let impossible =
+                        !pods.satisfiable() || ns_sel.is_some_and(|s| !s.satisfiable());
+                    if impossible {
+                        out.push(
+                            Finding::policy(
+                                &SELECTS_NOTHING,
+                                pol,
+                                Some(path),
+                                format!(
+                                    "{} contradicts itself: the peer can never match, so this rule allows nothing {}",
+                                    words::peer(peer, &pol.namespace),
+                                    direction_word(dir)
+                                ),
+                            )
+                            .severity(Severity::Error),
+                        );
+                        continue;
+                    }
+                    let ns_matches: Vec<&str> = match ns_sel {
+                        None => vec![pol.namespace.as_str()],
+                        Some(s) => ctx
+                            .snap
+                            .namespaces
+                            .values()
+                            .filter(|n| s.matches(&n.labels))
+                            .map(|n| n.name.as_str())
+                            .collect(),
+                    };
+                    if let (Some(s), true) = (ns_sel, ns_matches.is_empty()) {
+                        if namespaces_known {
+                            out.push(Finding::policy(
+                                &SELECTS_NOTHING,
+                                pol,
+                                Some(format!("{path}.namespaceSelector")),
+                                format!(
+                                    "namespaceSelector {} matches no namespace of the input, so {path} allows nothing",
+                                    words::selector(s)
+                                ),
+                            ).fix("Check the namespace labels (`kubectl get ns --show-labels`); every namespace carries kubernetes.io/metadata.name=<name>."));
+                        }
+                        continue;
+                    }
+                    let pods_known = ns_matches.iter().any(|n| ctx.has_pods_in(n));
+                    if pods_known && ctx.engine.peer_classes(pi, dir, ri, k).is_empty() {
+                        let mut message = format!(
+                            "{path} ({}) matches no pod of the input, so it allows nothing",
+                            words::peer(peer, &pol.namespace)
+                        );
+                        // The near miss: pods with those labels in other namespaces.
+                        let elsewhere: BTreeSet<&str> = ctx
+                            .snap
+                            .endpoint_pods()
+                            .filter(|(_, p)| {
+                                !ns_matches.contains(&p.namespace.as_str())
+                                    && pods.matches(&p.labels)
+                            })
+                            .map(|(_, p)| p.namespace.as_str())
+                            .collect();
+                        if ns_sel.is_none() && !pods.is_empty() && !elsewhere.is_empty() {
+                            let names: Vec<&str> = elsewhere.into_iter().collect();
+                            message.push_str(&format!(
+                                "; pods {} exist in namespace {}: a podSelector alone means the policy's own namespace, so add a namespaceSelector to the same peer (AND) to select them",
+                                words::selector(pods),
+                                names.join(", ")
+                            ));
+                        }
+                        out.push(Finding::policy(
+                            &SELECTS_NOTHING,
+                            pol,
+                            Some(path.clone()),
+                            message,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn labels_text(l: &crate::model::Labels) -> String {
+    if l.is_empty() {
+        "no labels".into()
+    } else {
+        l.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+fn ns_only(peer: &Peer) -> Option<&LabelSelector> {
+    match peer {
+        Peer::Pods {
+            namespaces: NamespaceScope::Selector(ns),
+            pods,
+        } if pods.is_empty() => Some(ns),
+        _ => None,
+    }
+}
+
+fn pods_only(peer: &Peer) -> Option<&LabelSelector> {
+    match peer {
+        Peer::Pods {
+            namespaces: NamespaceScope::PolicyNamespace,
+            pods,
+        } if !pods.is_empty() => Some(pods),
+        _ => None,
+    }
+}
+
+pub(crate) fn separate_peers(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    for pol in &ctx.snap.policies {
+        for dir in Direction::BOTH {
+            if !pol.affects(dir) {
+                continue;
+            }
+            let list = direction_word(dir);
+            for (ri, rule) in pol.rules(dir).iter().enumerate() {
+                let ns = rule
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .find_map(|(k, p)| ns_only(p).map(|s| (k, s)));
+                let pods = rule
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .find_map(|(k, p)| pods_only(p).map(|s| (k, s)));
+                let (Some((nk, ns_sel)), Some((pk, pod_sel))) = (ns, pods) else {
+                    continue;
+                };
+                let ns_text = if ns_sel.is_empty() {
+                    "{} (all namespaces)".to_string()
+                } else {
+                    words::selector(ns_sel)
+                };
+                let pod_text = words::selector(pod_sel);
+                out.push(
+                    Finding::policy(
+                        &SEPARATE_PEERS,
+                        pol,
+                        Some(format!("spec.{dir}[{ri}].{list}")),
+                        format!(
+                            "{list}[{nk}] (namespaceSelector {ns_text}) and {list}[{pk}] (podSelector {pod_text}) are separate peers (OR); did you mean one peer (AND)? As written, spec.{dir}[{ri}] allows traffic {list} every pod in namespaces {ns_text}, or {list} pods {pod_text} in namespace {}",
+                            pol.namespace
+                        ),
+                    )
+                    .fix(format!(
+                        "For pods {pod_text} in namespaces {ns_text}, merge the two items into one peer:\n- namespaceSelector: {{matchLabels: ...}}   # {ns_text}\n  podSelector: {{matchLabels: ...}}         # {pod_text}\nIf OR is intended, this finding can be ignored."
+                    )),
+                );
+            }
+        }
+    }
+}
+
+fn generated_keys(s: &LabelSelector) -> Vec<&str> {
+    s.match_labels
+        .keys()
+        .map(String::as_str)
+        .chain(s.match_expressions.iter().map(|r| r.key.as_str()))
+        .filter(|k| GENERATED.contains(k))
+        .collect()
+}
+
+pub(crate) fn generated_label(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    for pol in &ctx.snap.policies {
+        let mut hits: Vec<(String, &str)> = generated_keys(&pol.pod_selector)
+            .into_iter()
+            .map(|k| ("spec.podSelector".to_string(), k))
+            .collect();
+        for dir in Direction::BOTH {
+            for (ri, rule) in pol.rules(dir).iter().enumerate() {
+                for (k, peer) in rule.peers.iter().enumerate() {
+                    if let Peer::Pods { pods, .. } = peer {
+                        for key in generated_keys(pods) {
+                            hits.push((format!("{}.podSelector", peer_path(dir, ri, k)), key));
+                        }
+                    }
+                }
+            }
+        }
+        for (field, key) in hits {
+            out.push(Finding::policy(
+                &GENERATED_LABEL,
+                pol,
+                Some(field.clone()),
+                format!("{field} selects on {key}, a label that Kubernetes controllers generate: it changes on rollouts or differs per pod"),
+            ));
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! `lint`: every rule fires on a manifest written to trigger it and stays quiet on the fixed
+//! version; the seeds' examples give the findings a reviewer would expect; the CLI's exit
+//! codes, severities and formats.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use netpol::lint::{lint, rules, Finding, Severity};
+use netpol::model::{load_paths, load_str, LoadOptions};
+
+fn findings(manifest: &str) -> Vec<Finding> {
+    let (snap, _) = load_str("test.yaml", manifest, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("fixture does not load: {e}"));
+    lint(&snap)
+}
+
+fn np(ns: &str, name: &str, spec: &str) -> String {
+    format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n{spec}\n")
+}
+
+fn pod(ns: &str, name: &str, labels: &str, extra: &str) -> String {
+    format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{{labels}}}}}\nspec:\n  containers:\n  - name: c\n    image: x\n{extra}\n")
+}
+
+const DNS_RULE: &str = "  - to:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n      podSelector: {matchLabels: {k8s-app: kube-dns}}\n    ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]\n";
+
+/// (rule, a manifest that triggers it, the fixed manifest that does not, words the message has)
+fn cases() -> Vec<(&'static str, String, String, Vec<&'static str>)> {
+    vec![
+        (
+            "rules-ignored",
+            np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress: [{}]\n  egress:\n  - to: [{podSelector: {}}]\n"),
+            np("x", "p", &format!("  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n  ingress: [{{}}]\n  egress:\n  - to: [{{podSelector: {{}}}}]\n{DNS_RULE}")),
+            vec!["spec.egress", "does not list Egress", "ignored"],
+        ),
+        (
+            "egress-not-isolated",
+            np("x", "p", "  podSelector: {}\n  ingress: []\n  egress: []\n"),
+            np("x", "p", &format!("  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n  ingress: []\n  egress:\n{DNS_RULE}")),
+            vec!["egress: []", "does not isolate egress"],
+        ),
+        (
+            "selects-nothing",
+            pod("x", "a", "app: web", "") + &np("x", "p", "  podSelector: {matchLabels: {app: wbe}}\n  policyTypes: [Ingress]\n"),
+            pod("x", "a", "app: web", "") + &np("x", "p", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n"),
+            vec!["selects no pod in namespace x", "a (app=web)"],
+        ),
+        (
+            "selects-nothing",
+            np("x", "p", "  podSelector:\n    matchLabels: {app: a}\n    matchExpressions: [{key: app, operator: In, values: [b]}]\n  policyTypes: [Ingress]\n"),
+            np("x", "p", "  podSelector:\n    matchLabels: {app: a}\n    matchExpressions: [{key: app, operator: In, values: [a, b]}]\n  policyTypes: [Ingress]\n"),
+            vec!["contradicts itself"],
+        ),
+        (
+            "selects-nothing",
+            "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n".to_string() + &pod("x", "a", "app: web", "")
+                + &np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {team: a}}}]\n"),
+            "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x, labels: {team: a}}\n".to_string() + &pod("x", "a", "app: web", "")
+                + &np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {team: a}}}]\n"),
+            vec!["namespaceSelector team=a matches no namespace"],
+        ),
+        (
+            "separate-peers-or",
+            np("prod", "p", "  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - namespaceSelector: {matchLabels: {purpose: monitoring}}\n    - podSelector: {matchLabels: {app: prometheus}}\n"),
+            np("prod", "p", "  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - namespaceSelector: {matchLabels: {purpose: monitoring}}\n      podSelector: {matchLabels: {app: prometheus}}\n"),
+            vec!["separate peers (OR); did you mean one peer (AND)?", "namespaceSelector purpose=monitoring", "pods app=prometheus in namespace prod"],
+        ),
+        (
+            "generated-label",
+            np("x", "p", "  podSelector: {matchLabels: {app: web, pod-template-hash: 5d8f9c}}\n  policyTypes: [Ingress]\n"),
+            np("x", "p", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n"),
+            vec!["pod-template-hash", "spec.podSelector"],
+        ),
+        (
+            "named-port-undeclared",
+            pod("x", "a", "app: web", "    ports: [{name: http, containerPort: 8080}]") + &np("x", "p", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n  ingress:\n  - ports: [{port: web}]\n"),
+            pod("x", "a", "app: web", "    ports: [{name: http, containerPort: 8080}]") + &np("x", "p", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n  ingress:\n  - ports: [{port: http}]\n"),
+            vec!["named port web (TCP)", "x/a", "spec.ingress[0].ports[0]"],
+        ),
+        (
+            "shadowed-rule",
+            np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - {}\n  - from: [{podSelector: {matchLabels: {app: b}}}]\n"),
+            np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: b}}}]\n"),
+            vec!["spec.ingress[1] is shadowed by spec.ingress[0]"],
+        ),
+        (
+            "shadowed-rule",
+            np("x", "allow-all", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress: [{}]\n") + &np("x", "deny-web", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n"),
+            np("x", "allow-all", "  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n  ingress: [{}]\n") + &np("x", "deny-web", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n"),
+            vec!["denies all ingress", "x/allow-all spec.ingress[0] allows all ingress", "no effect"],
+        ),
+        (
+            "no-default-deny",
+            pod("shop", "web", "app: web", "") + &np("shop", "p", "  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n"),
+            pod("shop", "web", "app: web", "") + &np("shop", "default-deny", "  podSelector: {}\n  policyTypes: [Ingress]\n"),
+            vec!["namespace shop", "no default-deny", "web accepts traffic from anywhere"],
+        ),
+        (
+            "kube-system-policy",
+            np("kube-system", "p", "  podSelector: {matchLabels: {app: x}}\n  policyTypes: [Ingress]\n"),
+            np("tools", "p", "  podSelector: {matchLabels: {app: x}}\n  policyTypes: [Ingress]\n"),
+            vec!["kube-system/p", "kube-system"],
+        ),
+        (
+            "egress-without-dns",
+            np("x", "p", "  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to: [{podSelector: {matchLabels: {app: db}}}]\n    ports: [{port: 5432}]\n"),
+            np("x", "p", &format!("  podSelector: {{}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{{podSelector: {{matchLabels: {{app: db}}}}}}]\n    ports: [{{port: 5432}}]\n{DNS_RULE}")),
+            vec!["pods selected by x/p", "no rule allows DNS", "UDP 53"],
+        ),
+        (
+            "metadata-egress",
+            np("x", "p", &format!("  podSelector: {{}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{{ipBlock: {{cidr: 0.0.0.0/0}}}}]\n{DNS_RULE}")),
+            np("x", "p", &format!("  podSelector: {{}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{{ipBlock: {{cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}}}]\n{DNS_RULE}")),
+            vec!["spec.egress[0]", "0.0.0.0/0", "169.254.169.254"],
+        ),
+        (
+            "ipblock-covers-pods",
+            pod("x", "a", "app: a", "status: {podIP: 10.244.1.5}") + &np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{ipBlock: {cidr: 10.244.0.0/16}}]\n"),
+            pod("x", "a", "app: a", "status: {podIP: 10.244.1.5}") + &np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{ipBlock: {cidr: 203.0.113.0/24}}]\n"),
+            vec!["10.244.0.0/16", "x/a"],
+        ),
+        (
+            "cidr-host-bits",
+            np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{ipBlock: {cidr: 10.0.1.1/4}}]\n"),
+            np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{ipBlock: {cidr: 10.0.0.0/8}}]\n"),
+            vec!["10.0.1.1/4", "0.0.0.0/4", "spec.ingress[0].from[0].ipBlock.cidr"],
+        ),
+    ]
+}
+
+#[test]
+fn every_rule_fires_on_its_trigger_and_not_on_the_fix() {
+    let mut covered = std::collections::BTreeSet::new();
+    for (rule, bad, good, words) in cases() {
+        covered.insert(rule);
+        let got = findings(&bad);
+        let hits: Vec<&Finding> = got.iter().filter(|f| f.rule == rule).collect();
+        assert!(
+            !hits.is_empty(),
+            "{rule}: expected a finding on\n{bad}\ngot {:?}",
+            got
+        );
+        let text: String = hits
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {}",
+                    f.message,
+                    f.field.clone().unwrap_or_default(),
+                    f.object
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        for w in words {
+            assert!(
+                text.contains(w),
+                "{rule}: finding should mention {w:?}; got: {text}"
+            );
+        }
+        for f in &hits {
+            assert!(
+                !f.why.is_empty() && !f.fix.is_empty(),
+                "{rule}: why and fix must be filled"
+            );
+            assert_eq!(f.file.as_deref(), Some("test.yaml"));
+        }
+        let fixed = findings(&good);
+        assert!(
+            !fixed.iter().any(|f| f.rule == rule),
+            "{rule}: the fixed manifest still has findings: {:?}\n{good}",
+            fixed.iter().filter(|f| f.rule == rule).collect::<Vec<_>>()
+        );
+    }
+    for r in rules() {
+        assert!(covered.contains(r.id), "rule {} has no test case", r.id);
+    }
+}
+
+#[test]
+fn severities_follow_the_rules() {
+    let f = findings(&np(
+        "x",
+        "p",
+        "  podSelector: {}\n  policyTypes: [Ingress]\n  egress: [{}]\n",
+    ));
+    let ignored = f.iter().find(|f| f.rule == "rules-ignored").unwrap();
+    assert_eq!(ignored.severity, Severity::Error);
+    // A selector that can never match is an error; one that matches no pod of the input a warning.
+    let f = findings(&np("x", "p", "  podSelector:\n    matchExpressions: [{key: a, operator: Exists}, {key: a, operator: DoesNotExist}]\n"));
+    assert_eq!(
+        f.iter()
+            .find(|f| f.rule == "selects-nothing")
+            .unwrap()
+            .severity,
+        Severity::Error
+    );
+}
+
+#[test]
+fn policy_only_inputs_do_not_guess_about_missing_pods() {
+    // No pods and no namespaces in the input: selectors cannot be judged against them.
+    let f = findings(&np("x", "p", &format!("  podSelector: {{matchLabels: {{app: web}}}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - from: [{{namespaceSelector: {{matchLabels: {{team: a}}}}}}]\n  egress:\n{DNS_RULE}")));
+    assert!(f.is_empty(), "{f:?}");
+}
+
+// ---- The seeds' examples ----
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn lint_paths(paths: &[&str]) -> Vec<Finding> {
+    let paths: Vec<PathBuf> = paths.iter().map(|p| root().join(p)).collect();
+    let (snap, _) = load_paths(&paths, &LoadOptions::default()).unwrap();
+    lint(&snap)
+}
+
+/// Rule ids at warning or above, sorted and deduplicated.
+fn warnings(f: &[Finding]) -> Vec<&'static str> {
+    let mut v: Vec<&str> = f
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| f.rule)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn seeds_give_the_findings_a_reviewer_expects() {
+    // (fixtures, rules expected at warning or above, words one of the findings must contain)
+    let expectations: Vec<(Vec<&str>, Vec<&str>, Vec<&str>)> = vec![
+        // Seed 004, "Pattern 3: allow internal cluster traffic only": egress isolation with
+        // only ipBlocks, so DNS to kube-dns is denied.
+        (
+            vec!["tests/lint/seeds/004-allow-cluster-internal-only.yaml"],
+            vec!["egress-without-dns"],
+            vec![
+                "production/allow-cluster-internal-only",
+                "no rule allows DNS",
+                "ipBlock",
+            ],
+        ),
+        // Seed 004, "AND vs OR confusion": the OR form.
+        (
+            vec!["tests/lint/seeds/004-and-vs-or.yaml"],
+            vec!["separate-peers-or"],
+            vec![
+                "did you mean one peer (AND)?",
+                "namespaceSelector purpose=monitoring",
+            ],
+        ),
+        // Seed 004 as a whole: default deny, DNS allowed first, specific allows. Clean.
+        (vec!["tests/lint/seeds/004-production.yaml"], vec![], vec![]),
+        // Seed 004, "Deny All Egress" on its own: nothing resolves any more.
+        (
+            vec!["tests/lint/seeds/004-default-deny-egress.yaml"],
+            vec!["egress-without-dns"],
+            vec!["production/default-deny-egress"],
+        ),
+        // Seed 001: egress to the internet on 443 only, for every pod: no DNS.
+        (
+            vec!["tests/lint/seeds/001-allow-egress-internet.yaml"],
+            vec!["egress-without-dns"],
+            vec!["default/allow-egress-internet"],
+        ),
+        // Seed 001: the frontend -> db policy omits policyTypes (fine: Ingress is defaulted).
+        (
+            vec!["tests/lint/seeds/001-allow-frontend-db.yaml"],
+            vec![],
+            vec![],
+        ),
+        // Seed 003's lab: the backend is closed (default deny, the AND policy, restrict-egress
+        // with DNS to anywhere on 53); the frontend namespace is left open.
+        (
+            vec!["tests/lint/seeds/003-lab.yaml"],
+            vec!["no-default-deny"],
+            vec![
+                "namespace netpol-frontend",
+                "client, rogue accept traffic from anywhere",
+            ],
+        ),
+        // Seed 000's policies as the article writes them, with the trust model's pods: the
+        // web -> api rule uses podSelector alone, which means pods of payments, but web lives in
+        // frontend: the peer matches nothing.
+        (
+            vec![
+                "tests/lint/seeds/000-as-written.yaml",
+                "manifests/examples/payments/cluster.yaml",
+            ],
+            vec!["no-default-deny", "selects-nothing"],
+            vec![
+                "payments/allow-web-to-api",
+                "pods app=web in namespace payments",
+                "matches no pod",
+            ],
+        ),
+        // The payments example (the fixed trust model): only the namespaces left open.
+        (
+            vec!["manifests/examples/payments"],
+            vec!["no-default-deny"],
+            vec!["namespace frontend", "namespace monitoring"],
+        ),
+    ];
+    for (paths, want, words) in expectations {
+        let f = lint_paths(&paths);
+        assert_eq!(warnings(&f), want, "{paths:?}: {:#?}", f);
+        let text: String = f
+            .iter()
+            .map(|f| format!("{} {}", f.object, f.message))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for w in words {
+            assert!(text.contains(w), "{paths:?}: expected {w:?} in\n{text}");
+        }
+    }
+}
+
+// ---- The command line ----
+
+fn netpol(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn exit_codes_follow_the_chosen_severity() {
+    let f = "tests/lint/seeds/004-allow-cluster-internal-only.yaml";
+    let (code, out, _) = netpol(&["lint", "-f", f]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("egress-without-dns") && out.contains(&format!("{f}:")),
+        "{out}"
+    );
+    assert!(out.contains("why:") && out.contains("fix:"), "{out}");
+    let (code, out, _) = netpol(&["lint", f, "--severity", "error"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no findings at or above error"), "{out}");
+    let (code, out, _) = netpol(&["lint", "-f", "tests/lint/seeds/004-production.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = netpol(&[
+        "lint",
+        "-f",
+        "tests/lint/seeds/004-production.yaml",
+        "--severity",
+        "info",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 1, "info findings count at --severity info: {out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["severity"], "info");
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["severity"] == "info"));
+    let (code, _, err) = netpol(&["lint", "-f", "no/such/file.yaml"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = netpol(&["lint", "-f", f, "-o", "mermaid"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn json_names_object_field_file_and_line() {
+    let (code, out, _) = netpol(&[
+        "lint",
+        "-f",
+        "tests/lint/seeds/004-and-vs-or.yaml",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["rule"], "separate-peers-or");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["object"]["kind"], "NetworkPolicy");
+    assert_eq!(f["object"]["namespace"], "production");
+    assert_eq!(f["field"], "spec.ingress[0].from");
+    assert_eq!(f["file"], "tests/lint/seeds/004-and-vs-or.yaml");
+    let text = std::fs::read_to_string(root().join("tests/lint/seeds/004-and-vs-or.yaml")).unwrap();
+    let line = f["line"].as_u64().unwrap() as usize;
+    assert!(
+        text.lines()
+            .nth(line - 1)
+            .unwrap()
+            .contains("name: allow-prometheus-or"),
+        "line {line}"
+    );
+    assert!(
+        f["why"].as_str().unwrap().len() > 20 && f["fix"].as_str().unwrap().contains("podSelector")
+    );
+}
+
+#[test]
+fn sarif_is_what_code_scanning_takes() {
+    let (code, out, _) = netpol(&[
+        "lint",
+        "-f",
+        "tests/lint/seeds/004-allow-cluster-internal-only.yaml",
+        "-f",
+        "tests/lint/seeds/004-and-vs-or.yaml",
+        "tests/lint/seeds/001-allow-egress-internet.yaml",
+        "-o",
+        "sarif",
+    ]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["version"], "2.1.0");
+    let run = &doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), netpol::lint::rules().len());
+    for r in rules {
+        assert!(r["id"].is_string() && r["shortDescription"]["text"].is_string());
+        assert!(["error", "warning", "note"]
+            .contains(&r["defaultConfiguration"]["level"].as_str().unwrap()));
+    }
+    let results = run["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let id = r["ruleId"].as_str().unwrap();
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], id);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        assert!(r["message"]["text"].as_str().unwrap().len() > 10);
+        let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(
+            uri.starts_with("tests/lint/seeds/") && uri.ends_with(".yaml"),
+            "{uri}"
+        );
+        assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(uri).exists());
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
+}

@@ -1,0 +1,293 @@
+//! Real packets: every scenario of tests/cases/ through `probe --local` (network namespaces, the
+//! enforcer's iptables rules, the prober in every pod). The observed matrix must equal the
+//! scenario's expected truth table for TCP and UDP. Needs root, iptables and ipset (installed by
+//! .ci/run); without root the tests say so and fail, they do not pass silently.
+
+mod common;
+
+use std::process::Command;
+use std::sync::Mutex;
+
+use netpol::probe::ProbeReport;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kubectl-netpol")
+}
+
+/// The tests check that no namespace of the tool is left, so they must not overlap.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn require_root() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = status
+        .lines()
+        .find(|l| l.starts_with("CapEff:"))
+        .and_then(|l| u64::from_str_radix(l[7..].trim(), 16).ok())
+        .unwrap_or(0);
+    assert!(
+        caps & (1 << 12) != 0,
+        "the real-packet tests need root (CAP_NET_ADMIN); run them as root, as .ci/run does"
+    );
+    guard
+}
+
+fn our_namespaces() -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.starts_with("netpol-"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs `probe --local` on manifests; returns (exit code, parsed report, stderr).
+fn probe(manifests: &str, ports: &str, extra: &[&str]) -> (i32, Option<ProbeReport>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("case.yaml");
+    std::fs::write(&path, manifests).unwrap();
+    let out = Command::new(bin())
+        .args(["probe", "--local", "-o", "json", "--ports", ports, "-f"])
+        .arg(&path)
+        .args(extra)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice::<ProbeReport>(&out.stdout).ok();
+    (
+        out.status.code().unwrap_or(-1),
+        report,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_scenario_agrees_with_real_packets() {
+    let _serial = require_root();
+    let cases = common::load_cases();
+    assert!(
+        cases.len() >= 10,
+        "scenario fixtures missing: {}",
+        cases.len()
+    );
+    let failures = Mutex::new(Vec::new());
+    let next = Mutex::new(0usize);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap();
+                    *n += 1;
+                    *n - 1
+                };
+                let Some(case) = cases.get(i) else { break };
+                let probes: Vec<_> = case
+                    .expectations
+                    .iter()
+                    .filter(|e| e.probe.protocol != netpol::model::Protocol::Sctp)
+                    .collect();
+                if probes.is_empty() {
+                    continue;
+                }
+                let ports = probes
+                    .iter()
+                    .map(|e| e.probe.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let (code, report, stderr) = probe(&case.manifests, &ports, &[]);
+                let Some(report) = report else {
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}: no report (exit {code}): {stderr}", case.name));
+                    continue;
+                };
+                let mut bad = Vec::new();
+                for c in &report.matrix.connections {
+                    let exp = probes
+                        .iter()
+                        .find(|e| e.probe.port == c.port && e.probe.protocol.as_str() == c.protocol)
+                        .unwrap();
+                    let want = exp.allowed(&c.from, &c.to);
+                    if c.observed != Some(want) || c.allowed != want {
+                        bad.push(format!(
+                            "{} -> {} {}/{}: expected {want}, engine {}, packets {:?} ({:?})",
+                            c.from, c.to, c.protocol, c.port, c.allowed, c.observed, c.verdict
+                        ));
+                    }
+                }
+                for d in &report.dns {
+                    if d.agree != Some(true) {
+                        bad.push(format!(
+                            "DNS from {}: expected {}, observed {}",
+                            d.from, d.allowed, d.verdict
+                        ));
+                    }
+                }
+                if !bad.is_empty() || code != 0 {
+                    failures.lock().unwrap().push(format!(
+                        "{} (exit {code}):\n    {}",
+                        case.name,
+                        bad.iter()
+                            .take(10)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join("\n    ")
+                    ));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} scenarios disagree with real packets:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        our_namespaces().is_empty(),
+        "namespaces left behind: {:?}",
+        our_namespaces()
+    );
+}
+
+const PAYMENTS: &str = concat!(
+    include_str!("../manifests/examples/payments/cluster.yaml"),
+    "\n---\n",
+    include_str!("../manifests/examples/payments/policies.yaml")
+);
+
+#[test]
+fn unenforced_rules_show_as_disagreements_and_exit_1() {
+    let _serial = require_root();
+    let (code, report, stderr) = probe(PAYMENTS, "tcp/8080,tcp/5432", &["--no-enforce"]);
+    assert_eq!(code, 1, "{stderr}");
+    let report = report.expect("json report");
+    let s = report.matrix.summary.clone().unwrap();
+    assert!(s.disagree > 0, "no disagreement without rules: {s:?}");
+    assert!(
+        report.verdict.contains("NOT enforced"),
+        "{}",
+        report.verdict
+    );
+    // And with the rules applied, everything agrees.
+    let (code, report, stderr) = probe(PAYMENTS, "tcp/8080,tcp/5432", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report.unwrap().matrix.summary.unwrap().disagree, 0);
+    assert!(our_namespaces().is_empty());
+}
+
+#[test]
+fn sctp_is_reported_unsupported_never_passed() {
+    let _serial = require_root();
+    let sctp_kernel = std::path::Path::new("/proc/net/sctp").exists();
+    let (code, report, stderr) = probe(PAYMENTS, "sctp/9000,tcp/8080", &[]);
+    let report = report.unwrap_or_else(|| panic!("no report: {stderr}"));
+    for c in report
+        .matrix
+        .connections
+        .iter()
+        .filter(|c| c.protocol == "SCTP")
+    {
+        if sctp_kernel {
+            assert!(c.verdict.is_some());
+        } else {
+            assert_eq!(c.verdict.as_deref(), Some("unsupported"), "{c:?}");
+            assert_eq!(c.observed, None);
+            assert_eq!(c.agree, None);
+        }
+    }
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn interrupted_run_leaves_nothing_and_cleanup_removes_leftovers() {
+    let _serial = require_root();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.yaml");
+    std::fs::write(&path, PAYMENTS).unwrap();
+    // Interrupt a run in the middle (long timeout keeps it probing).
+    let child = Command::new(bin())
+        .args([
+            "probe",
+            "--local",
+            "--timeout",
+            "5s",
+            "--ports",
+            "tcp/8080,tcp/1",
+            "-f",
+        ])
+        .arg(&path)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while our_namespaces().len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !our_namespaces().is_empty(),
+        "the run never created its namespaces"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        our_namespaces().is_empty(),
+        "left after Ctrl-C: {:?}",
+        our_namespaces()
+    );
+
+    // A run killed without a chance to clean up: `cleanup --local` removes what it left.
+    let child = Command::new(bin())
+        .args([
+            "probe",
+            "--local",
+            "--timeout",
+            "5s",
+            "--ports",
+            "tcp/8080,tcp/1",
+            "-f",
+        ])
+        .arg(&path)
+        .spawn()
+        .unwrap();
+    while our_namespaces().len() < 3
+        && std::time::Instant::now() < deadline + std::time::Duration::from_secs(10)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait_with_output();
+    // Probers of the killed run exit when their stdin closes.
+    assert!(
+        !our_namespaces().is_empty(),
+        "SIGKILL should leave namespaces for cleanup to find"
+    );
+    let out = Command::new(bin())
+        .args(["cleanup", "--local"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("removed"));
+    assert!(
+        our_namespaces().is_empty(),
+        "left after cleanup: {:?}",
+        our_namespaces()
+    );
+}
