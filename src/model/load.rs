@@ -135,102 +135,35 @@ struct Loader<'o> {
 
 impl Loader<'_> {
     fn add_text(&mut self, file: &str, text: &str) -> Result<(), InputError> {
-        for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
-            let document = i + 1;
-            let value = Value::deserialize(doc).map_err(|e| {
-                InputError::new(file, format!("not valid YAML or JSON: {e}"))
-                    .object(format!("document {document}"))
-            })?;
-            self.add_value(file, document, value)?;
+        let default_ns = self.opts.default_namespace.clone();
+        for parsed in parse_text(file, text, &default_ns)? {
+            self.merge(parsed)?;
         }
         Ok(())
     }
 
-    fn add_value(&mut self, file: &str, document: usize, value: Value) -> Result<(), InputError> {
-        let source = Source {
-            file: file.to_string(),
-            document,
-        };
-        let at = |e: FieldError, object: Option<String>| {
-            let err = InputError::new(file, e.message)
-                .object(object.unwrap_or_else(|| format!("document {document}")));
-            if e.field.is_empty() {
-                err
-            } else {
-                err.field(e.field)
-            }
-        };
-        let obj = match value {
-            Value::Null => return Ok(()),
-            Value::Object(o) => o,
-            other => {
-                return Err(InputError::new(
-                    file,
-                    format!(
-                    "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
-                    short(&other)
-                ),
-                )
-                .object(format!("document {document}")))
-            }
-        };
-        let kind = match obj.get("kind") {
-            Some(Value::String(k)) => k.clone(),
-            _ => {
-                return Err(InputError::new(
-                    file,
-                    "missing kind: every object needs apiVersion and kind",
-                )
-                .object(format!("document {document}"))
-                .field("kind"))
-            }
-        };
-        let api_version = obj
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let value = Value::Object(obj);
-        if kind == "List"
-            || kind.ends_with("List") && value.get("items").is_some_and(Value::is_array)
-        {
-            let items = value
-                .get("items")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for item in items {
-                self.add_value(file, document, item)?;
-            }
-            return Ok(());
-        }
-        let default_ns = self.opts.default_namespace.clone();
-        match kind.as_str() {
-            "NetworkPolicy" if api_version == "networking.k8s.io/v1" || api_version.is_empty() => {
-                let policy = parse_policy_object(&value, &default_ns, source.clone()).map_err(|(o, e)| at(e, o))?;
-                self.check_duplicate(&kind, &policy.namespace, &policy.name, &source)?;
+    fn merge(&mut self, parsed: Parsed) -> Result<(), InputError> {
+        match parsed {
+            Parsed::Policy(policy) => {
+                let source = policy.source.clone();
+                self.check_duplicate("NetworkPolicy", &policy.namespace, &policy.name, &source)?;
                 self.snap.policies.push(policy);
             }
-            "NetworkPolicy" => {
-                return Err(InputError::new(file, format!("apiVersion {api_version:?} is not supported for NetworkPolicy: use networking.k8s.io/v1"))
-                    .object(format!("document {document}"))
-                    .field("apiVersion"))
-            }
-            "Namespace" => {
-                let ns = parse_namespace_object(&value).map_err(|(o, e)| at(e, o))?;
-                self.check_duplicate(&kind, "", &ns.name, &source)?;
+            Parsed::Namespace(ns, source) => {
+                self.check_duplicate("Namespace", "", &ns.name, &source)?;
                 self.snap.namespaces.insert(ns.name.clone(), ns);
             }
-            k if k == "Pod" || template_path(k).is_some() => {
-                if let Some(pod) = parse_pod_object(&value, k, &default_ns, source.clone()).map_err(|(o, e)| at(e, o))? {
-                    self.check_duplicate(if k == "Pod" { "Pod" } else { "workload" }, &pod.namespace, &pod.name, &source)?;
-                    self.snap.pods.push(pod);
-                }
+            Parsed::Pod(pod) => {
+                let source = pod.source.clone();
+                let kind = if pod.origin == super::PodOrigin::Pod {
+                    "Pod"
+                } else {
+                    "workload"
+                };
+                self.check_duplicate(kind, &pod.namespace, &pod.name, &source)?;
+                self.snap.pods.push(pod);
             }
-            _ => {
-                let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-                self.skipped.push(Skipped { source, kind, name });
-            }
+            Parsed::Skipped(s) => self.skipped.push(s),
         }
         Ok(())
     }
@@ -258,6 +191,190 @@ impl Loader<'_> {
     }
 }
 
+/// One object read from a document, before it joins the snapshot.
+enum Parsed {
+    Policy(super::Policy),
+    Namespace(super::Namespace, Source),
+    Pod(super::Pod),
+    Skipped(Skipped),
+}
+
+/// Below this size, splitting the work is not worth a thread.
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
+/// Parses every document of a text. Large texts are cut at document markers (a line starting
+/// with `---` is always a document start in YAML) and parsed on every core; anything unusual
+/// (directives, `...` end markers, or any error) falls back to the sequential parser, which
+/// also gives the exact error.
+fn parse_text(file: &str, text: &str, default_ns: &str) -> Result<Vec<Parsed>, InputError> {
+    if text.len() >= PARALLEL_MIN_BYTES {
+        if let Some(parsed) = parse_parallel(file, text, default_ns) {
+            return Ok(parsed);
+        }
+    }
+    let mut out = Vec::new();
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let document = i + 1;
+        let value = Value::deserialize(doc).map_err(|e| {
+            InputError::new(file, format!("not valid YAML or JSON: {e}"))
+                .object(format!("document {document}"))
+        })?;
+        parse_value(file, document, value, default_ns, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn split_documents(text: &str) -> Option<Vec<&str>> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with('%') || line.starts_with("...") {
+            return None;
+        }
+        if line.starts_with("---") && line[3..].chars().next().is_none_or(char::is_whitespace) {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    let mut pieces = Vec::new();
+    let head = &text[..starts.first().copied().unwrap_or(text.len())];
+    // Before the first marker, a document exists only if something other than comments is there.
+    if head
+        .lines()
+        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    {
+        pieces.push(head);
+    }
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        pieces.push(&text[start..end]);
+    }
+    Some(pieces)
+}
+
+fn parse_parallel(file: &str, text: &str, default_ns: &str) -> Option<Vec<Parsed>> {
+    let pieces = split_documents(text)?;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads < 2 || pieces.len() < 2 * threads {
+        return None;
+    }
+    let chunk = pieces.len().div_ceil(threads);
+    let results: Vec<Option<Vec<Parsed>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = pieces
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, group)| {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for (i, piece) in group.iter().enumerate() {
+                        let value: Value = serde_yaml::from_str(piece).ok()?;
+                        parse_value(file, c * chunk + i + 1, value, default_ns, &mut out).ok()?;
+                    }
+                    Some(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let mut all = Vec::new();
+    for r in results {
+        all.extend(r?);
+    }
+    Some(all)
+}
+
+/// One document's value into objects (a `kind: List` gives several). Pure, so documents can
+/// be parsed in parallel.
+fn parse_value(
+    file: &str,
+    document: usize,
+    value: Value,
+    default_ns: &str,
+    out: &mut Vec<Parsed>,
+) -> Result<(), InputError> {
+    let source = Source {
+        file: file.to_string(),
+        document,
+    };
+    let at = |e: FieldError, object: Option<String>| {
+        let err = InputError::new(file, e.message)
+            .object(object.unwrap_or_else(|| format!("document {document}")));
+        if e.field.is_empty() {
+            err
+        } else {
+            err.field(e.field)
+        }
+    };
+    let obj =
+        match value {
+            Value::Null => return Ok(()),
+            Value::Object(o) => o,
+            other => return Err(InputError::new(
+                file,
+                format!(
+                    "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
+                    short(&other)
+                ),
+            )
+            .object(format!("document {document}"))),
+        };
+    let kind = match obj.get("kind") {
+        Some(Value::String(k)) => k.clone(),
+        _ => {
+            return Err(InputError::new(
+                file,
+                "missing kind: every object needs apiVersion and kind",
+            )
+            .object(format!("document {document}"))
+            .field("kind"))
+        }
+    };
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let value = Value::Object(obj);
+    if kind == "List" || kind.ends_with("List") && value.get("items").is_some_and(Value::is_array) {
+        for item in value
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
+            parse_value(file, document, item, default_ns, out)?;
+        }
+        return Ok(());
+    }
+    match kind.as_str() {
+        "NetworkPolicy" if api_version == "networking.k8s.io/v1" || api_version.is_empty() => {
+            out.push(Parsed::Policy(parse_policy_object(&value, default_ns, source).map_err(|(o, e)| at(e, o))?));
+        }
+        "NetworkPolicy" => {
+            return Err(InputError::new(file, format!("apiVersion {api_version:?} is not supported for NetworkPolicy: use networking.k8s.io/v1"))
+                .object(format!("document {document}"))
+                .field("apiVersion"))
+        }
+        "Namespace" => out.push(Parsed::Namespace(parse_namespace_object(&value).map_err(|(o, e)| at(e, o))?, source)),
+        k if k == "Pod" || template_path(k).is_some() => {
+            if let Some(pod) = parse_pod_object(&value, k, default_ns, source).map_err(|(o, e)| at(e, o))? {
+                out.push(Parsed::Pod(pod));
+            }
+        }
+        _ => {
+            let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+            out.push(Parsed::Skipped(Skipped { source, kind, name }));
+        }
+    }
+    Ok(())
+}
+
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 40 {
@@ -267,5 +384,69 @@ fn short(v: &Value) -> String {
         )
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn big_text() -> String {
+        let mut t = String::from("# a comment before the first document\n");
+        for i in 0..3000 {
+            match i % 4 {
+                0 => t.push_str(&format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: ns{}, labels: {{app: a{}}}}}\nspec:\n  containers: [{{name: c, ports: [{{containerPort: 80, name: http}}]}}]\nstatus: {{podIP: 10.0.{}.{}}}\n", i % 7, i % 5, i / 250, i % 250)),
+                1 => t.push_str(&format!("--- # policy\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: n{i}, namespace: ns{}}}\nspec:\n  podSelector: {{matchLabels: {{app: a1}}}}\n  ingress:\n  - from: [{{podSelector: {{}}}}]\n    ports: [{{port: http}}]\n", i % 7)),
+                2 => t.push_str(&format!("---\napiVersion: v1\nkind: List\nitems:\n- {{apiVersion: v1, kind: Namespace, metadata: {{name: ns{i}, labels: {{team: t}}}}}}\n- {{apiVersion: v1, kind: Service, metadata: {{name: s{i}}}}}\n")),
+                _ => t.push_str("---\n# an empty document\n"),
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn parallel_parse_equals_sequential() {
+        let text = big_text();
+        assert!(text.len() >= PARALLEL_MIN_BYTES);
+        let parallel = parse_parallel("f", &text, "default").expect("parallel path taken");
+        let mut sequential = Vec::new();
+        for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+            parse_value(
+                "f",
+                i + 1,
+                Value::deserialize(doc).unwrap(),
+                "default",
+                &mut sequential,
+            )
+            .unwrap();
+        }
+        assert_eq!(parallel.len(), sequential.len());
+        let key = |p: &Parsed| match p {
+            Parsed::Policy(x) => format!("policy {} {}", x.key(), x.source),
+            Parsed::Namespace(n, s) => format!("ns {} {s}", n.name),
+            Parsed::Pod(x) => format!("pod {} {} {:?}", x.key(), x.source, x.ips),
+            Parsed::Skipped(s) => format!("skip {} {}", s.name, s.source),
+        };
+        for (a, b) in parallel.iter().zip(&sequential) {
+            assert_eq!(key(a), key(b));
+        }
+    }
+
+    #[test]
+    fn errors_in_big_files_name_the_document() {
+        let mut text = big_text();
+        text.push_str("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: x}\nspec: {podSelector: {}, ingres: []}\n");
+        let err = load_str("big.yaml", &text, &LoadOptions::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("big.yaml: NetworkPolicy x/bad: field spec.ingres"),
+            "{err}"
+        );
+        let text = format!("{}---\nkind: [broken\n", big_text());
+        let err = load_str("big.yaml", &text, &LoadOptions::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("document 3001") && err.to_string().contains("not valid YAML"),
+            "{err}"
+        );
     }
 }
