@@ -77,6 +77,8 @@ pub async fn load_live(
     scope: &Scope,
 ) -> Result<Snapshot, LiveError> {
     let mut snap = Snapshot::default();
+    // Namespaces the server returned without the automatic name label (Kubernetes < 1.21).
+    let mut unlabelled: Vec<String> = Vec::new();
     let source = || Source {
         file: "cluster".into(),
         document: 0,
@@ -94,6 +96,9 @@ pub async fn load_live(
                 let ns = parse_namespace_object(&v).map_err(|(_, e)| {
                     LiveError::Object(format!("Namespace: {}: {}", e.field, e.message))
                 })?;
+                if !ns.labels.contains_key(super::NAMESPACE_NAME_LABEL) {
+                    unlabelled.push(ns.name.clone());
+                }
                 snap.namespaces.insert(ns.name.clone(), ns);
             }
         }
@@ -165,5 +170,20 @@ pub async fn load_live(
         }
     }
     snap.finish();
+    // Judge selectors on what the cluster really has: a server older than 1.21 does not add
+    // kubernetes.io/metadata.name, so a namespaceSelector on it matches nothing there.
+    if !unlabelled.is_empty() {
+        for name in &unlabelled {
+            if let Some(ns) = snap.namespaces.get_mut(name) {
+                ns.labels.remove(super::NAMESPACE_NAME_LABEL);
+            }
+        }
+        eprintln!(
+            "warning: {} namespaces lack the label {} (Kubernetes before 1.21 does not add it): selectors on it match nothing in this cluster; label them (kubectl label ns NAME {}=NAME) or use other labels",
+            unlabelled.len(),
+            super::NAMESPACE_NAME_LABEL,
+            super::NAMESPACE_NAME_LABEL
+        );
+    }
     Ok(snap)
 }
