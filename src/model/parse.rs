@@ -531,23 +531,36 @@ fn parse_meta(obj: &Map<String, Value>) -> Result<Meta> {
     })
 }
 
+/// The object's map, metadata, namespace (defaulted) and its name for messages (`Kind ns/name`).
+type Opened<'a> = (&'a Map<String, Value>, Meta, String, String);
+
+fn open_object<'a>(
+    obj: &'a Value,
+    kind: &str,
+    default_namespace: &str,
+) -> std::result::Result<Opened<'a>, (Option<String>, FieldError)> {
+    let map = Node {
+        value: obj,
+        path: "",
+    }
+    .object(&[])
+    .map_err(|e| (None, e))?;
+    let meta = parse_meta(map).map_err(|e| (None, e))?;
+    let namespace = meta
+        .namespace
+        .clone()
+        .unwrap_or_else(|| default_namespace.to_string());
+    let label = format!("{kind} {namespace}/{}", meta.name);
+    Ok((map, meta, namespace, label))
+}
+
 /// Parses a `networking.k8s.io/v1` NetworkPolicy. Unknown fields in `spec` are errors.
 pub fn parse_policy_object(
     obj: &Value,
     default_namespace: &str,
     source: Source,
 ) -> std::result::Result<Policy, (Option<String>, FieldError)> {
-    let top = Node {
-        value: obj,
-        path: "",
-    };
-    let map = top.object(&[]).map_err(|e| (None, e))?;
-    let meta = parse_meta(map).map_err(|e| (None, e))?;
-    let namespace = meta
-        .namespace
-        .clone()
-        .unwrap_or_else(|| default_namespace.to_string());
-    let label = format!("NetworkPolicy {namespace}/{}", meta.name);
+    let (map, meta, namespace, label) = open_object(obj, "NetworkPolicy", default_namespace)?;
     let wrap = |e: FieldError| (Some(label.clone()), e);
     let spec_value = field(map, "spec").ok_or_else(|| {
         wrap(FieldError::new(
@@ -720,17 +733,7 @@ pub fn parse_pod_object(
     default_namespace: &str,
     source: Source,
 ) -> std::result::Result<Option<Pod>, (Option<String>, FieldError)> {
-    let top = Node {
-        value: obj,
-        path: "",
-    };
-    let map = top.object(&[]).map_err(|e| (None, e))?;
-    let meta = parse_meta(map).map_err(|e| (None, e))?;
-    let namespace = meta
-        .namespace
-        .clone()
-        .unwrap_or_else(|| default_namespace.to_string());
-    let label = format!("{kind} {namespace}/{}", meta.name);
+    let (map, meta, namespace, label) = open_object(obj, kind, default_namespace)?;
     let wrap = |e: FieldError| (Some(label.clone()), e);
     let (pod_map, prefix, origin): (&Map<String, Value>, String, PodOrigin) = if kind == "Pod" {
         (map, String::new(), PodOrigin::Pod)
