@@ -101,10 +101,88 @@ impl Ruleset {
     }
 }
 
+/// What one class chain checks: for mapping a logged drop back to its direction and policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainInfo {
+    pub direction: Direction,
+    /// The isolating policies, `namespace/name`.
+    pub policies: Vec<String>,
+}
+
+/// Drop logging: each class chain sends the packets it is about to drop to an NFLOG group
+/// (rate-limited), with the prefix [`DROP_LOG_PREFIX`] and the chain name, which identifies the
+/// direction (`NETPOL-I-*` ingress, `NETPOL-E-*` egress) and, through [`NodeRules::chain_info`],
+/// the policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DropLog {
+    pub nflog_group: u16,
+    /// Logged packets per second and chain (bursts of twice that); the rest are dropped silently.
+    pub per_second: u32,
+}
+
+/// The prefix of every NFLOG message the rules emit: `"NPDROP NETPOL-I-0123456789ab"`.
+pub const DROP_LOG_PREFIX: &str = "NPDROP";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CompileOptions {
+    pub log_drops: Option<DropLog>,
+}
+
+/// An egress rule with a named port, compiled in one family: its destination pods are split
+/// into one set per port number the name resolves to (see `SetOrigin::NamedPort`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NamedPortGroup {
+    pub family: Family,
+    pub policy: usize,
+    pub rule: usize,
+    /// The rule's peer; None when the rule has no peers (every pod).
+    pub peer: Option<usize>,
+    pub name: String,
+    pub protocol: Protocol,
+    /// The peer's key (or "all pods"), from which the sets are named.
+    base: String,
+}
+
+impl NamedPortGroup {
+    /// The set holding the group's pods whose port `name` is `port`.
+    pub fn set_name(&self, port: u16) -> String {
+        set_name("N", self.family, &self.set_key(port))
+    }
+
+    fn set_key(&self, port: u16) -> String {
+        format!("{} port {}/{}={port}", self.base, self.protocol, self.name)
+    }
+}
+
+/// What decides a set's members, so that one pod can be checked against it again
+/// (`super::incremental`) without compiling the whole cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetOrigin {
+    /// Pods a peer of a rule matches (policy index in the snapshot).
+    Peer {
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+    },
+    /// An ipBlock: pods do not change it.
+    Block,
+    /// The group's destination pods whose named port resolves to `port`.
+    NamedPort { group: NamedPortGroup, port: u16 },
+    /// Local pods whose chain in `dir` has this key (see `chain_key`).
+    Members { dir: Direction, key: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NodeRules {
     pub v4: Ruleset,
     pub v6: Ruleset,
+    /// Set name → what decides its members.
+    pub set_origins: BTreeMap<String, SetOrigin>,
+    /// Every egress named-port rule of the chains, per family (even those no pod resolves).
+    pub named_port_groups: BTreeSet<NamedPortGroup>,
+    /// Class chain name → what it checks (the same names in both families).
+    pub chain_info: BTreeMap<String, ChainInfo>,
     /// Local pods that policies isolate but that have no address yet (cannot be enforced yet).
     pub pods_without_ip: Vec<String>,
     /// Protocol/port rules left out because iptables cannot express them (none today).
@@ -117,6 +195,47 @@ impl NodeRules {
             Family::V4 => &self.v4,
             Family::V6 => &self.v6,
         }
+    }
+
+    /// The same chains and set names in both families (see [`Ruleset::same_rules`]).
+    pub fn same_rules(&self, other: &NodeRules) -> bool {
+        self.v4.same_rules(&other.v4) && self.v6.same_rules(&other.v6)
+    }
+
+    /// The same chains and the same set contents: nothing to do on the node.
+    pub fn same_state(&self, other: &NodeRules) -> bool {
+        self.v4 == other.v4 && self.v6 == other.v6
+    }
+
+    /// Names of the sets whose members differ from `other`'s (or that `other` lacks).
+    pub fn changed_sets(&self, other: &NodeRules) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in [Family::V4, Family::V6] {
+            let theirs = &other.family(f).sets;
+            for (name, set) in &self.family(f).sets {
+                if theirs.get(name).is_none_or(|o| o.members != set.members) {
+                    out.push(name.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Finds a set of either family by name.
+    pub fn set(&self, name: &str) -> Option<&IpSetDef> {
+        self.v4.sets.get(name).or_else(|| self.v6.sets.get(name))
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.v4.rule_count() + self.v6.rule_count()
+    }
+
+    pub fn member_count(&self) -> usize {
+        self.v4.member_count() + self.v6.member_count()
+    }
+
+    pub fn set_count(&self) -> usize {
+        self.v4.sets.len() + self.v6.sets.len()
     }
 }
 
@@ -172,10 +291,13 @@ enum PeerMatch {
 
 struct Compiler<'e, 's> {
     engine: &'e Engine<'s>,
+    log_drops: Option<DropLog>,
     family: Family,
     rules: Ruleset,
     /// Peer key → set name, so equal peers across policies share one set.
     peer_sets: HashMap<String, String>,
+    origins: BTreeMap<String, SetOrigin>,
+    groups: BTreeSet<NamedPortGroup>,
 }
 
 impl Compiler<'_, '_> {
@@ -201,13 +323,16 @@ impl Compiler<'_, '_> {
         key: &str,
         tag: &str,
         kind: SetKind,
-        members: Vec<SetMember>,
+        members: impl FnOnce(&Self) -> Vec<SetMember>,
         comment: String,
+        origin: SetOrigin,
     ) -> String {
         if let Some(name) = self.peer_sets.get(key) {
             return name.clone();
         }
+        let members = members(self);
         let name = set_name(tag, self.family, key);
+        self.origins.insert(name.clone(), origin);
         self.rules.sets.insert(
             name.clone(),
             IpSetDef {
@@ -280,20 +405,24 @@ impl Compiler<'_, '_> {
                     &key,
                     "B",
                     SetKind::HashNet,
-                    members,
+                    |_| members,
                     text,
+                    SetOrigin::Block,
                 )))
             }
-            Peer::Pods { .. } => {
-                let members = self.class_ips(self.engine.peer_classes(policy, dir, rule, idx));
-                Some(PeerMatch::Set(self.add_set(
-                    &key,
-                    "P",
-                    SetKind::HashIp,
-                    members,
-                    text,
-                )))
-            }
+            Peer::Pods { .. } => Some(PeerMatch::Set(self.add_set(
+                &key,
+                "P",
+                SetKind::HashIp,
+                |c: &Self| c.class_ips(c.engine.peer_classes(policy, dir, rule, idx)),
+                text,
+                SetOrigin::Peer {
+                    policy,
+                    dir,
+                    rule,
+                    peer: idx,
+                },
+            ))),
         }
     }
 
@@ -308,7 +437,7 @@ impl Compiler<'_, '_> {
 
     /// The rules of one class chain: every (peer, port) combination of every rule of every
     /// isolating policy, each RETURNing, then DROP.
-    fn class_chain(&mut self, class: ClassId, dir: Direction) -> Vec<String> {
+    fn class_chain(&mut self, chain: &str, class: ClassId, dir: Direction) -> Vec<String> {
         let mut out = Vec::new();
         let dir_flag = if dir == Direction::Ingress {
             "src"
@@ -397,6 +526,15 @@ impl Compiler<'_, '_> {
             .iter()
             .map(|&p| self.engine.snap.policies[p].key())
             .collect();
+        if let Some(log) = self.log_drops {
+            out.push(format!(
+                "-m limit --limit {}/second --limit-burst {} -j NFLOG --nflog-group {} --nflog-prefix {} --nflog-size 128",
+                log.per_second.max(1),
+                log.per_second.max(1) * 2,
+                log.nflog_group,
+                quote(&format!("{DROP_LOG_PREFIX} {chain}"))
+            ));
+        }
         out.push(format!(
             "-m comment --comment {} -j DROP",
             quote(&format!("{dir} isolated by {}", names.join(",")))
@@ -433,19 +571,32 @@ impl Compiler<'_, '_> {
             let pol = &self.engine.snap.policies[policy];
             self.peer_key(policy, &pol.egress[rule].peers[peer_idx])
         };
+        let group = NamedPortGroup {
+            family: self.family,
+            policy,
+            rule,
+            peer: (peer_idx != usize::MAX).then_some(peer_idx),
+            name: name.to_string(),
+            protocol,
+            base: base.clone(),
+        };
+        self.groups.insert(group.clone());
         by_port
             .into_iter()
             .map(|(n, classes)| {
-                let key = format!("{base} port {protocol}/{name}={n}");
-                let members = self.class_ips(classes);
+                let key = group.set_key(n);
                 (
                     n,
                     self.add_set(
                         &key,
                         "N",
                         SetKind::HashIp,
-                        members,
+                        |c: &Self| c.class_ips(classes),
                         format!("pods of {base} whose {protocol} port {name} is {n}"),
+                        SetOrigin::NamedPort {
+                            group: group.clone(),
+                            port: n,
+                        },
                     ),
                 )
             })
@@ -453,16 +604,44 @@ impl Compiler<'_, '_> {
     }
 }
 
+/// What a chain of a class in a direction is named after: the isolating policies (and, for
+/// ingress, the container ports named ports resolve against). None when nothing isolates it.
+pub(crate) fn chain_key(engine: &Engine<'_>, class: ClassId, dir: Direction) -> Option<String> {
+    let pols = engine.class_isolating(class, dir);
+    if pols.is_empty() {
+        return None;
+    }
+    let mut key = format!(
+        "{dir}:{}",
+        pols.iter()
+            .map(|&p| engine.snap.policies[p].key())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    if dir == Direction::Ingress {
+        key.push_str(&format!(" ports={:?}", engine.class_ports(class)));
+    }
+    Some(key)
+}
+
 /// The desired rules for the pods on `node` (None: every pod, as on a one-host `probe --local`).
 pub fn compile(engine: &Engine<'_>, node: Option<&str>) -> NodeRules {
+    compile_with(engine, node, &CompileOptions::default())
+}
+
+/// [`compile`] with options (drop logging, for the enforcer agent).
+pub fn compile_with(engine: &Engine<'_>, node: Option<&str>, opts: &CompileOptions) -> NodeRules {
     let snap = engine.snap;
     let mut result = NodeRules::default();
     for family in [Family::V4, Family::V6] {
         let mut c = Compiler {
             engine,
+            log_drops: opts.log_drops,
             family,
             rules: Ruleset::default(),
             peer_sets: HashMap::new(),
+            origins: BTreeMap::new(),
+            groups: BTreeSet::new(),
         };
         // Local pods of this family, grouped by the chain their class needs per direction.
         // A chain is named after what decides its content: the isolating policies (and, for
@@ -477,20 +656,9 @@ pub fn compile(engine: &Engine<'_>, node: Option<&str>) -> NodeRules {
                 continue;
             };
             for dir in Direction::BOTH {
-                let pols = engine.class_isolating(class, dir);
-                if pols.is_empty() {
+                let Some(key) = chain_key(engine, class, dir) else {
                     continue;
-                }
-                let mut key = format!(
-                    "{dir}:{}",
-                    pols.iter()
-                        .map(|&p| snap.policies[p].key())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                );
-                if dir == Direction::Ingress {
-                    key.push_str(&format!(" ports={:?}", engine.class_ports(class)));
-                }
+                };
                 let entry = chains
                     .entry((dir, key))
                     .or_insert_with(|| (class, BTreeSet::new()));
@@ -539,10 +707,25 @@ pub fn compile(engine: &Engine<'_>, node: Option<&str>) -> NodeRules {
                 &format!("members {key}"),
                 tag,
                 SetKind::HashIp,
-                members,
+                |_| members,
                 format!("local pods whose {dir} is checked by {chain}"),
+                SetOrigin::Members {
+                    dir: *dir,
+                    key: key.clone(),
+                },
             );
-            let rules = c.class_chain(*class, *dir);
+            let rules = c.class_chain(&chain, *class, *dir);
+            result
+                .chain_info
+                .entry(chain.clone())
+                .or_insert_with(|| ChainInfo {
+                    direction: *dir,
+                    policies: engine
+                        .class_isolating(*class, *dir)
+                        .iter()
+                        .map(|&p| snap.policies[p].key())
+                        .collect(),
+                });
             c.rules.chains.insert(chain.clone(), rules);
             let flag = if *dir == Direction::Ingress {
                 "dst"
@@ -559,6 +742,8 @@ pub fn compile(engine: &Engine<'_>, node: Option<&str>) -> NodeRules {
         }
         entry.extend(ingress_jumps);
         c.rules.chains.insert(ENTRY_CHAIN.to_string(), entry);
+        result.set_origins.append(&mut c.origins);
+        result.named_port_groups.append(&mut c.groups);
         match family {
             Family::V4 => result.v4 = c.rules,
             Family::V6 => result.v6 = c.rules,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::compile::{IpSetDef, Ruleset};
+use super::compile::{IpSetDef, Ruleset, SetMember};
 use super::{CHAIN_PREFIX, ENTRY_CHAIN};
 
 /// Temporary name for the atomic swap (ipset names are at most 31 characters).
@@ -23,6 +23,64 @@ fn member_line(set: &str, m: &super::compile::SetMember) -> String {
     } else {
         format!("add {set} {net}")
     }
+}
+
+/// `create` without `-exist`, for a set that is known not to exist.
+fn create_new_line(name: &str, s: &IpSetDef) -> String {
+    format!(
+        "create {name} {} family {} hashsize 1024 maxelem 1048576",
+        s.kind.name(),
+        s.family.ipset_family()
+    )
+}
+
+/// Writes a set that no rule references (so it may be destroyed and refilled at leisure): the
+/// first step of an atomic apply, where the rules switch to it in one iptables transaction.
+pub fn ipset_write_unreferenced(name: &str, set: &IpSetDef, exists: bool) -> String {
+    let mut out = String::new();
+    if exists {
+        let _ = writeln!(out, "destroy {name}");
+    }
+    let _ = writeln!(out, "{}", create_new_line(name, set));
+    for m in &set.members {
+        let _ = writeln!(out, "{}", member_line(name, m));
+    }
+    out
+}
+
+/// Replaces the members of a set in use: fill a temporary set, swap (atomic), destroy it.
+pub fn ipset_swap(name: &str, set: &IpSetDef) -> String {
+    let mut out = String::new();
+    let tmp = temp_set_name(name);
+    let _ = writeln!(out, "{}", create_line(name, set));
+    let _ = writeln!(out, "{}", create_line(&tmp, set));
+    let _ = writeln!(out, "flush {tmp}");
+    for m in &set.members {
+        let _ = writeln!(out, "{}", member_line(&tmp, m));
+    }
+    let _ = writeln!(out, "swap {tmp} {name}");
+    let _ = writeln!(out, "destroy {tmp}");
+    out
+}
+
+/// The members that changed, one `del`/`add` each (both sorted and unique): a pod-membership
+/// change costs a line per pod, not a line per member.
+pub fn ipset_delta(name: &str, old: &[SetMember], new: &[SetMember]) -> String {
+    let mut out = String::new();
+    for m in old.iter().filter(|m| new.binary_search(m).is_err()) {
+        let net = member_line(
+            name,
+            &SetMember {
+                nomatch: false,
+                ..m.clone()
+            },
+        );
+        let _ = writeln!(out, "{} -exist", net.replacen("add ", "del ", 1));
+    }
+    for m in new.iter().filter(|m| old.binary_search(m).is_err()) {
+        let _ = writeln!(out, "{} -exist", member_line(name, m));
+    }
+    out
 }
 
 fn create_line(name: &str, s: &IpSetDef) -> String {
@@ -94,6 +152,30 @@ pub fn iptables_restore(rules: &Ruleset, existing_chains: &[String]) -> String {
     out
 }
 
+/// How the transaction fixes the hook from FORWARD: it must be there exactly once, first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookFix {
+    /// It is (exactly once, at the top).
+    Keep,
+    /// Delete `existing` occurrences, then insert it at the top.
+    Reinsert { existing: usize },
+}
+
+/// [`iptables_restore`] plus the hook, so rules and hook change in one atomic commit (a
+/// first install is never left with chains but no hook, or a hook to a missing chain).
+pub fn iptables_apply(rules: &Ruleset, existing_chains: &[String], hook: HookFix) -> String {
+    let mut out = iptables_restore(rules, existing_chains);
+    if let HookFix::Reinsert { existing } = hook {
+        out.truncate(out.len() - "COMMIT\n".len());
+        for _ in 0..existing {
+            let _ = writeln!(out, "-D FORWARD -j {ENTRY_CHAIN}");
+        }
+        let _ = writeln!(out, "-I FORWARD 1 -j {ENTRY_CHAIN}");
+        out.push_str("COMMIT\n");
+    }
+    out
+}
+
 /// Removes every chain of ours in one transaction (after the hook from FORWARD is gone).
 pub fn iptables_remove(existing_chains: &[String]) -> String {
     let ours: Vec<&String> = existing_chains
@@ -143,6 +225,36 @@ mod tests {
             },
         );
         r
+    }
+
+    #[test]
+    fn hook_is_part_of_the_transaction() {
+        let t = iptables_apply(&rules(), &[], HookFix::Reinsert { existing: 1 });
+        assert!(t.ends_with(
+            "-A NETPOL-I-1 -j DROP\n-D FORWARD -j NETPOL-FORWARD\n-I FORWARD 1 -j NETPOL-FORWARD\nCOMMIT\n"
+        ));
+        assert_eq!(
+            iptables_apply(&rules(), &[], HookFix::Keep),
+            iptables_restore(&rules(), &[])
+        );
+    }
+
+    #[test]
+    fn delta_lists_only_changed_members() {
+        let m = |s: &str, nomatch| SetMember {
+            net: s.parse().unwrap(),
+            nomatch,
+        };
+        let old = vec![m("10.0.0.1/32", false), m("10.0.0.2/32", false)];
+        let new = vec![m("10.0.0.2/32", false), m("10.0.0.3/32", false)];
+        assert_eq!(
+            ipset_delta("S", &old, &new),
+            "del S 10.0.0.1 -exist\nadd S 10.0.0.3 -exist\n"
+        );
+        assert_eq!(ipset_delta("S", &new, &new), "");
+        let t = ipset_write_unreferenced("S-b", &rules().sets["NPB-1"], true);
+        assert!(t.starts_with("destroy S-b\ncreate S-b hash:net family inet"));
+        assert!(t.ends_with("add S-b 10.0.0.5 nomatch\n"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::net::IpAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use netpol_prober::plan::{Check, CheckKind, CheckResult, Plan, Verdict};
@@ -169,14 +169,33 @@ pub fn cleanup_leftovers() -> Result<Vec<String>, LocalError> {
     Ok(names)
 }
 
-/// The namespaces of one run; deleting them (on drop) removes links, chains and sets.
-struct Lab {
-    node: String,
-    pods: Vec<String>,
-    servers: Vec<Child>,
+/// One pod of a [`LocalLab`]: its addresses, the ports its prober serves, and DNS records it
+/// answers (a non-empty list makes it a DNS server on port 53).
+#[derive(Debug, Clone)]
+pub struct LabPodSpec {
+    /// `namespace/name`, for messages.
+    pub key: String,
+    pub ips: Vec<IpAddr>,
+    pub serve: Vec<Probe>,
+    /// `name=address` records.
+    pub dns_records: Vec<String>,
 }
 
-impl Drop for Lab {
+/// Pods as network namespaces with a veth into a bridge in a "node" namespace, a prober
+/// serving in each: built once, then rules can be applied in the node namespace and pods
+/// probed as often as needed (`probe --local` does it once; the enforcer's tests many times).
+/// Dropping it kills the probers and deletes the namespaces, and with them every link, chain
+/// and set inside.
+pub struct LocalLab {
+    node: String,
+    pods: Vec<String>,
+    keys: Vec<String>,
+    ips: Vec<Vec<IpAddr>>,
+    servers: Vec<Child>,
+    exe: String,
+}
+
+impl Drop for LocalLab {
     fn drop(&mut self) {
         if std::env::var_os("NETPOL_LOCAL_KEEP").is_none() {
             for c in &mut self.servers {
@@ -311,175 +330,48 @@ pub fn run_local(
     let doc = MatrixDoc::from_matrix(&matrix, snap);
     let pods = matrix.pods.clone();
 
-    let run = format!(
-        "{:x}",
-        (std::process::id() as u64) << 16
-            ^ (std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos() as u64)
-                .unwrap_or(0)
-                & 0xffff)
-    );
-    let node = format!("{NETNS_PREFIX}{run}-node");
-    let pod_ns: Vec<String> = (0..pods.len())
-        .map(|i| format!("{NETNS_PREFIX}{run}-{i}"))
+    let dns = dns_pod(snap, &pods);
+    let specs: Vec<LabPodSpec> = pods
+        .iter()
+        .map(|&p| {
+            let mut dns_records = Vec::new();
+            if Some(p) == dns {
+                let ip = snap.pods[p].ips[0];
+                dns_records.push(format!("{DNS_TEST_NAME}={ip}"));
+                for &q in &pods {
+                    if let Some(qip) = snap.pods[q].ips.first() {
+                        dns_records.push(format!(
+                            "{}.{}.svc.cluster.local={qip}",
+                            snap.pods[q].name, snap.pods[q].namespace
+                        ));
+                    }
+                }
+            }
+            LabPodSpec {
+                key: snap.pods[p].key(),
+                ips: snap.pods[p].ips.clone(),
+                // The DNS pod's responder owns port 53 (it also echoes non-DNS datagrams for
+                // UDP probes).
+                serve: probes
+                    .iter()
+                    .copied()
+                    .filter(|pr| {
+                        !(Some(p) == dns && pr.port == 53 && pr.protocol != Protocol::Sctp)
+                    })
+                    .collect(),
+                dns_records,
+            }
+        })
         .collect();
-    let mut lab = Lab {
-        node: node.clone(),
-        pods: Vec::new(),
-        servers: Vec::new(),
-    };
-    if let Ok(mut a) = active().lock() {
-        a.push(node.clone());
-        a.extend(pod_ns.iter().cloned());
-    }
+    let lab = LocalLab::build(&specs, &exe, opts)?;
 
-    // 1. Namespaces, bridge, veths, addresses.
-    let pb = progress(opts, pods.len() as u64 + 1, "creating pod namespaces");
-    let mut batch = format!("netns add {node}\n");
-    for n in &pod_ns {
-        batch.push_str(&format!("netns add {n}\n"));
-    }
-    lab.pods = pod_ns.clone();
-    run_cmd(&["ip", "-batch", "-"], Some(&batch))?;
-    let mut node_batch =
-        format!("link add {BRIDGE} type bridge\nlink set {BRIDGE} up\nlink set lo up\n");
-    for (i, n) in pod_ns.iter().enumerate() {
-        node_batch.push_str(&format!("link add vp{i} type veth peer name eth0 address {} netns {n}\nlink set vp{i} master {BRIDGE} up\n", pod_mac(i)));
-    }
-    run_cmd(&["ip", "-n", &node, "-batch", "-"], Some(&node_batch))?;
-    for key in [
-        "net.bridge.bridge-nf-call-iptables=1",
-        "net.bridge.bridge-nf-call-ip6tables=1",
-    ] {
-        run_cmd(
-            &["ip", "netns", "exec", &node, "sysctl", "-q", "-w", key],
-            None,
-        )?;
-    }
-    pb.inc(1);
-    for (i, &p) in pods.iter().enumerate() {
-        let mut b = String::from("link set lo up\nlink set eth0 up\n");
-        let mut v6 = false;
-        for ip in &snap.pods[p].ips {
-            match ip {
-                IpAddr::V4(a) => b.push_str(&format!("addr add {a}/32 dev eth0\n")),
-                IpAddr::V6(a) => {
-                    v6 = true;
-                    b.push_str(&format!("addr add {a}/128 dev eth0 nodad\n"))
-                }
-            }
-        }
-        // Every other pod is on the same bridge: route everything on-link, and know every
-        // neighbour up front. (Resolving 50 pods at once floods the bridge with ARP, and a lost
-        // request is only retried after a second: long enough to look like a dropped packet.)
-        b.push_str("route add default dev eth0\n");
-        if v6 {
-            b.push_str("-6 route add default dev eth0\n");
-        }
-        for (j, &q) in pods.iter().enumerate() {
-            if j != i {
-                for ip in &snap.pods[q].ips {
-                    b.push_str(&format!(
-                        "neigh replace {ip} lladdr {} dev eth0 nud permanent\n",
-                        pod_mac(j)
-                    ));
-                }
-            }
-        }
-        run_cmd(&["ip", "-n", &pod_ns[i], "-batch", "-"], Some(&b))?;
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-
-    // 2. The enforcer's rules in the node namespace.
+    // The enforcer's rules in the node namespace.
     if opts.enforce {
         let rules = compile(&engine, None);
-        Applier::new(CommandRunner {
-            netns: Some(node.clone()),
-        })
-        .apply(&rules)
-        .map_err(|e| {
+        Applier::new(lab.node_runner()).apply(&rules).map_err(|e| {
             LocalError::Environment(format!("applying the enforcer's rules failed: {e}"))
         })?;
     }
-
-    // 3. A prober serving every probed port in every pod; the DNS pod also answers names.
-    let dns = dns_pod(snap, &pods);
-    let pos: HashMap<usize, usize> = pods.iter().enumerate().map(|(i, &p)| (p, i)).collect();
-    let pb = progress(opts, pods.len() as u64, "starting listeners");
-    let mut readers = Vec::new();
-    for (i, &p) in pods.iter().enumerate() {
-        let mut args: Vec<String> = vec![
-            "netns".into(),
-            "exec".into(),
-            pod_ns[i].clone(),
-            exe.clone(),
-            "prober".into(),
-            "serve".into(),
-            "--exit-on-stdin-eof".into(),
-        ];
-        // The DNS pod's responder owns port 53 (it also echoes non-DNS datagrams for UDP probes).
-        let serve_probes: Vec<Probe> = probes
-            .iter()
-            .copied()
-            .filter(|pr| !(Some(p) == dns && pr.port == 53 && pr.protocol != Protocol::Sctp))
-            .collect();
-        for (flag, proto) in [
-            ("--tcp", Protocol::Tcp),
-            ("--udp", Protocol::Udp),
-            ("--sctp", Protocol::Sctp),
-        ] {
-            let list = ports_arg(&serve_probes, proto);
-            if !list.is_empty() {
-                args.push(flag.into());
-                args.push(list);
-            }
-        }
-        if Some(p) == dns {
-            let ip = snap.pods[p].ips[0];
-            args.push("--dns-record".into());
-            args.push(format!("{DNS_TEST_NAME}={ip}"));
-            for &q in &pods {
-                if let Some(qip) = snap.pods[q].ips.first() {
-                    args.push("--dns-record".into());
-                    args.push(format!(
-                        "{}.{}.svc.cluster.local={qip}",
-                        snap.pods[q].name, snap.pods[q].namespace
-                    ));
-                }
-            }
-        }
-        let mut child = Command::new("ip")
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| LocalError::Environment(format!("cannot start a prober: {e}")))?;
-        let out = child.stdout.take();
-        lab.servers.push(child);
-        readers.push(out);
-    }
-    for (i, out) in readers.into_iter().enumerate() {
-        let mut line = String::new();
-        if let Some(out) = out {
-            let _ = BufReader::new(out).read_line(&mut line);
-        }
-        if !line.contains("\"ready\":true") {
-            let mut err = String::new();
-            if let Some(mut e) = lab.servers[i].stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut e, &mut err);
-            }
-            return Err(LocalError::Environment(format!(
-                "the prober in {} did not start: {}",
-                snap.pods[pods[i]].key(),
-                err.trim()
-            )));
-        }
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
 
     // 4. Every source probes every target (one prober run per source, like one exec per pod).
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -528,52 +420,11 @@ pub fn run_local(
             checks,
         });
     }
-    let pb = progress(opts, pods.len() as u64, "probing");
-    let results: Arc<Mutex<BTreeMap<usize, Vec<CheckResult>>>> =
-        Arc::new(Mutex::new(BTreeMap::new()));
-    let failures: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
-    let next = Arc::new(Mutex::new(0usize));
-    std::thread::scope(|s| {
-        for _ in 0..opts.parallel_sources.max(1) {
-            s.spawn(|| loop {
-                let i = {
-                    let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
-                    let i = *n;
-                    *n += 1;
-                    i
-                };
-                if i >= plans.len() {
-                    break;
-                }
-                match run_plan_in(&pod_ns[i], &exe, &plans[i]) {
-                    Ok(r) => {
-                        results
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(i, r);
-                    }
-                    Err(e) => failures
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(format!("{}: {e}", snap.pods[pods[i]].key())),
-                }
-                pb.inc(1);
-            });
-        }
-    });
-    pb.finish_and_clear();
-    let failures = failures.lock().map(|f| f.clone()).unwrap_or_default();
-    if !failures.is_empty() {
-        return Err(LocalError::Environment(format!(
-            "probing failed: {}",
-            failures.join("; ")
-        )));
-    }
+    let results = lab.run_plans(&plans, opts)?;
 
     // 5. Compare.
     let mut observed: Vec<Option<Verdict>> = vec![None; doc.connections.len()];
     let mut dns_rows = Vec::new();
-    let results = results.lock().map(|r| r.clone()).unwrap_or_default();
     for (i, rs) in &results {
         for r in rs {
             if let Some(&idx) = index.get(&r.id) {
@@ -595,9 +446,320 @@ pub fn run_local(
             }
         }
     }
-    let _ = pos;
     drop(lab);
     Ok(compare(doc, &observed, dns_rows))
+}
+
+/// One connection a [`LocalLab`] tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairResult {
+    pub from: String,
+    pub to: String,
+    pub probe: Probe,
+    pub verdict: Verdict,
+}
+
+impl LocalLab {
+    /// Creates the namespaces, the bridge (with bridge-nf-call-iptables on, so bridged traffic
+    /// crosses FORWARD), the links, addresses and neighbours, and starts a prober in every pod
+    /// (`exe prober serve`). Needs root; see [`preflight`].
+    pub fn build(
+        specs: &[LabPodSpec],
+        exe: &str,
+        opts: &LocalOptions,
+    ) -> Result<LocalLab, LocalError> {
+        install_interrupt_handler();
+        let run = format!(
+            "{:x}",
+            (std::process::id() as u64) << 16
+                ^ (std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos() as u64)
+                    .unwrap_or(0)
+                    & 0xffff)
+        );
+        let node = format!("{NETNS_PREFIX}{run}-node");
+        let pod_ns: Vec<String> = (0..specs.len())
+            .map(|i| format!("{NETNS_PREFIX}{run}-{i}"))
+            .collect();
+        let mut lab = LocalLab {
+            node: node.clone(),
+            pods: Vec::new(),
+            keys: specs.iter().map(|s| s.key.clone()).collect(),
+            ips: specs.iter().map(|s| s.ips.clone()).collect(),
+            servers: Vec::new(),
+            exe: exe.to_string(),
+        };
+        if let Ok(mut a) = active().lock() {
+            a.push(node.clone());
+            a.extend(pod_ns.iter().cloned());
+        }
+
+        // Namespaces, bridge, veths, addresses.
+        let pb = progress(opts, specs.len() as u64 + 1, "creating pod namespaces");
+        let mut batch = format!("netns add {node}\n");
+        for n in &pod_ns {
+            batch.push_str(&format!("netns add {n}\n"));
+        }
+        lab.pods = pod_ns.clone();
+        run_cmd(&["ip", "-batch", "-"], Some(&batch))?;
+        let mut node_batch =
+            format!("link add {BRIDGE} type bridge\nlink set {BRIDGE} up\nlink set lo up\n");
+        for (i, n) in pod_ns.iter().enumerate() {
+            node_batch.push_str(&format!("link add vp{i} type veth peer name eth0 address {} netns {n}\nlink set vp{i} master {BRIDGE} up\n", pod_mac(i)));
+        }
+        run_cmd(&["ip", "-n", &node, "-batch", "-"], Some(&node_batch))?;
+        for key in [
+            "net.bridge.bridge-nf-call-iptables=1",
+            "net.bridge.bridge-nf-call-ip6tables=1",
+        ] {
+            run_cmd(
+                &["ip", "netns", "exec", &node, "sysctl", "-q", "-w", key],
+                None,
+            )?;
+        }
+        pb.inc(1);
+        for (i, spec) in specs.iter().enumerate() {
+            let mut b = String::from("link set lo up\nlink set eth0 up\n");
+            let mut v6 = false;
+            for ip in &spec.ips {
+                match ip {
+                    IpAddr::V4(a) => b.push_str(&format!("addr add {a}/32 dev eth0\n")),
+                    IpAddr::V6(a) => {
+                        v6 = true;
+                        b.push_str(&format!("addr add {a}/128 dev eth0 nodad\n"))
+                    }
+                }
+            }
+            // Every other pod is on the same bridge: route everything on-link, and know every
+            // neighbour up front. (Resolving 50 pods at once floods the bridge with ARP, and a
+            // lost request is only retried after a second: long enough to look like a dropped
+            // packet.)
+            b.push_str("route add default dev eth0\n");
+            if v6 {
+                b.push_str("route add ::/0 dev eth0\n");
+            }
+            for (j, other) in specs.iter().enumerate() {
+                if j != i {
+                    for ip in &other.ips {
+                        b.push_str(&format!(
+                            "neigh replace {ip} lladdr {} dev eth0 nud permanent\n",
+                            pod_mac(j)
+                        ));
+                    }
+                }
+            }
+            run_cmd(&["ip", "-n", &pod_ns[i], "-batch", "-"], Some(&b))?;
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+
+        // A prober serving the ports of each pod; pods with records also answer DNS.
+        let pb = progress(opts, specs.len() as u64, "starting listeners");
+        let mut readers = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let mut args: Vec<String> = vec![
+                "netns".into(),
+                "exec".into(),
+                pod_ns[i].clone(),
+                exe.to_string(),
+                "prober".into(),
+                "serve".into(),
+                "--exit-on-stdin-eof".into(),
+            ];
+            for (flag, proto) in [
+                ("--tcp", Protocol::Tcp),
+                ("--udp", Protocol::Udp),
+                ("--sctp", Protocol::Sctp),
+            ] {
+                let list = ports_arg(&spec.serve, proto);
+                if !list.is_empty() {
+                    args.push(flag.into());
+                    args.push(list);
+                }
+            }
+            for record in &spec.dns_records {
+                args.push("--dns-record".into());
+                args.push(record.clone());
+            }
+            // Dual stack when the pod has an IPv6 address (the default is IPv4 only).
+            if spec.ips.iter().any(IpAddr::is_ipv6) {
+                args.push("--bind".into());
+                args.push("::".into());
+            }
+            let mut child = Command::new("ip")
+                .args(&args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| LocalError::Environment(format!("cannot start a prober: {e}")))?;
+            let out = child.stdout.take();
+            lab.servers.push(child);
+            readers.push(out);
+        }
+        for (i, out) in readers.into_iter().enumerate() {
+            let mut line = String::new();
+            if let Some(out) = out {
+                let _ = BufReader::new(out).read_line(&mut line);
+            }
+            if !line.contains("\"ready\":true") {
+                let mut err = String::new();
+                if let Some(mut e) = lab.servers[i].stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                return Err(LocalError::Environment(format!(
+                    "the prober in {} did not start: {}",
+                    specs[i].key,
+                    err.trim()
+                )));
+            }
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+        Ok(lab)
+    }
+
+    /// The node namespace, where the rules go.
+    pub fn node_netns(&self) -> &str {
+        &self.node
+    }
+
+    /// Runs commands (iptables, ipset) in the node namespace.
+    pub fn node_runner(&self) -> CommandRunner {
+        CommandRunner {
+            netns: Some(self.node.clone()),
+        }
+    }
+
+    /// The namespace of a pod, by `namespace/name`.
+    pub fn pod_netns(&self, key: &str) -> Option<&str> {
+        self.keys
+            .iter()
+            .position(|k| k == key)
+            .map(|i| self.pods[i].as_str())
+    }
+
+    /// Runs one plan in each of the first `plans.len()` pods (in the order they were built),
+    /// `parallel_sources` pods at a time; results by pod position.
+    pub fn run_plans(
+        &self,
+        plans: &[Plan],
+        opts: &LocalOptions,
+    ) -> Result<BTreeMap<usize, Vec<CheckResult>>, LocalError> {
+        let pb = progress(opts, plans.len() as u64, "probing");
+        let results: Mutex<BTreeMap<usize, Vec<CheckResult>>> = Mutex::new(BTreeMap::new());
+        let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let next = Mutex::new(0usize);
+        let count = plans.len().min(self.pods.len());
+        std::thread::scope(|s| {
+            for _ in 0..opts.parallel_sources.max(1) {
+                s.spawn(|| loop {
+                    let i = {
+                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    if i >= count {
+                        break;
+                    }
+                    if plans[i].checks.is_empty() {
+                        pb.inc(1);
+                        continue;
+                    }
+                    match run_plan_in(&self.pods[i], &self.exe, &plans[i]) {
+                        Ok(r) => {
+                            results
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(i, r);
+                        }
+                        Err(e) => failures
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(format!("{}: {e}", self.keys[i])),
+                    }
+                    pb.inc(1);
+                });
+            }
+        });
+        pb.finish_and_clear();
+        let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+        if !failures.is_empty() {
+            return Err(LocalError::Environment(format!(
+                "probing failed: {}",
+                failures.join("; ")
+            )));
+        }
+        Ok(results.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Every pod of `from` tries every pod of `to` (by key, at its first address) on every
+    /// probe.
+    pub fn probe_pairs(
+        &self,
+        from: &[String],
+        to: &[String],
+        probes: &[Probe],
+        opts: &LocalOptions,
+    ) -> Result<Vec<PairResult>, LocalError> {
+        let position = |key: &String| {
+            self.keys
+                .iter()
+                .position(|k| k == key)
+                .ok_or_else(|| LocalError::Input(format!("{key} is not a pod of this lab")))
+        };
+        let mut plans: Vec<Plan> = (0..self.pods.len())
+            .map(|_| Plan {
+                timeout_ms: opts.timeout.as_millis() as u64,
+                concurrency: opts.concurrency,
+                retries: 1,
+                checks: Vec::new(),
+            })
+            .collect();
+        let mut index: HashMap<String, (usize, usize, Probe)> = HashMap::new();
+        for f in from {
+            let i = position(f)?;
+            for t in to {
+                let j = position(t)?;
+                let Some(ip) = self.ips[j].first() else {
+                    continue;
+                };
+                for probe in probes {
+                    let id = format!("{i}:{j}:{probe}");
+                    index.insert(id.clone(), (i, j, *probe));
+                    plans[i].checks.push(Check {
+                        id,
+                        kind: match probe.protocol {
+                            Protocol::Tcp => CheckKind::Tcp,
+                            Protocol::Udp => CheckKind::Udp,
+                            Protocol::Sctp => CheckKind::Sctp,
+                        },
+                        host: Some(ip.to_string()),
+                        port: Some(probe.port),
+                        name: None,
+                        server: None,
+                    });
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for rs in self.run_plans(&plans, opts)?.into_values() {
+            for r in rs {
+                if let Some(&(i, j, probe)) = index.get(&r.id) {
+                    out.push(PairResult {
+                        from: self.keys[i].clone(),
+                        to: self.keys[j].clone(),
+                        probe,
+                        verdict: r.verdict,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.from, &a.to, a.probe).cmp(&(&b.from, &b.to, b.probe)));
+        Ok(out)
+    }
 }
 
 /// DNS works when the pod may reach the DNS pod on UDP 53 (a pod always reaches itself).
