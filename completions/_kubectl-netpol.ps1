@@ -41,11 +41,13 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain which policies select a pod, what a policy does, or why traffic is allowed or denied')
             [CompletionResult]::new('matrix', 'matrix', [CompletionResultType]::ParameterValue, 'The expected connectivity matrix (live, or from manifests with -f)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Send real packets and compare what the network does with what the policies promise')
-            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove everything the tool left behind (--local: network namespaces of killed runs)')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove everything the tool left behind: prober pods and their owners in the cluster (all namespaces), or with --local the network namespaces of killed runs')
             [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'CKA-style labs: list, start, check your policies, hints, solution, reset')
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Find policies that are probably not what their author meant (exit 1 on findings)')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'What a change opens and closes: connections that become allowed or denied, OLD -> NEW')
-            [CompletionResult]::new('enforcer', 'enforcer', [CompletionResultType]::ParameterValue, 'The enforcer: `enforcer rules` prints what it would install on a node')
+            [CompletionResult]::new('enforcer', 'enforcer', [CompletionResultType]::ParameterValue, 'The enforcer: `rules` it would install on a node, agents'' `status`, recent `drops`')
+            [CompletionResult]::new('install-enforcer', 'install-enforcer', [CompletionResultType]::ParameterValue, 'Install the enforcer DaemonSet (for CNIs that ignore NetworkPolicy: flannel, old kindnet)')
+            [CompletionResult]::new('uninstall-enforcer', 'uninstall-enforcer', [CompletionResultType]::ParameterValue, 'Remove the enforcer; every agent removes its chains, rules and ipsets as it stops')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print shell completions: bash, zsh, fish or powershell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -192,6 +194,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Checks in flight inside one source pod')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml, csv, markdown or junit (one test case per connection, a failure for each disagreement)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json, yaml, csv, markdown or junit (one test case per connection, a failure for each disagreement)')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The prober image for prober pods (and --in-place containers); it must hold the agent as /netpol-prober (prober/Dockerfile)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Also probe this endpoint outside the cluster from every pod: IP:PORT (TCP), udp/IP:PORT, [IPv6]:PORT. Repeatable')
+            [CompletionResult]::new('--start-timeout', '--start-timeout', [CompletionResultType]::ParameterName, 'How long prober pods may take to start (image pull included)')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
@@ -202,6 +207,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this Linux host: pods become network namespaces, the enforcer''s rules are applied between them, real packets are sent. Needs root (or CAP_NET_ADMIN), iptables and ipset')
             [CompletionResult]::new('--no-enforce', '--no-enforce', [CompletionResultType]::ParameterName, 'With --local: do not apply the enforcer''s rules, as on a CNI that ignores NetworkPolicy (shows what `probe` reports there)')
+            [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Probe from ephemeral containers inside the real pods (kubectl debug style) instead of prober pods. Needs Kubernetes 1.23+; leaves a terminated ephemeral container in the spec of every probed pod (they cannot be removed)')
+            [CompletionResult]::new('--no-dns', '--no-dns', [CompletionResultType]::ParameterName, 'Do not resolve the cluster DNS and the targets'' Service names from every pod')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
@@ -561,6 +568,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Per node: is the agent ready, when did it last sync, how many rules and set members it installed, how many drops it saw, and any warnings (exit 1 when an agent is not ready)')
+            [CompletionResult]::new('drops', 'drops', [CompletionResultType]::ParameterValue, 'Recent packets the enforcer dropped, mapped back to the pod, the direction and the policies that isolate it (newest last)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -585,15 +594,115 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'kubectl-netpol;enforcer;status' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'table or json')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'table or json')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;enforcer;drops' {
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'Only the agent on this node')
+            [CompletionResult]::new('--pod', '--pod', [CompletionResultType]::ParameterName, 'Only drops involving this pod (`namespace/name`), as the isolated pod or the peer')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many (the newest)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'table or json')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'table or json')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'kubectl-netpol;enforcer;help' {
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Per node: is the agent ready, when did it last sync, how many rules and set members it installed, how many drops it saw, and any warnings (exit 1 when an agent is not ready)')
+            [CompletionResult]::new('drops', 'drops', [CompletionResultType]::ParameterValue, 'Recent packets the enforcer dropped, mapped back to the pod, the direction and the policies that isolate it (newest last)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'kubectl-netpol;enforcer;help;rules' {
             break
         }
+        'kubectl-netpol;enforcer;help;status' {
+            break
+        }
+        'kubectl-netpol;enforcer;help;drops' {
+            break
+        }
         'kubectl-netpol;enforcer;help;help' {
+            break
+        }
+        'kubectl-netpol;install-enforcer' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The agent image (default: this version''s release image)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the agents to be ready on every node')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the objects that would be applied (YAML) and change nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Install even when a network plugin that enforces NetworkPolicy itself (Calico, Cilium, kube-router, Antrea, Weave Net, ...) is detected')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-netpol;uninstall-enforcer' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the agents to stop (each removes its rules on the way out)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace scope (repeatable); also the namespace of pod and policy names written without one')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (e.g. list objects of kinds that were skipped)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'kubectl-netpol;completion' {
@@ -621,11 +730,13 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain which policies select a pod, what a policy does, or why traffic is allowed or denied')
             [CompletionResult]::new('matrix', 'matrix', [CompletionResultType]::ParameterValue, 'The expected connectivity matrix (live, or from manifests with -f)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Send real packets and compare what the network does with what the policies promise')
-            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove everything the tool left behind (--local: network namespaces of killed runs)')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove everything the tool left behind: prober pods and their owners in the cluster (all namespaces), or with --local the network namespaces of killed runs')
             [CompletionResult]::new('lab', 'lab', [CompletionResultType]::ParameterValue, 'CKA-style labs: list, start, check your policies, hints, solution, reset')
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Find policies that are probably not what their author meant (exit 1 on findings)')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'What a change opens and closes: connections that become allowed or denied, OLD -> NEW')
-            [CompletionResult]::new('enforcer', 'enforcer', [CompletionResultType]::ParameterValue, 'The enforcer: `enforcer rules` prints what it would install on a node')
+            [CompletionResult]::new('enforcer', 'enforcer', [CompletionResultType]::ParameterValue, 'The enforcer: `rules` it would install on a node, agents'' `status`, recent `drops`')
+            [CompletionResult]::new('install-enforcer', 'install-enforcer', [CompletionResultType]::ParameterValue, 'Install the enforcer DaemonSet (for CNIs that ignore NetworkPolicy: flannel, old kindnet)')
+            [CompletionResult]::new('uninstall-enforcer', 'uninstall-enforcer', [CompletionResultType]::ParameterValue, 'Remove the enforcer; every agent removes its chains, rules and ipsets as it stops')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print shell completions: bash, zsh, fish or powershell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -697,9 +808,23 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
         }
         'kubectl-netpol;help;enforcer' {
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Per node: is the agent ready, when did it last sync, how many rules and set members it installed, how many drops it saw, and any warnings (exit 1 when an agent is not ready)')
+            [CompletionResult]::new('drops', 'drops', [CompletionResultType]::ParameterValue, 'Recent packets the enforcer dropped, mapped back to the pod, the direction and the policies that isolate it (newest last)')
             break
         }
         'kubectl-netpol;help;enforcer;rules' {
+            break
+        }
+        'kubectl-netpol;help;enforcer;status' {
+            break
+        }
+        'kubectl-netpol;help;enforcer;drops' {
+            break
+        }
+        'kubectl-netpol;help;install-enforcer' {
+            break
+        }
+        'kubectl-netpol;help;uninstall-enforcer' {
             break
         }
         'kubectl-netpol;help;completion' {

@@ -34,6 +34,9 @@ _kubectl__netpol() {
             kubectl__netpol,help)
                 cmd="kubectl__netpol__subcmd__help"
                 ;;
+            kubectl__netpol,install-enforcer)
+                cmd="kubectl__netpol__subcmd__install__subcmd__enforcer"
+                ;;
             kubectl__netpol,lab)
                 cmd="kubectl__netpol__subcmd__lab"
                 ;;
@@ -46,17 +49,32 @@ _kubectl__netpol() {
             kubectl__netpol,probe)
                 cmd="kubectl__netpol__subcmd__probe"
                 ;;
+            kubectl__netpol,uninstall-enforcer)
+                cmd="kubectl__netpol__subcmd__uninstall__subcmd__enforcer"
+                ;;
+            kubectl__netpol__subcmd__enforcer,drops)
+                cmd="kubectl__netpol__subcmd__enforcer__subcmd__drops"
+                ;;
             kubectl__netpol__subcmd__enforcer,help)
                 cmd="kubectl__netpol__subcmd__enforcer__subcmd__help"
                 ;;
             kubectl__netpol__subcmd__enforcer,rules)
                 cmd="kubectl__netpol__subcmd__enforcer__subcmd__rules"
                 ;;
+            kubectl__netpol__subcmd__enforcer,status)
+                cmd="kubectl__netpol__subcmd__enforcer__subcmd__status"
+                ;;
+            kubectl__netpol__subcmd__enforcer__subcmd__help,drops)
+                cmd="kubectl__netpol__subcmd__enforcer__subcmd__help__subcmd__drops"
+                ;;
             kubectl__netpol__subcmd__enforcer__subcmd__help,help)
                 cmd="kubectl__netpol__subcmd__enforcer__subcmd__help__subcmd__help"
                 ;;
             kubectl__netpol__subcmd__enforcer__subcmd__help,rules)
                 cmd="kubectl__netpol__subcmd__enforcer__subcmd__help__subcmd__rules"
+                ;;
+            kubectl__netpol__subcmd__enforcer__subcmd__help,status)
+                cmd="kubectl__netpol__subcmd__enforcer__subcmd__help__subcmd__status"
                 ;;
             kubectl__netpol__subcmd__explain,help)
                 cmd="kubectl__netpol__subcmd__explain__subcmd__help"
@@ -100,6 +118,9 @@ _kubectl__netpol() {
             kubectl__netpol__subcmd__help,help)
                 cmd="kubectl__netpol__subcmd__help__subcmd__help"
                 ;;
+            kubectl__netpol__subcmd__help,install-enforcer)
+                cmd="kubectl__netpol__subcmd__help__subcmd__install__subcmd__enforcer"
+                ;;
             kubectl__netpol__subcmd__help,lab)
                 cmd="kubectl__netpol__subcmd__help__subcmd__lab"
                 ;;
@@ -112,8 +133,17 @@ _kubectl__netpol() {
             kubectl__netpol__subcmd__help,probe)
                 cmd="kubectl__netpol__subcmd__help__subcmd__probe"
                 ;;
+            kubectl__netpol__subcmd__help,uninstall-enforcer)
+                cmd="kubectl__netpol__subcmd__help__subcmd__uninstall__subcmd__enforcer"
+                ;;
+            kubectl__netpol__subcmd__help__subcmd__enforcer,drops)
+                cmd="kubectl__netpol__subcmd__help__subcmd__enforcer__subcmd__drops"
+                ;;
             kubectl__netpol__subcmd__help__subcmd__enforcer,rules)
                 cmd="kubectl__netpol__subcmd__help__subcmd__enforcer__subcmd__rules"
+                ;;
+            kubectl__netpol__subcmd__help__subcmd__enforcer,status)
+                cmd="kubectl__netpol__subcmd__help__subcmd__enforcer__subcmd__status"
                 ;;
             kubectl__netpol__subcmd__help__subcmd__explain,pod)
                 cmd="kubectl__netpol__subcmd__help__subcmd__explain__subcmd__pod"
@@ -209,7 +239,7 @@ _kubectl__netpol() {
 
     case "${cmd}" in
         kubectl__netpol)
-            opts="-f -n -A -l -v -h -V --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version explain matrix probe cleanup lab lint diff enforcer completion help"
+            opts="-f -n -A -l -v -h -V --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,7 +435,7 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__enforcer)
-            opts="-f -n -A -l -v -h -V --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version rules help"
+            opts="-f -n -A -l -v -h -V --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version rules status drops help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,9 +480,89 @@ _kubectl__netpol() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        kubectl__subcmd__netpol__subcmd__enforcer__subcmd__help)
-            opts="rules help"
+        kubectl__subcmd__netpol__subcmd__enforcer__subcmd__drops)
+            opts="-o -f -n -A -l -v -h -V --node --pod --limit --output --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pod)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml csv summary markdown junit mermaid dot sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml csv summary markdown junit mermaid dot sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netpol__subcmd__enforcer__subcmd__help)
+            opts="rules status drops help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netpol__subcmd__enforcer__subcmd__help__subcmd__drops)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -492,6 +602,20 @@ _kubectl__netpol() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__netpol__subcmd__enforcer__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__netpol__subcmd__enforcer__subcmd__rules)
             opts="-f -n -A -l -v -h -V --node --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -501,6 +625,60 @@ _kubectl__netpol() {
             case "${prev}" in
                 --node)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netpol__subcmd__enforcer__subcmd__status)
+            opts="-o -f -n -A -l -v -h -V --output --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml csv summary markdown junit mermaid dot sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml csv summary markdown junit mermaid dot sarif" -- "${cur}"))
                     return 0
                     ;;
                 --filename)
@@ -837,7 +1015,7 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__help)
-            opts="explain matrix probe cleanup lab lint diff enforcer completion help"
+            opts="explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -893,7 +1071,7 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__help__subcmd__enforcer)
-            opts="rules"
+            opts="rules status drops"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -906,7 +1084,35 @@ _kubectl__netpol() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__netpol__subcmd__help__subcmd__enforcer__subcmd__drops)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__netpol__subcmd__help__subcmd__enforcer__subcmd__rules)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netpol__subcmd__help__subcmd__enforcer__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -977,6 +1183,20 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netpol__subcmd__help__subcmd__install__subcmd__enforcer)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1151,6 +1371,74 @@ _kubectl__netpol() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netpol__subcmd__help__subcmd__uninstall__subcmd__enforcer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netpol__subcmd__install__subcmd__enforcer)
+            opts="-f -n -A -l -v -h -V --image --dry-run --force --timeout --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1941,7 +2229,7 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__probe)
-            opts="-o -f -n -A -l -v -h -V --local --ports --timeout --concurrency --no-enforce --output --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            opts="-o -f -n -A -l -v -h -V --local --ports --timeout --concurrency --no-enforce --output --image --to --in-place --start-timeout --no-dns --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1965,6 +2253,68 @@ _kubectl__netpol() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml csv summary markdown junit mermaid dot sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__netpol__subcmd__uninstall__subcmd__enforcer)
+            opts="-f -n -A -l -v -h -V --timeout --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --filename)

@@ -37,11 +37,13 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -s V -l vers
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "explain" -d 'Explain which policies select a pod, what a policy does, or why traffic is allowed or denied'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "matrix" -d 'The expected connectivity matrix (live, or from manifests with -f)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "probe" -d 'Send real packets and compare what the network does with what the policies promise'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "cleanup" -d 'Remove everything the tool left behind (--local: network namespaces of killed runs)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "cleanup" -d 'Remove everything the tool left behind: prober pods and their owners in the cluster (all namespaces), or with --local the network namespaces of killed runs'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "lab" -d 'CKA-style labs: list, start, check your policies, hints, solution, reset'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "lint" -d 'Find policies that are probably not what their author meant (exit 1 on findings)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "diff" -d 'What a change opens and closes: connections that become allowed or denied, OLD -> NEW'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "enforcer" -d 'The enforcer: `enforcer rules` prints what it would install on a node'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "enforcer" -d 'The enforcer: `rules` it would install on a node, agents\' `status`, recent `drops`'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "install-enforcer" -d 'Install the enforcer DaemonSet (for CNIs that ignore NetworkPolicy: flannel, old kindnet)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "uninstall-enforcer" -d 'Remove the enforcer; every agent removes its chains, rules and ipsets as it stops'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "completion" -d 'Print shell completions: bash, zsh, fish or powershell'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand explain; and not __fish_seen_subcommand_from pod policy traffic help" -s o -l output -d 'Output format: table, json or yaml' -r -f -a "table\t''
@@ -167,6 +169,9 @@ junit\t''
 mermaid\t''
 dot\t''
 sarif\t''"
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l image -d 'The prober image for prober pods (and --in-place containers); it must hold the agent as /netpol-prober (prober/Dockerfile)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l to -d 'Also probe this endpoint outside the cluster from every pod: IP:PORT (TCP), udp/IP:PORT, [IPv6]:PORT. Repeatable' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l start-timeout -d 'How long prober pods may take to start (image pull included)' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
@@ -174,6 +179,8 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l 
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l local -d 'Run on this Linux host: pods become network namespaces, the enforcer\'s rules are applied between them, real packets are sent. Needs root (or CAP_NET_ADMIN), iptables and ipset'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l no-enforce -d 'With --local: do not apply the enforcer\'s rules, as on a CNI that ignores NetworkPolicy (shows what `probe` reports there)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l in-place -d 'Probe from ephemeral containers inside the real pods (kubectl debug style) instead of prober pods. Needs Kubernetes 1.23+; leaves a terminated ephemeral container in the spec of every probed pod (they cannot be removed)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l no-dns -d 'Do not resolve the cluster DNS and the targets\' Service names from every pod'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
@@ -437,18 +444,20 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand diff" -l n
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand diff" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand diff" -s V -l version -d 'Print version'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -l context -d 'The kubeconfig context to use' -r
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -s A -l all-namespaces -d 'Every namespace'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -s h -l help -d 'Print help'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -s V -l version -d 'Print version'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -f -a "rules" -d 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -s h -l help -d 'Print help'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -s V -l version -d 'Print version'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -f -a "rules" -d 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -f -a "status" -d 'Per node: is the agent ready, when did it last sync, how many rules and set members it installed, how many drops it saw, and any warnings (exit 1 when an agent is not ready)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -f -a "drops" -d 'Recent packets the enforcer dropped, mapped back to the pod, the direction and the policies that isolate it (newest last)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and not __fish_seen_subcommand_from rules status drops help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from rules" -l node -d 'The node whose pods to compile for (default: every pod, as `probe --local` does)' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from rules" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from rules" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
@@ -460,8 +469,78 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; 
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from rules" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from rules" -s h -l help -d 'Print help'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from rules" -s V -l version -d 'Print version'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -s o -l output -d 'table or json' -r -f -a "table\t''
+json\t''
+yaml\t''
+csv\t''
+summary\t''
+markdown\t''
+junit\t''
+mermaid\t''
+dot\t''
+sarif\t''"
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -l node -d 'Only the agent on this node' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -l pod -d 'Only drops involving this pod (`namespace/name`), as the isolated pod or the peer' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -l limit -d 'At most this many (the newest)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -s o -l output -d 'table or json' -r -f -a "table\t''
+json\t''
+yaml\t''
+csv\t''
+summary\t''
+markdown\t''
+junit\t''
+mermaid\t''
+dot\t''
+sarif\t''"
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -s h -l help -d 'Print help'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from drops" -s V -l version -d 'Print version'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from help" -f -a "rules" -d 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from help" -f -a "status" -d 'Per node: is the agent ready, when did it last sync, how many rules and set members it installed, how many drops it saw, and any warnings (exit 1 when an agent is not ready)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from help" -f -a "drops" -d 'Recent packets the enforcer dropped, mapped back to the pod, the direction and the policies that isolate it (newest last)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l image -d 'The agent image (default: this version\'s release image)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l timeout -d 'How long to wait for the agents to be ready on every node' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l dry-run -d 'Print the objects that would be applied (YAML) and change nothing'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l force -d 'Install even when a network plugin that enforces NetworkPolicy itself (Calico, Cilium, kube-router, Antrea, Weave Net, ...) is detected'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s h -l help -d 'Print help'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s V -l version -d 'Print version'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -l timeout -d 'How long to wait for the agents to stop (each removes its rules on the way out)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -s h -l help -d 'Print help'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand uninstall-enforcer" -s V -l version -d 'Print version'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand completion" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand completion" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand completion" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
@@ -473,16 +552,18 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand completion
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand completion" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "explain" -d 'Explain which policies select a pod, what a policy does, or why traffic is allowed or denied'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "matrix" -d 'The expected connectivity matrix (live, or from manifests with -f)'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "probe" -d 'Send real packets and compare what the network does with what the policies promise'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "cleanup" -d 'Remove everything the tool left behind (--local: network namespaces of killed runs)'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "lab" -d 'CKA-style labs: list, start, check your policies, hints, solution, reset'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "lint" -d 'Find policies that are probably not what their author meant (exit 1 on findings)'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "diff" -d 'What a change opens and closes: connections that become allowed or denied, OLD -> NEW'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "enforcer" -d 'The enforcer: `enforcer rules` prints what it would install on a node'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "completion" -d 'Print shell completions: bash, zsh, fish or powershell'
-complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "explain" -d 'Explain which policies select a pod, what a policy does, or why traffic is allowed or denied'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "matrix" -d 'The expected connectivity matrix (live, or from manifests with -f)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "probe" -d 'Send real packets and compare what the network does with what the policies promise'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "cleanup" -d 'Remove everything the tool left behind: prober pods and their owners in the cluster (all namespaces), or with --local the network namespaces of killed runs'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "lab" -d 'CKA-style labs: list, start, check your policies, hints, solution, reset'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "lint" -d 'Find policies that are probably not what their author meant (exit 1 on findings)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "diff" -d 'What a change opens and closes: connections that become allowed or denied, OLD -> NEW'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "enforcer" -d 'The enforcer: `rules` it would install on a node, agents\' `status`, recent `drops`'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "install-enforcer" -d 'Install the enforcer DaemonSet (for CNIs that ignore NetworkPolicy: flannel, old kindnet)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "uninstall-enforcer" -d 'Remove the enforcer; every agent removes its chains, rules and ipsets as it stops'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "completion" -d 'Print shell completions: bash, zsh, fish or powershell'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and not __fish_seen_subcommand_from explain matrix probe cleanup lab lint diff enforcer install-enforcer uninstall-enforcer completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "pod" -d 'Which policies select this pod, and what they let in and out'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "policy" -d 'What this policy selects and allows'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "traffic" -d 'Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss'
@@ -495,3 +576,5 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and 
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "reset" -d 'Delete the lab\'s namespaces (only those that carry its kubectl-netpol/lab label)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "verify" -d 'Check the catalogue\'s invariants (for lab authors, with --catalogue DIR)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and __fish_seen_subcommand_from enforcer" -f -a "rules" -d 'Print the ipsets and iptables rules the enforcer would install on a node (a dry run of its compiler: `ipset restore` text, then `iptables-restore --noflush` text per family)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and __fish_seen_subcommand_from enforcer" -f -a "status" -d 'Per node: is the agent ready, when did it last sync, how many rules and set members it installed, how many drops it saw, and any warnings (exit 1 when an agent is not ready)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand help; and __fish_seen_subcommand_from enforcer" -f -a "drops" -d 'Recent packets the enforcer dropped, mapped back to the pod, the direction and the policies that isolate it (newest last)'

@@ -1,1 +1,169 @@
+//! netpol-enforcer: the DaemonSet agent of kubectl-netpol. It watches pods, namespaces and
+//! NetworkPolicies, compiles the rules for the pods of its node with the kubectl-netpol engine
+//! (`netpol::enforce`, the same compiler `probe --local` tests with real packets) and applies
+//! them with `ipset restore` and `iptables-restore --noflush` into its own `NETPOL-*` chains.
+//!
+//! - [`cache`]: the parsed objects, fed by [`cache::Change`]s (watch events)
+//! - [`agent`]: debounce → compile → apply the least that changed; repair; clean up on exit
+//! - [`source`]: the kube watches that produce the changes
+//! - [`nflog`]: dropped packets, mapped back to pods and policies
+//! - [`http`], [`telemetry`]: /healthz, /readyz, /metrics, /status, /drops
+//! - [`backend`], [`bridge`]: iptables-nft or -legacy; bridge-nf-call-iptables
 
+pub mod agent;
+pub mod backend;
+pub mod bridge;
+pub mod cache;
+pub mod http;
+pub mod nflog;
+pub mod source;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use netpol::enforce::{Applier, CommandRunner, CompileOptions, DropLog, Family, Runner};
+
+pub use agent::{Agent, AgentConfig};
+pub use backend::{Backend, BackendRunner};
+pub use cache::Change;
+pub use telemetry::Telemetry;
+
+/// Everything `netpol-enforcer run` needs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub node: String,
+    pub listen: SocketAddr,
+    pub debounce: Duration,
+    pub max_delay: Duration,
+    pub repair_interval: Duration,
+    /// None: drops are not logged.
+    pub drop_log: Option<DropLog>,
+    pub backend: Backend,
+    /// Where to check and set bridge-nf-call-iptables (None: leave it alone).
+    pub proc_sys_net: Option<PathBuf>,
+    /// Run the rules in this named network namespace (`ip netns`), not the agent's own.
+    pub netns: Option<String>,
+    pub kubeconfig: Option<PathBuf>,
+}
+
+/// The runner for iptables and ipset: in `netns` if given, with the chosen iptables variant.
+pub fn runner(netns: Option<String>, backend: Backend) -> BackendRunner<CommandRunner> {
+    let inner = CommandRunner { netns };
+    let backend = match backend {
+        Backend::Auto => backend::detect(&inner),
+        b => b,
+    };
+    BackendRunner { inner, backend }
+}
+
+/// IPv6 is programmed when ip6tables works on this node.
+pub fn families<R: Runner>(runner: &R) -> (Vec<Family>, Vec<String>) {
+    match runner.run("ip6tables-save", &["-t", "filter"], None) {
+        Ok(_) => (vec![Family::V4, Family::V6], Vec::new()),
+        Err(e) => (
+            vec![Family::V4],
+            vec![format!(
+                "IPv6 is not programmed (ip6tables does not work here: {}); IPv6 pod traffic is not filtered",
+                e.message
+            )],
+        ),
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handlers the agent could never clean up: fail loudly instead.
+        tracing::error!("cannot install the SIGTERM handler");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM"),
+        _ = int.recv() => tracing::info!("SIGINT"),
+    }
+}
+
+/// The agent, until SIGTERM: watches, HTTP server, drop listener, reconcile loop, clean-up.
+pub async fn run(opts: RunOptions) -> Result<(), String> {
+    let runner = runner(opts.netns.clone(), opts.backend);
+    let (families, mut warnings) = families(&runner);
+    tracing::info!(
+        node = opts.node.as_str(),
+        backend = runner.backend.as_str(),
+        ipv6 = families.contains(&Family::V6),
+        "netpol-enforcer {} starting",
+        env!("CARGO_PKG_VERSION")
+    );
+    let telemetry = Telemetry::new(&opts.node, runner.backend.as_str(), &families);
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    let liveness = (opts.repair_interval * 3).max(Duration::from_secs(90));
+    let server = tokio::spawn(http::serve(listener, telemetry.clone(), liveness));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut drop_log = opts.drop_log;
+    if let Some(log) = drop_log {
+        let netns = opts
+            .netns
+            .as_ref()
+            .map(|n| PathBuf::from(format!("/run/netns/{n}")));
+        if let Err(e) = nflog::spawn(log.nflog_group, netns, telemetry.clone(), stop.clone()) {
+            warnings.push(format!(
+                "drops are not logged: cannot listen on NFLOG group {}: {e}",
+                log.nflog_group
+            ));
+            drop_log = None;
+        }
+    }
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+
+    let client = netpol::model::live::connect(&netpol::model::live::ClusterArgs {
+        kubeconfig: opts.kubeconfig.clone(),
+        context: None,
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .0;
+    let (tx, rx) = tokio::sync::mpsc::channel(4096);
+    source::spawn_watches(client, tx);
+
+    let config = AgentConfig {
+        node: opts.node.clone(),
+        debounce: opts.debounce,
+        max_delay: opts.max_delay,
+        repair_interval: opts.repair_interval,
+        compile: CompileOptions {
+            log_drops: drop_log,
+        },
+        bridge: opts.proc_sys_net.clone().map(|p| bridge::BridgeCheck {
+            proc_sys_net: p,
+            ..Default::default()
+        }),
+    };
+    let agent = Agent::new(
+        config,
+        Applier::with_families(runner, families),
+        telemetry.clone(),
+    )
+    .with_static_warnings(warnings);
+    let result = agent.run(rx, shutdown_signal()).await;
+    stop.store(true, Ordering::Relaxed);
+    server.abort();
+    match result {
+        Ok(()) => {
+            tracing::info!("removed every chain, rule and set; bye");
+            Ok(())
+        }
+        Err(e) => Err(format!("removing the rules failed: {e}")),
+    }
+}

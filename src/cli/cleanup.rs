@@ -13,11 +13,9 @@ pub struct CleanupArgs {
     pub local: bool,
 }
 
-pub fn run(_global: &Global, args: &CleanupArgs) -> CliResult {
+pub fn run(global: &Global, args: &CleanupArgs) -> CliResult {
     if !args.local {
-        return Err(CliError::Usage(
-            "cleaning up a cluster is not available in this build; use cleanup --local".into(),
-        ));
+        return super::probe_cluster::cleanup(global);
     }
     local::preflight().map_err(|e| CliError::Environment(e.to_string()))?;
     let removed = local::cleanup_leftovers().map_err(|e| CliError::Environment(e.to_string()))?;

@@ -6,10 +6,12 @@ mod completion;
 mod diff;
 mod enforcer;
 mod explain;
+mod install;
 mod lab;
 mod lint;
 mod matrix;
 mod probe;
+mod probe_cluster;
 
 use std::process::ExitCode;
 
@@ -41,7 +43,8 @@ pub enum Command {
     Matrix(matrix::MatrixArgs),
     /// Send real packets and compare what the network does with what the policies promise.
     Probe(probe::ProbeArgs),
-    /// Remove everything the tool left behind (--local: network namespaces of killed runs).
+    /// Remove everything the tool left behind: prober pods and their owners in the cluster (all
+    /// namespaces), or with --local the network namespaces of killed runs.
     Cleanup(cleanup::CleanupArgs),
     /// CKA-style labs: list, start, check your policies, hints, solution, reset.
     Lab(lab::LabArgs),
@@ -49,8 +52,12 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// What a change opens and closes: connections that become allowed or denied, OLD -> NEW.
     Diff(diff::DiffArgs),
-    /// The enforcer: `enforcer rules` prints what it would install on a node.
+    /// The enforcer: `rules` it would install on a node, agents' `status`, recent `drops`.
     Enforcer(enforcer::EnforcerArgs),
+    /// Install the enforcer DaemonSet (for CNIs that ignore NetworkPolicy: flannel, old kindnet).
+    InstallEnforcer(install::InstallArgs),
+    /// Remove the enforcer; every agent removes its chains, rules and ipsets as it stops.
+    UninstallEnforcer(install::UninstallArgs),
     /// Print shell completions: bash, zsh, fish or powershell.
     Completion(completion::CompletionArgs),
 }
@@ -87,6 +94,8 @@ pub fn main() -> ExitCode {
         Command::Lint(a) => lint::run(&cli.global, a),
         Command::Diff(a) => diff::run(&cli.global, a),
         Command::Enforcer(a) => enforcer::run(&cli.global, a),
+        Command::InstallEnforcer(a) => install::run_install(&cli.global, a),
+        Command::UninstallEnforcer(a) => install::run_uninstall(&cli.global, a),
         Command::Completion(a) => completion::run(a, &mut Cli::command()),
     };
     match result {

@@ -34,6 +34,25 @@ pub struct ProbeArgs {
     /// a failure for each disagreement).
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: Format,
+    /// The prober image for prober pods (and --in-place containers); it must hold the agent as
+    /// /netpol-prober (prober/Dockerfile).
+    #[arg(long, value_name = "IMAGE", default_value = crate::probe::cluster::plan::DEFAULT_IMAGE)]
+    pub image: String,
+    /// Also probe this endpoint outside the cluster from every pod: IP:PORT (TCP),
+    /// udp/IP:PORT, [IPv6]:PORT. Repeatable.
+    #[arg(long = "to", value_name = "[PROTO/]IP:PORT")]
+    pub to: Vec<String>,
+    /// Probe from ephemeral containers inside the real pods (kubectl debug style) instead of
+    /// prober pods. Needs Kubernetes 1.23+; leaves a terminated ephemeral container in the spec
+    /// of every probed pod (they cannot be removed).
+    #[arg(long, conflicts_with = "local")]
+    pub in_place: bool,
+    /// How long prober pods may take to start (image pull included).
+    #[arg(long, default_value = "3m", value_parser = parse_duration)]
+    pub start_timeout: Duration,
+    /// Do not resolve the cluster DNS and the targets' Service names from every pod.
+    #[arg(long)]
+    pub no_dns: bool,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -73,8 +92,11 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
         "probe",
     )?;
     if !args.local {
+        return super::probe_cluster::run(global, args);
+    }
+    if !args.to.is_empty() {
         return Err(CliError::Usage(
-            "probing a cluster is not available in this build; use --local -f PATH to probe manifests on this host with real packets".into(),
+            "--to probes endpoints outside a real cluster: it is not available with --local".into(),
         ));
     }
     if global.files.is_empty() {
@@ -130,7 +152,7 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     })
 }
 
-fn render(r: &ProbeReport, format: Format) -> String {
+pub fn render(r: &ProbeReport, format: Format) -> String {
     match format {
         Format::Table => report::probe::table(r),
         Format::Csv => report::matrix::csv(&r.matrix),

@@ -9,10 +9,15 @@
 
 pub mod apply;
 pub mod compile;
+pub mod install;
 pub mod render;
+pub mod status;
 
 pub use apply::{Applier, CommandRunner, Runner};
-pub use compile::{compile, Family, NodeRules, Ruleset};
+pub use compile::{
+    compile, compile_with, ChainInfo, CompileOptions, DropLog, Family, NodeRules, Ruleset,
+    DROP_LOG_PREFIX,
+};
 
 /// Everything the tool creates starts with these, so clean-up can find exactly its own objects.
 pub const CHAIN_PREFIX: &str = "NETPOL-";

@@ -1,0 +1,333 @@
+//! The reconcile loop: changes in, debounced, one compile for this node, and the least work
+//! that makes the node match (nothing, a set refill, or a full atomic apply); a periodic check
+//! that puts our rules back when someone removed them; everything removed on shutdown.
+//!
+//! Its input is a channel of [`Change`]s: the kube watches in production (`source`), a test or
+//! a tool otherwise, so the whole loop runs without a cluster.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use netpol::enforce::apply::ApplyError;
+use netpol::enforce::{compile_with, Applier, CompileOptions, NodeRules, Runner};
+use netpol::engine::Engine;
+use netpol::model::Direction;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::bridge::BridgeCheck;
+use crate::cache::{Cache, Change};
+use crate::telemetry::{DropContext, SyncKind, SyncOutcome, Telemetry};
+
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The node whose pods this agent enforces (NODE_NAME from the downward API).
+    pub node: String,
+    /// Quiet time after the last change before a reconcile.
+    pub debounce: Duration,
+    /// The longest a change waits while changes keep coming.
+    pub max_delay: Duration,
+    /// How often the node is checked for rules someone else removed.
+    pub repair_interval: Duration,
+    pub compile: CompileOptions,
+    /// Checks (and sets) bridge-nf-call-iptables on each repair round; None leaves it alone.
+    pub bridge: Option<BridgeCheck>,
+}
+
+impl AgentConfig {
+    pub fn new(node: &str) -> AgentConfig {
+        AgentConfig {
+            node: node.to_string(),
+            debounce: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            repair_interval: Duration::from_secs(30),
+            compile: CompileOptions::default(),
+            bridge: None,
+        }
+    }
+}
+
+/// What a reconcile does on the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Plan {
+    Unchanged,
+    Sets(Vec<String>),
+    Full,
+}
+
+pub struct Agent<R: Runner + 'static> {
+    config: AgentConfig,
+    applier: Arc<Applier<R>>,
+    telemetry: Telemetry,
+    cache: Cache,
+    /// What the node holds (None: unknown, so the next reconcile is a full apply).
+    applied: Option<Arc<NodeRules>>,
+    failures: u32,
+    bridge_warnings: Vec<String>,
+    static_warnings: Vec<String>,
+}
+
+impl<R: Runner + 'static> Agent<R> {
+    pub fn new(config: AgentConfig, applier: Applier<R>, telemetry: Telemetry) -> Self {
+        Agent {
+            config,
+            applier: Arc::new(applier),
+            telemetry,
+            cache: Cache::default(),
+            applied: None,
+            failures: 0,
+            bridge_warnings: Vec::new(),
+            static_warnings: Vec::new(),
+        }
+    }
+
+    /// Warnings that hold for the agent's whole life (no IPv6, no drop logging, ...).
+    pub fn with_static_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.static_warnings = warnings;
+        self.update_warnings();
+        self
+    }
+
+    pub fn telemetry(&self) -> Telemetry {
+        self.telemetry.clone()
+    }
+
+    /// Runs until `shutdown` completes, then removes every chain and set of ours. When the
+    /// change channel closes the agent keeps enforcing what it knows until shutdown.
+    pub async fn run(
+        mut self,
+        mut changes: mpsc::Receiver<Change>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ApplyError> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        // (first change not yet applied, last change)
+        let mut pending: Option<(Instant, Instant)> = None;
+        let mut retry_at: Option<Instant> = None;
+        let mut repair = tokio::time::interval(self.config.repair_interval);
+        repair.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        repair.tick().await;
+        self.check_bridge();
+        let mut open = true;
+        loop {
+            self.telemetry.beat();
+            let due = if self.cache.synced() {
+                let debounced = pending.map(|(first, last)| {
+                    (last + self.config.debounce).min(first + self.config.max_delay)
+                });
+                match (debounced, retry_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            } else {
+                None
+            };
+            let timer = async move {
+                match due {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                change = changes.recv(), if open => match change {
+                    Some(c) => {
+                        self.cache.apply(&c);
+                        self.telemetry.event_seen();
+                        let now = Instant::now();
+                        pending = Some((pending.map_or(now, |p| p.0), now));
+                    }
+                    None => {
+                        tracing::warn!("the watches stopped; enforcing the last known state");
+                        open = false;
+                    }
+                },
+                _ = timer => {
+                    pending = None;
+                    retry_at = None;
+                    if !self.reconcile(None).await {
+                        let backoff = Duration::from_secs(1 << self.failures.min(6));
+                        retry_at = Some(Instant::now() + backoff);
+                    }
+                }
+                _ = repair.tick() => {
+                    self.check_bridge();
+                    self.repair().await;
+                }
+            }
+        }
+        tracing::info!("shutting down: removing every chain, rule and set of ours");
+        let applier = self.applier.clone();
+        match tokio::task::spawn_blocking(move || applier.remove_all()).await {
+            Ok(r) => r,
+            Err(e) => Err(ApplyError {
+                program: "remove_all".into(),
+                args: String::new(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn check_bridge(&mut self) {
+        if let Some(b) = &self.config.bridge {
+            let report = b.ensure();
+            for c in &report.changed {
+                tracing::info!("{c}");
+            }
+            for w in &report.warnings {
+                if !self.bridge_warnings.contains(w) {
+                    tracing::warn!("{w}");
+                }
+            }
+            self.bridge_warnings = report.warnings;
+            self.update_warnings();
+        }
+    }
+
+    fn update_warnings(&self) {
+        let mut w = self.static_warnings.clone();
+        w.extend(self.bridge_warnings.iter().cloned());
+        w.extend(
+            self.cache
+                .unreadable()
+                .into_iter()
+                .map(|u| format!("cannot read {u}: it is not enforced")),
+        );
+        self.telemetry.set_warnings(w);
+    }
+
+    /// Puts our rules back when the node no longer has them (someone flushed FORWARD, deleted
+    /// a chain or a set, or moved our hook down).
+    async fn repair(&mut self) {
+        let Some(applied) = self.applied.clone() else {
+            return;
+        };
+        let applier = self.applier.clone();
+        let drift = tokio::task::spawn_blocking(move || applier.drift(&applied)).await;
+        match drift {
+            Ok(Ok(d)) if d.is_empty() => {}
+            Ok(Ok(d)) => {
+                tracing::warn!("our rules were changed by someone else: {}", d.join("; "));
+                self.applier.forget();
+                self.applied = None;
+                self.reconcile(Some(SyncKind::Repair)).await;
+            }
+            Ok(Err(e)) => tracing::warn!("cannot check the node's rules: {e}"),
+            Err(e) => tracing::warn!("cannot check the node's rules: {e}"),
+        }
+    }
+
+    /// One compile and the least work that makes the node match. False when it failed.
+    async fn reconcile(&mut self, kind: Option<SyncKind>) -> bool {
+        let start = Instant::now();
+        let (events, _, _) = self.telemetry.progress();
+        let snap = self.cache.snapshot();
+        let node = self.config.node.clone();
+        let opts = self.config.compile;
+        let compiled = tokio::task::spawn_blocking(move || {
+            let engine = Engine::new(&snap);
+            let rules = compile_with(&engine, Some(&node), &opts);
+            let (mut isolated, mut local) = (0, 0);
+            for (i, pod) in snap.endpoint_pods() {
+                if pod.node.as_deref() == Some(node.as_str()) {
+                    local += 1;
+                    if Direction::BOTH
+                        .iter()
+                        .any(|d| !engine.isolating(i, *d).is_empty())
+                    {
+                        isolated += 1;
+                    }
+                }
+            }
+            let ctx = DropContext::new(&snap, &rules);
+            (rules, ctx, isolated, local)
+        })
+        .await;
+        let (rules, ctx, isolated, local) = match compiled {
+            Ok(c) => c,
+            Err(e) => {
+                self.failed(kind.unwrap_or(SyncKind::Full), start, &e.to_string());
+                return false;
+            }
+        };
+        let rules = Arc::new(rules);
+        let plan = match &self.applied {
+            _ if kind == Some(SyncKind::Repair) => Plan::Full,
+            None => Plan::Full,
+            Some(prev) if prev.same_state(&rules) => Plan::Unchanged,
+            Some(prev) if prev.same_rules(&rules) => Plan::Sets(rules.changed_sets(prev)),
+            Some(_) => Plan::Full,
+        };
+        let kind = kind.unwrap_or(match plan {
+            Plan::Unchanged => SyncKind::Unchanged,
+            Plan::Sets(_) => SyncKind::Sets,
+            Plan::Full => SyncKind::Full,
+        });
+        let applier = self.applier.clone();
+        let to_apply = rules.clone();
+        let plan_copy = plan.clone();
+        let result = tokio::task::spawn_blocking(move || match plan_copy {
+            Plan::Unchanged => Ok(()),
+            Plan::Sets(names) => {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                applier.refill_sets(&to_apply, &names)
+            }
+            Plan::Full => applier.apply(&to_apply).map(|_| ()),
+        })
+        .await;
+        let result = match result {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(()) => {
+                let took = start.elapsed();
+                if kind != SyncKind::Unchanged {
+                    tracing::info!(
+                        kind = kind.as_str(),
+                        ms = took.as_secs_f64() * 1000.0,
+                        rules = rules.rule_count(),
+                        sets = rules.set_count(),
+                        members = rules.member_count(),
+                        isolated_pods = isolated,
+                        "node programmed"
+                    );
+                }
+                if !rules.pods_without_ip.is_empty() {
+                    tracing::debug!(
+                        "isolated pods without an address yet: {}",
+                        rules.pods_without_ip.join(", ")
+                    );
+                }
+                self.telemetry.synced(
+                    &SyncOutcome {
+                        kind,
+                        took,
+                        events,
+                        isolated_pods: isolated,
+                        local_pods: local,
+                    },
+                    &rules,
+                    ctx,
+                );
+                self.applied = Some(rules);
+                self.failures = 0;
+                self.update_warnings();
+                true
+            }
+            Err(e) => {
+                self.failed(kind, start, &e);
+                false
+            }
+        }
+    }
+
+    fn failed(&mut self, kind: SyncKind, start: Instant, error: &str) {
+        tracing::error!(kind = kind.as_str(), "applying the rules failed: {error}");
+        self.telemetry.sync_failed(kind, start.elapsed(), error);
+        self.applier.forget();
+        self.applied = None;
+        self.failures += 1;
+    }
+}

@@ -1,0 +1,304 @@
+//! The agent's view of the cluster: a reflector store whose entries are the parsed model
+//! objects (`netpol::model`) rather than the API objects. Each watch event is parsed once, with
+//! the same parser `kubectl netpol` uses for live objects and manifests, so a reconcile only
+//! clones small structs (10,000 pods in a few milliseconds) and never re-reads JSON.
+//!
+//! It follows `kube::runtime::watcher::Event` exactly as `reflector::store::Writer` does:
+//! `Init` starts a buffer, `InitApply` fills it, `InitDone` replaces the contents (objects not
+//! listed again are gone), `Apply`/`Delete` edit in place.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Pod as K8sPod};
+use k8s_openapi::api::networking::v1::NetworkPolicy as K8sPolicy;
+use kube::runtime::watcher::Event;
+use kube::ResourceExt;
+use netpol::model::{
+    parse_namespace_object, parse_pod_object, parse_policy_object, Namespace, Pod, Policy,
+    Snapshot, Source,
+};
+
+/// One change of the cluster, as the watches report it: the agent's only input.
+// A Pod is large, but each change is built once and moved through the channel once; boxing
+// would only add an allocation per event.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Change {
+    Namespace(Event<K8sNamespace>),
+    Pod(Event<K8sPod>),
+    Policy(Event<K8sPolicy>),
+}
+
+impl Change {
+    /// The kind, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::Namespace(_) => "namespace",
+            Change::Pod(_) => "pod",
+            Change::Policy(_) => "networkpolicy",
+        }
+    }
+
+    /// A complete listing of all three kinds, as the watches start with (for tests and tools
+    /// that feed the agent without a cluster).
+    pub fn initial_list(
+        namespaces: Vec<K8sNamespace>,
+        pods: Vec<K8sPod>,
+        policies: Vec<K8sPolicy>,
+    ) -> Vec<Change> {
+        let mut out = vec![Change::Namespace(Event::Init)];
+        out.extend(
+            namespaces
+                .into_iter()
+                .map(|o| Change::Namespace(Event::InitApply(o))),
+        );
+        out.push(Change::Namespace(Event::InitDone));
+        out.push(Change::Pod(Event::Init));
+        out.extend(pods.into_iter().map(|o| Change::Pod(Event::InitApply(o))));
+        out.push(Change::Pod(Event::InitDone));
+        out.push(Change::Policy(Event::Init));
+        out.extend(
+            policies
+                .into_iter()
+                .map(|o| Change::Policy(Event::InitApply(o))),
+        );
+        out.push(Change::Policy(Event::InitDone));
+        out
+    }
+}
+
+/// The objects of one kind.
+#[derive(Debug)]
+struct Store<T> {
+    items: BTreeMap<String, T>,
+    buffer: Option<BTreeMap<String, T>>,
+    /// Listed completely at least once.
+    synced: bool,
+    /// Objects that could not be read, by key, with the reason.
+    unreadable: BTreeMap<String, String>,
+    unreadable_buffer: BTreeMap<String, String>,
+}
+
+impl<T> Default for Store<T> {
+    fn default() -> Self {
+        Store {
+            items: BTreeMap::new(),
+            buffer: None,
+            synced: false,
+            unreadable: BTreeMap::new(),
+            unreadable_buffer: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> Store<T> {
+    /// Applies one event; `parse` turns an API object into its model (None: not an endpoint,
+    /// e.g. a finished pod; Err: unreadable).
+    fn apply<K: ResourceExt>(
+        &mut self,
+        event: &Event<K>,
+        parse: impl Fn(&K) -> Result<Option<T>, String>,
+    ) {
+        let key = |o: &K| format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any());
+        match event {
+            Event::Init => {
+                self.buffer = Some(BTreeMap::new());
+                self.unreadable_buffer.clear();
+            }
+            Event::InitApply(o) | Event::Apply(o) => {
+                let k = key(o);
+                let parsed = parse(o);
+                let (target, unreadable) = match (event, self.buffer.as_mut()) {
+                    (Event::InitApply(_), Some(b)) => (b, &mut self.unreadable_buffer),
+                    _ => (&mut self.items, &mut self.unreadable),
+                };
+                match parsed {
+                    Ok(Some(model)) => {
+                        target.insert(k.clone(), model);
+                        unreadable.remove(&k);
+                    }
+                    Ok(None) => {
+                        target.remove(&k);
+                        unreadable.remove(&k);
+                    }
+                    Err(e) => {
+                        target.remove(&k);
+                        unreadable.insert(k, e);
+                    }
+                }
+            }
+            Event::Delete(o) => {
+                let k = key(o);
+                self.items.remove(&k);
+                self.unreadable.remove(&k);
+            }
+            Event::InitDone => {
+                if let Some(b) = self.buffer.take() {
+                    self.items = b;
+                    self.unreadable = std::mem::take(&mut self.unreadable_buffer);
+                }
+                self.synced = true;
+            }
+        }
+    }
+}
+
+/// Every namespace, pod and policy of the cluster, parsed.
+#[derive(Debug, Default)]
+pub struct Cache {
+    namespaces: Store<Namespace>,
+    pods: Store<Pod>,
+    policies: Store<Policy>,
+}
+
+fn source() -> Source {
+    Source {
+        file: "cluster".into(),
+        document: 0,
+    }
+}
+
+fn field_error(what: &str, key: Option<String>, e: netpol::model::FieldError) -> String {
+    format!(
+        "{what} {}: {}: {}",
+        key.unwrap_or_default(),
+        e.field,
+        e.message
+    )
+}
+
+fn parse_pod(pod: &K8sPod) -> Result<Option<Pod>, String> {
+    let v = serde_json::to_value(pod).map_err(|e| e.to_string())?;
+    parse_pod_object(&v, "Pod", "default", source()).map_err(|(k, e)| field_error("Pod", k, e))
+}
+
+#[cfg(test)]
+pub(crate) fn parse_pod_for_test(pod: &K8sPod) -> Result<Option<Pod>, String> {
+    parse_pod(pod)
+}
+
+fn parse_namespace(ns: &K8sNamespace) -> Result<Option<Namespace>, String> {
+    let v = serde_json::to_value(ns).map_err(|e| e.to_string())?;
+    parse_namespace_object(&v)
+        .map(Some)
+        .map_err(|(k, e)| field_error("Namespace", k, e))
+}
+
+fn parse_policy(pol: &K8sPolicy) -> Result<Option<Policy>, String> {
+    let mut v = serde_json::to_value(pol).map_err(|e| e.to_string())?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    parse_policy_object(&v, "default", source())
+        .map(Some)
+        .map_err(|(k, e)| field_error("NetworkPolicy", k, e))
+}
+
+impl Cache {
+    pub fn apply(&mut self, change: &Change) {
+        match change {
+            Change::Namespace(e) => self.namespaces.apply(e, parse_namespace),
+            Change::Pod(e) => self.pods.apply(e, parse_pod),
+            Change::Policy(e) => self.policies.apply(e, parse_policy),
+        }
+    }
+
+    /// Every kind has been listed completely: a snapshot now means the whole cluster.
+    pub fn synced(&self) -> bool {
+        self.namespaces.synced && self.pods.synced && self.policies.synced
+    }
+
+    /// Objects the parser refused, with the reason. An unreadable policy is not enforced, so
+    /// these are reported loudly (status warnings and logs).
+    pub fn unreadable(&self) -> Vec<String> {
+        self.namespaces
+            .unreadable
+            .values()
+            .chain(self.pods.unreadable.values())
+            .chain(self.policies.unreadable.values())
+            .cloned()
+            .collect()
+    }
+
+    pub fn pod_count(&self) -> usize {
+        self.pods.items.len()
+    }
+
+    /// The cluster now, ready for the engine.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut snap = Snapshot {
+            namespaces: self
+                .namespaces
+                .items
+                .values()
+                .map(|n| (n.name.clone(), n.clone()))
+                .collect(),
+            pods: self.pods.items.values().cloned().collect(),
+            policies: self.policies.items.values().cloned().collect(),
+        };
+        snap.finish();
+        snap
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(ns: &str, name: &str, app: &str) -> K8sPod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"namespace": ns, "name": name, "labels": {"app": app}},
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {"podIP": "10.0.0.1"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn follows_watch_events_like_a_reflector() {
+        let mut c = Cache::default();
+        c.apply(&Change::Pod(Event::Init));
+        c.apply(&Change::Pod(Event::InitApply(pod("a", "p1", "x"))));
+        assert_eq!(c.pod_count(), 0, "the listing is buffered until InitDone");
+        c.apply(&Change::Pod(Event::InitDone));
+        assert_eq!(c.pod_count(), 1);
+        assert!(!c.synced());
+        c.apply(&Change::Pod(Event::Apply(pod("a", "p2", "y"))));
+        c.apply(&Change::Pod(Event::Apply(pod("a", "p1", "z"))));
+        assert_eq!(c.snapshot().pods[0].labels["app"], "z");
+        c.apply(&Change::Pod(Event::Delete(pod("a", "p2", "y"))));
+        assert_eq!(c.pod_count(), 1);
+        // A relist replaces everything: p1 is gone, p3 is new.
+        c.apply(&Change::Pod(Event::Init));
+        c.apply(&Change::Pod(Event::InitApply(pod("b", "p3", "x"))));
+        c.apply(&Change::Pod(Event::InitDone));
+        let snap = c.snapshot();
+        assert_eq!(snap.pods.len(), 1);
+        assert_eq!(snap.pods[0].key(), "b/p3");
+        // Namespaces referenced by pods exist with their name label.
+        assert_eq!(
+            snap.namespaces["b"].labels["kubernetes.io/metadata.name"],
+            "b"
+        );
+        for ch in Change::initial_list(vec![], vec![], vec![]) {
+            c.apply(&ch);
+        }
+        assert!(c.synced());
+        assert_eq!(c.pod_count(), 0);
+    }
+
+    #[test]
+    fn unreadable_objects_are_reported_not_enforced_silently() {
+        let mut c = Cache::default();
+        let bad: K8sPolicy = serde_json::from_value(serde_json::json!({
+            "metadata": {"namespace": "a", "name": "bad"},
+            "spec": {"podSelector": {"matchExpressions": [{"key": "k", "operator": "Bogus"}]}}
+        }))
+        .unwrap();
+        c.apply(&Change::Policy(Event::Apply(bad.clone())));
+        assert_eq!(c.unreadable().len(), 1, "{:?}", c.unreadable());
+        assert!(c.unreadable()[0].contains("a/bad"));
+        c.apply(&Change::Policy(Event::Delete(bad)));
+        assert!(c.unreadable().is_empty());
+    }
+}

@@ -1,0 +1,466 @@
+//! What the agent knows about itself, shared by the reconcile loop (writes), the drop listener
+//! (writes drops) and the HTTP server (reads): the status document, the metrics, the recent
+//! drops, and the context that maps a dropped packet back to pods and policies.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt::Write;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use netpol::enforce::status::{AgentStatus, DropRecord, DropsDoc, SyncRecord};
+use netpol::enforce::{ChainInfo, Family, NodeRules};
+use netpol::model::Snapshot;
+
+/// How many drops `/drops` keeps.
+pub const DROP_HISTORY: usize = 1000;
+
+/// Upper bounds of the sync duration histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The kinds of sync, as counted in metrics and written in `SyncRecord::kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SyncKind {
+    /// Chains (and changed sets) rewritten.
+    Full,
+    /// Only set members changed.
+    Sets,
+    /// Nothing to do.
+    Unchanged,
+    /// Someone changed our rules; they were put back.
+    Repair,
+}
+
+impl SyncKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncKind::Full => "full",
+            SyncKind::Sets => "sets",
+            SyncKind::Unchanged => "unchanged",
+            SyncKind::Repair => "repair",
+        }
+    }
+}
+
+/// One successful sync.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOutcome {
+    pub kind: SyncKind,
+    pub took: Duration,
+    /// It included the first `events` watch events.
+    pub events: u64,
+    pub isolated_pods: usize,
+    pub local_pods: usize,
+}
+
+/// Maps a dropped packet back: chain → direction and policies, address → pod.
+#[derive(Debug, Default)]
+pub struct DropContext {
+    pub chains: BTreeMap<String, ChainInfo>,
+    pub pods_by_ip: HashMap<IpAddr, String>,
+}
+
+impl DropContext {
+    pub fn new(snap: &Snapshot, rules: &NodeRules) -> DropContext {
+        let mut pods_by_ip = HashMap::new();
+        for (_, pod) in snap.endpoint_pods() {
+            for ip in &pod.ips {
+                pods_by_ip.insert(*ip, pod.key());
+            }
+        }
+        DropContext {
+            chains: rules.chain_info.clone(),
+            pods_by_ip,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    syncs: BTreeMap<SyncKind, u64>,
+    sync_errors: u64,
+    histogram: [u64; BUCKETS.len()],
+    duration_sum: f64,
+    duration_count: u64,
+    drops_by_direction: BTreeMap<String, u64>,
+    /// Per family: (rules, chains, sets, members).
+    sizes: BTreeMap<Family, (usize, usize, usize, usize)>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    status: AgentStatus,
+    counters: Counters,
+    drops: VecDeque<DropRecord>,
+    context: Arc<DropContext>,
+    heartbeat: Instant,
+    /// Watch events seen, and how many of them the last successful sync included (tests wait
+    /// on these).
+    events: u64,
+    synced_events: u64,
+}
+
+/// Shared, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Telemetry {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Telemetry {
+    pub fn new(node: &str, backend: &str, families: &[Family]) -> Telemetry {
+        let status = AgentStatus {
+            node: node.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            backend: backend.to_string(),
+            families: families
+                .iter()
+                .map(|f| match f {
+                    Family::V4 => "ipv4".to_string(),
+                    Family::V6 => "ipv6".to_string(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        Telemetry {
+            inner: Arc::new(Mutex::new(Inner {
+                status,
+                counters: Counters::default(),
+                drops: VecDeque::new(),
+                context: Arc::new(DropContext::default()),
+                heartbeat: Instant::now(),
+                events: 0,
+                synced_events: 0,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn beat(&self) {
+        self.lock().heartbeat = Instant::now();
+    }
+
+    /// The loop ran recently (liveness).
+    pub fn alive(&self, within: Duration) -> bool {
+        self.lock().heartbeat.elapsed() <= within
+    }
+
+    pub fn ready(&self) -> bool {
+        self.lock().status.ready
+    }
+
+    pub fn event_seen(&self) -> u64 {
+        let mut i = self.lock();
+        i.events += 1;
+        i.events
+    }
+
+    /// (events seen, events included in the last successful sync, successful syncs).
+    pub fn progress(&self) -> (u64, u64, u64) {
+        let i = self.lock();
+        (i.events, i.synced_events, i.status.syncs)
+    }
+
+    pub fn set_warnings(&self, warnings: Vec<String>) {
+        self.lock().status.warnings = warnings;
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        self.lock().status.warnings.clone()
+    }
+
+    /// Records a successful sync.
+    pub fn synced(&self, outcome: &SyncOutcome, rules: &NodeRules, context: DropContext) {
+        let SyncOutcome {
+            kind,
+            took,
+            events,
+            isolated_pods,
+            local_pods,
+        } = *outcome;
+        let mut i = self.lock();
+        i.synced_events = i.synced_events.max(events);
+        let secs = took.as_secs_f64();
+        let c = &mut i.counters;
+        *c.syncs.entry(kind).or_insert(0) += 1;
+        for (b, le) in BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                c.histogram[b] += 1;
+            }
+        }
+        c.duration_sum += secs;
+        c.duration_count += 1;
+        for f in [Family::V4, Family::V6] {
+            let r = rules.family(f);
+            c.sizes.insert(
+                f,
+                (
+                    r.rule_count(),
+                    r.chains.len(),
+                    r.sets.len(),
+                    r.member_count(),
+                ),
+            );
+        }
+        let st = &mut i.status;
+        st.ready = true;
+        st.syncs += 1;
+        if kind == SyncKind::Repair {
+            st.repairs += 1;
+        }
+        st.last_sync = Some(SyncRecord {
+            unix_ms: unix_ms(),
+            kind: kind.as_str().into(),
+            duration_ms: secs * 1000.0,
+            error: None,
+        });
+        st.last_error = None;
+        st.rules = rules.rule_count() as u64;
+        st.chains = (rules.v4.chains.len() + rules.v6.chains.len()) as u64;
+        st.ipsets = rules.set_count() as u64;
+        st.ipset_members = rules.member_count() as u64;
+        st.isolated_pods = isolated_pods as u64;
+        st.local_pods = local_pods as u64;
+        st.pods_without_ip = rules.pods_without_ip.clone();
+        i.context = Arc::new(context);
+    }
+
+    pub fn sync_failed(&self, kind: SyncKind, took: Duration, error: &str) {
+        let mut i = self.lock();
+        i.counters.sync_errors += 1;
+        i.status.sync_errors += 1;
+        i.status.last_error = Some(SyncRecord {
+            unix_ms: unix_ms(),
+            kind: kind.as_str().into(),
+            duration_ms: took.as_secs_f64() * 1000.0,
+            error: Some(error.to_string()),
+        });
+    }
+
+    pub fn drop_context(&self) -> Arc<DropContext> {
+        self.lock().context.clone()
+    }
+
+    pub fn record_drop(&self, d: DropRecord) {
+        let mut i = self.lock();
+        i.status.drops += 1;
+        *i.counters
+            .drops_by_direction
+            .entry(d.direction.clone())
+            .or_insert(0) += 1;
+        if i.drops.len() >= DROP_HISTORY {
+            i.drops.pop_front();
+        }
+        i.drops.push_back(d);
+    }
+
+    pub fn status(&self) -> AgentStatus {
+        self.lock().status.clone()
+    }
+
+    pub fn drops(&self) -> DropsDoc {
+        let i = self.lock();
+        DropsDoc {
+            node: i.status.node.clone(),
+            total: i.status.drops,
+            drops: i.drops.iter().cloned().collect(),
+        }
+    }
+
+    /// The Prometheus text format.
+    pub fn metrics(&self) -> String {
+        let i = self.lock();
+        let c = &i.counters;
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, samples: Vec<(String, String)>| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for (labels, value) in samples {
+                let _ = writeln!(out, "{name}{labels} {value}");
+            }
+        };
+        metric(
+            "netpol_enforcer_build_info",
+            "gauge",
+            "The agent's version.",
+            vec![(format!("{{version=\"{}\"}}", i.status.version), "1".into())],
+        );
+        metric(
+            "netpol_enforcer_ready",
+            "gauge",
+            "1 once the watches have synced and the first apply succeeded.",
+            vec![(String::new(), u8::from(i.status.ready).to_string())],
+        );
+        metric(
+            "netpol_enforcer_syncs_total",
+            "counter",
+            "Reconciles, by what they had to do (full, sets, unchanged, repair).",
+            [
+                SyncKind::Full,
+                SyncKind::Sets,
+                SyncKind::Unchanged,
+                SyncKind::Repair,
+            ]
+            .iter()
+            .map(|k| {
+                (
+                    format!("{{kind=\"{}\"}}", k.as_str()),
+                    c.syncs.get(k).copied().unwrap_or(0).to_string(),
+                )
+            })
+            .collect(),
+        );
+        metric(
+            "netpol_enforcer_sync_errors_total",
+            "counter",
+            "Reconciles that failed (retried with backoff).",
+            vec![(String::new(), c.sync_errors.to_string())],
+        );
+        let mut hist: Vec<(String, String)> = BUCKETS
+            .iter()
+            .zip(c.histogram.iter())
+            .map(|(le, n)| (format!("_bucket{{le=\"{le}\"}}"), n.to_string()))
+            .collect();
+        hist.push(("_bucket{le=\"+Inf\"}".into(), c.duration_count.to_string()));
+        hist.push(("_sum".into(), format!("{:.6}", c.duration_sum)));
+        hist.push(("_count".into(), c.duration_count.to_string()));
+        metric(
+            "netpol_enforcer_sync_duration_seconds",
+            "histogram",
+            "Time from starting a reconcile (compile included) to the node being programmed.",
+            hist,
+        );
+        let last = i
+            .status
+            .last_sync
+            .as_ref()
+            .map(|s| s.unix_ms as f64 / 1000.0)
+            .unwrap_or(0.0);
+        metric(
+            "netpol_enforcer_last_sync_timestamp_seconds",
+            "gauge",
+            "When the last successful reconcile finished.",
+            vec![(String::new(), format!("{last:.3}"))],
+        );
+        let fam = |f: &Family| match f {
+            Family::V4 => "ipv4",
+            Family::V6 => "ipv6",
+        };
+        for (name, help, pick) in [
+            (
+                "netpol_enforcer_rules",
+                "iptables rules in our chains.",
+                0usize,
+            ),
+            ("netpol_enforcer_chains", "Our iptables chains.", 1),
+            ("netpol_enforcer_ipsets", "Our ipsets.", 2),
+            ("netpol_enforcer_ipset_members", "Entries in our ipsets.", 3),
+        ] {
+            metric(
+                name,
+                "gauge",
+                help,
+                c.sizes
+                    .iter()
+                    .map(|(f, s)| {
+                        let v = [s.0, s.1, s.2, s.3][pick];
+                        (format!("{{family=\"{}\"}}", fam(f)), v.to_string())
+                    })
+                    .collect(),
+            );
+        }
+        metric(
+            "netpol_enforcer_isolated_pods",
+            "gauge",
+            "Pods on this node that some policy isolates.",
+            vec![(String::new(), i.status.isolated_pods.to_string())],
+        );
+        metric(
+            "netpol_enforcer_drops_total",
+            "counter",
+            "Dropped packets logged through NFLOG (rate-limited per chain), by direction.",
+            ["ingress", "egress"]
+                .iter()
+                .map(|d| {
+                    (
+                        format!("{{direction=\"{d}\"}}"),
+                        c.drops_by_direction
+                            .get(*d)
+                            .copied()
+                            .unwrap_or(0)
+                            .to_string(),
+                    )
+                })
+                .collect(),
+        );
+        metric(
+            "netpol_enforcer_repairs_total",
+            "counter",
+            "Times someone removed or changed our rules and the agent put them back.",
+            vec![(String::new(), i.status.repairs.to_string())],
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_prometheus_text() {
+        let t = Telemetry::new("n1", "nft", &[Family::V4, Family::V6]);
+        t.synced(
+            &SyncOutcome {
+                kind: SyncKind::Full,
+                took: Duration::from_millis(30),
+                events: 3,
+                isolated_pods: 0,
+                local_pods: 0,
+            },
+            &NodeRules::default(),
+            DropContext::default(),
+        );
+        t.record_drop(DropRecord {
+            unix_ms: 1,
+            direction: "ingress".into(),
+            pod: Some("a/b".into()),
+            peer: "10.0.0.1".into(),
+            src: "10.0.0.1".into(),
+            dst: "10.0.0.2".into(),
+            protocol: "TCP".into(),
+            port: Some(80),
+            policies: vec!["a/deny".into()],
+            chain: "NETPOL-I-x".into(),
+        });
+        let m = t.metrics();
+        for line in [
+            "netpol_enforcer_syncs_total{kind=\"full\"} 1",
+            "netpol_enforcer_sync_duration_seconds_bucket{le=\"0.05\"} 1",
+            "netpol_enforcer_sync_duration_seconds_bucket{le=\"0.025\"} 0",
+            "netpol_enforcer_sync_duration_seconds_count 1",
+            "netpol_enforcer_drops_total{direction=\"ingress\"} 1",
+            "netpol_enforcer_rules{family=\"ipv6\"} 0",
+            "netpol_enforcer_ready 1",
+        ] {
+            assert!(m.lines().any(|l| l == line), "{line} missing in\n{m}");
+        }
+        for l in m.lines().filter(|l| !l.starts_with('#')) {
+            let (_, value) = l.rsplit_once(' ').unwrap();
+            assert!(value.parse::<f64>().is_ok(), "{l}");
+        }
+        assert_eq!(t.progress(), (0, 3, 1));
+        assert_eq!(t.drops().total, 1);
+    }
+}

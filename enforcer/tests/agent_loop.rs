@@ -1,0 +1,492 @@
+//! Real packets through the agent's loop, without a cluster: pods are network namespaces on a
+//! bridge in a "node" namespace (`netpol::probe::local::LocalLab`), the agent programs that node
+//! namespace, and the test feeds it watch events through its change channel. After each step
+//! (a pod appears, a label changes, a policy is added, a namespace is relabelled, a policy is
+//! deleted) every pair of pods is probed over TCP and UDP, IPv4 and IPv6, and must agree with
+//! the engine. Along the way: an established connection survives an unrelated policy change,
+//! drops are logged and mapped back to pod and policies, rules someone removed are repaired,
+//! and shutdown leaves no chain, rule or set.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use kube::runtime::watcher::Event;
+use kube::ResourceExt;
+use netpol::enforce::{Applier, CompileOptions, DropLog, Family};
+use netpol::engine::{Endpoint, Engine, Traffic};
+use netpol::model::{
+    parse_namespace_object, parse_pod_object, parse_policy_object, Probe, Protocol, Snapshot,
+    Source,
+};
+use netpol::probe::local::{LabPodSpec, LocalLab, LocalOptions};
+use netpol_enforcer::{nflog, Agent, AgentConfig, Change, Telemetry};
+use netpol_prober::plan::Verdict;
+
+const NODE: &str = "lab-node";
+
+/// What the API server would hold: the test's truth, turned into the engine's snapshot with
+/// the same parser the agent uses, independently of the agent's cache.
+#[derive(Default, Clone)]
+struct World {
+    namespaces: BTreeMap<String, Namespace>,
+    pods: BTreeMap<String, Pod>,
+    policies: BTreeMap<String, NetworkPolicy>,
+}
+
+fn key<K: ResourceExt>(o: &K) -> String {
+    match o.namespace() {
+        Some(ns) => format!("{ns}/{}", o.name_any()),
+        None => o.name_any(),
+    }
+}
+
+impl World {
+    fn snapshot(&self) -> Snapshot {
+        let src = || Source::default();
+        let mut snap = Snapshot::default();
+        for n in self.namespaces.values() {
+            let n = parse_namespace_object(&serde_json::to_value(n).unwrap()).unwrap();
+            snap.namespaces.insert(n.name.clone(), n);
+        }
+        for p in self.pods.values() {
+            let v = serde_json::to_value(p).unwrap();
+            snap.pods
+                .extend(parse_pod_object(&v, "Pod", "default", src()).unwrap());
+        }
+        for p in self.policies.values() {
+            let v = serde_json::to_value(p).unwrap();
+            snap.policies
+                .push(parse_policy_object(&v, "default", src()).unwrap());
+        }
+        snap.finish();
+        snap
+    }
+
+    fn initial(&self) -> Vec<Change> {
+        Change::initial_list(
+            self.namespaces.values().cloned().collect(),
+            self.pods.values().cloned().collect(),
+            self.policies.values().cloned().collect(),
+        )
+    }
+}
+
+/// The running agent and its lab.
+struct Harness {
+    lab: LocalLab,
+    runtime: tokio::runtime::Runtime,
+    tx: tokio::sync::mpsc::Sender<Change>,
+    telemetry: Telemetry,
+    sent: u64,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<Result<(), netpol::enforce::apply::ApplyError>>>,
+    nflog_stop: Arc<AtomicBool>,
+}
+
+const PROBES: [Probe; 3] = [
+    Probe {
+        protocol: Protocol::Tcp,
+        port: 80,
+    },
+    Probe {
+        protocol: Protocol::Tcp,
+        port: 5432,
+    },
+    Probe {
+        protocol: Protocol::Udp,
+        port: 53,
+    },
+];
+
+fn opts() -> LocalOptions {
+    LocalOptions {
+        timeout: Duration::from_millis(700),
+        ..Default::default()
+    }
+}
+
+impl Harness {
+    fn start(all_pods: &[(&str, Vec<&str>)]) -> Harness {
+        let specs: Vec<LabPodSpec> = all_pods
+            .iter()
+            .map(|(key, ips)| LabPodSpec {
+                key: key.to_string(),
+                ips: ips.iter().map(|i| i.parse().unwrap()).collect(),
+                serve: PROBES.to_vec(),
+                dns_records: Vec::new(),
+            })
+            .collect();
+        let lab = LocalLab::build(&specs, exe(), &opts()).expect("building the lab");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let telemetry = Telemetry::new(NODE, "system", &[Family::V4, Family::V6]);
+        let nflog_stop = Arc::new(AtomicBool::new(false));
+        let group = 1742;
+        nflog::spawn(
+            group,
+            Some(format!("/run/netns/{}", lab.node_netns()).into()),
+            telemetry.clone(),
+            nflog_stop.clone(),
+        )
+        .expect("NFLOG listener");
+        let config = AgentConfig {
+            debounce: Duration::from_millis(50),
+            max_delay: Duration::from_millis(300),
+            repair_interval: Duration::from_millis(500),
+            compile: CompileOptions {
+                log_drops: Some(DropLog {
+                    nflog_group: group,
+                    per_second: 1000,
+                }),
+            },
+            ..AgentConfig::new(NODE)
+        };
+        let agent = Agent::new(config, Applier::new(lab.node_runner()), telemetry.clone());
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let done = runtime.spawn(agent.run(rx, async {
+            let _ = stop_rx.await;
+        }));
+        Harness {
+            lab,
+            runtime,
+            tx,
+            telemetry,
+            sent: 0,
+            stop: Some(stop_tx),
+            done: Some(done),
+            nflog_stop,
+        }
+    }
+
+    /// Sends changes and waits until a sync has included all of them.
+    fn send(&mut self, changes: Vec<Change>) {
+        for c in changes {
+            self.runtime.block_on(self.tx.send(c)).unwrap();
+            self.sent += 1;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.telemetry.progress().1 < self.sent {
+            assert!(
+                Instant::now() < deadline,
+                "the agent did not sync: {:?}",
+                self.telemetry.status()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn last_kind(&self) -> String {
+        self.telemetry
+            .status()
+            .last_sync
+            .map(|s| s.kind)
+            .unwrap_or_default()
+    }
+
+    /// Probes every pair of pods the world has (on this node) and returns disagreements; at
+    /// least `min_denied` connections must be denied (so a step cannot pass vacuously).
+    fn disagreements(&self, world: &World, min_denied: usize) -> Vec<String> {
+        let snap = world.snapshot();
+        let engine = Engine::new(&snap);
+        let local: Vec<String> = snap
+            .pods
+            .iter()
+            .filter(|p| p.node.as_deref() == Some(NODE))
+            .map(|p| p.key())
+            .collect();
+        let results = self
+            .lab
+            .probe_pairs(&local, &local, &PROBES, &opts())
+            .expect("probing");
+        let mut bad = Vec::new();
+        let mut denied = 0;
+        for r in &results {
+            let from = snap.find_pod(&r.from, "").unwrap();
+            let to = snap.find_pod(&r.to, "").unwrap();
+            let want = engine
+                .verdict(&Traffic {
+                    from: Endpoint::Pod(from),
+                    to: Endpoint::Pod(to),
+                    probe: r.probe,
+                })
+                .allowed;
+            denied += usize::from(!want);
+            // Strict: every probed port listens (dual stack), so allowed means connected and
+            // denied means no answer at all.
+            let expected = if want {
+                Verdict::Connected
+            } else {
+                Verdict::Timeout
+            };
+            if r.verdict != expected {
+                bad.push(format!(
+                    "{} -> {} {}: engine {}, packets {:?}",
+                    r.from, r.to, r.probe, want, r.verdict
+                ));
+            }
+        }
+        assert_eq!(results.len(), local.len() * local.len() * PROBES.len());
+        assert!(
+            denied >= min_denied,
+            "only {denied} denied connections: the step tests too little"
+        );
+        bad
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(d) = self.done.take() {
+            self.runtime
+                .block_on(d)
+                .expect("agent task")
+                .expect("remove_all");
+        }
+        self.nflog_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Runs `f` in a thread that entered the network namespace `netns` (sockets stay there).
+fn in_netns<T: Send + 'static>(netns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = format!("/run/netns/{netns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(path).unwrap();
+        nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        f()
+    })
+    .join()
+    .unwrap()
+}
+
+/// An echo server on `port` in a namespace, serving one connection line by line.
+fn echo_server(netns: &str, port: u16) {
+    let listener = in_netns(netns, move || TcpListener::bind(("0.0.0.0", port)).unwrap());
+    std::thread::spawn(move || {
+        if let Ok((sock, _)) = listener.accept() {
+            let mut w = sock.try_clone().unwrap();
+            for line in BufReader::new(sock).lines() {
+                let Ok(line) = line else { break };
+                if writeln!(w, "{line}").is_err() {
+                    break;
+                }
+            }
+        }
+    });
+}
+
+fn roundtrip(stream: &mut (BufReader<TcpStream>, TcpStream), text: &str) -> std::io::Result<()> {
+    writeln!(stream.1, "{text}")?;
+    let mut line = String::new();
+    stream.0.read_line(&mut line)?;
+    if line.trim() == text {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!("echoed {line:?}")))
+    }
+}
+
+#[test]
+fn agent_loop_agrees_with_the_engine_through_every_kind_of_change() {
+    let _serial = require_root();
+    // Every pod that will ever exist on this node. All are dual-stack; two are probed over
+    // IPv6 (their IPv6 address comes first).
+    let all: Vec<(&str, Vec<&str>)> = vec![
+        ("x/web-1", vec!["10.77.0.1", "fd77::1"]),
+        ("x/db-1", vec!["fd77::2", "10.77.0.2"]),
+        ("y/client-1", vec!["10.77.0.3", "fd77::3"]),
+        ("y/client-2", vec!["fd77::4", "10.77.0.4"]),
+        ("y/other-1", vec!["10.77.0.5", "fd77::5"]),
+    ];
+    let ips = |k: &str| all.iter().find(|(p, _)| *p == k).unwrap().1.clone();
+    let mut h = Harness::start(&all);
+
+    let mut world = World::default();
+    for (n, team) in [("x", "a"), ("y", "b")] {
+        world
+            .namespaces
+            .insert(n.into(), namespace(n, &[("team", team)]));
+    }
+    for (k, app) in [
+        ("x/web-1", "web"),
+        ("x/db-1", "db"),
+        ("y/client-1", "client"),
+        ("y/other-1", "other"),
+    ] {
+        world
+            .pods
+            .insert(k.into(), pod(k, &[("app", app)], &ips(k), NODE));
+    }
+    // A pod on another node: only a member of the peer sets here.
+    world.pods.insert(
+        "y/client-remote".into(),
+        pod(
+            "y/client-remote",
+            &[("app", "client")],
+            &["10.77.9.9", "fd77::99"],
+            "other-node",
+        ),
+    );
+    let web_ingress = policy(
+        r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: x, name: web-from-team-b-clients}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {team: b}}
+      podSelector: {matchLabels: {app: client}}
+    ports: [{port: http}]
+"#,
+    );
+    let db_ingress = policy(
+        r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: x, name: db-from-web}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{protocol: TCP, port: 5432}]
+"#,
+    );
+    for p in [&web_ingress, &db_ingress] {
+        world.policies.insert(key(p), p.clone());
+    }
+
+    // Start: reconcile from a complete listing.
+    h.send(world.initial());
+    assert_eq!(h.last_kind(), "full");
+    let bad = h.disagreements(&world, 4);
+    assert!(bad.is_empty(), "start:\n{}", bad.join("\n"));
+
+    // 1. A pod appears (a client: its addresses join the peer sets, nothing else changes).
+    let client2 = pod("y/client-2", &[("app", "client")], &ips("y/client-2"), NODE);
+    world.pods.insert("y/client-2".into(), client2.clone());
+    h.send(vec![Change::Pod(Event::Apply(client2))]);
+    assert_eq!(h.last_kind(), "sets", "a new pod only changes set members");
+    let bad = h.disagreements(&world, 4);
+    assert!(bad.is_empty(), "pod appears:\n{}", bad.join("\n"));
+
+    // 2. A label changes: other-1 becomes a client.
+    let relabelled = pod("y/other-1", &[("app", "client")], &ips("y/other-1"), NODE);
+    world.pods.insert("y/other-1".into(), relabelled.clone());
+    h.send(vec![Change::Pod(Event::Apply(relabelled))]);
+    let bad = h.disagreements(&world, 3);
+    assert!(bad.is_empty(), "label changes:\n{}", bad.join("\n"));
+
+    // An established connection (web-1 -> client-1:7000, neither side isolated that way).
+    echo_server(h.lab.pod_netns("y/client-1").unwrap(), 7000);
+    let target = ips("y/client-1")[0].to_string();
+    let stream = in_netns(h.lab.pod_netns("x/web-1").unwrap(), move || {
+        TcpStream::connect_timeout(
+            &format!("{target}:7000").parse().unwrap(),
+            Duration::from_secs(2),
+        )
+        .unwrap()
+    });
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut conn = (BufReader::new(stream.try_clone().unwrap()), stream);
+    roundtrip(&mut conn, "before").unwrap();
+
+    // 3. A policy is added (unrelated to that connection): db may not initiate anything.
+    let db_egress = policy(
+        r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: x, name: db-no-egress}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Egress]
+"#,
+    );
+    world.policies.insert(key(&db_egress), db_egress.clone());
+    h.send(vec![Change::Policy(Event::Apply(db_egress))]);
+    assert_eq!(h.last_kind(), "full", "a new policy means new chains");
+    roundtrip(&mut conn, "after an unrelated policy change")
+        .expect("the established connection survives a full apply");
+    let bad = h.disagreements(&world, 10);
+    assert!(bad.is_empty(), "policy added:\n{}", bad.join("\n"));
+    // db-1's denied egress was logged and mapped back.
+    let drops = h.telemetry.drops();
+    let d = drops
+        .drops
+        .iter()
+        .find(|d| d.pod.as_deref() == Some("x/db-1") && d.direction == "egress")
+        .unwrap_or_else(|| panic!("no egress drop of x/db-1 logged: {drops:?}"));
+    assert_eq!(d.policies, ["x/db-no-egress"]);
+    assert!(d.chain.starts_with("NETPOL-E-"));
+    let ingress_drop = drops
+        .drops
+        .iter()
+        .find(|d| d.pod.as_deref() == Some("x/web-1") && d.direction == "ingress")
+        .unwrap_or_else(|| panic!("no ingress drop of x/web-1 logged: {drops:?}"));
+    assert_eq!(ingress_drop.policies, ["x/web-from-team-b-clients"]);
+    assert!(h.telemetry.metrics().lines().any(|l| l
+        .starts_with("netpol_enforcer_drops_total{direction=\"egress\"} ")
+        && !l.ends_with(" 0")));
+
+    // 4. A namespace is relabelled: y is no longer team b, so its clients lose web.
+    let y = namespace("y", &[("team", "c")]);
+    world.namespaces.insert("y".into(), y.clone());
+    h.send(vec![Change::Namespace(Event::Apply(y))]);
+    assert_eq!(h.last_kind(), "sets");
+    let bad = h.disagreements(&world, 10);
+    assert!(bad.is_empty(), "namespace relabelled:\n{}", bad.join("\n"));
+
+    // 5. A policy is deleted: web is open again.
+    world.policies.remove(&key(&web_ingress));
+    h.send(vec![Change::Policy(Event::Delete(web_ingress))]);
+    let bad = h.disagreements(&world, 8);
+    assert!(bad.is_empty(), "policy deleted:\n{}", bad.join("\n"));
+    roundtrip(&mut conn, "still there").unwrap();
+
+    // Someone flushes our chain and removes our hook: the agent puts them back.
+    let node = h.lab.node_netns().to_string();
+    let before = firewall_state(&node);
+    run(
+        &node,
+        &["iptables", "-D", "FORWARD", "-j", "NETPOL-FORWARD"],
+    );
+    run(&node, &["ip6tables", "-F", "NETPOL-FORWARD"]);
+    assert_ne!(firewall_state(&node), before);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while firewall_state(&node) != before {
+        assert!(Instant::now() < deadline, "not repaired");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(h.telemetry.status().repairs >= 1);
+    let bad = h.disagreements(&world, 8);
+    assert!(bad.is_empty(), "after repair:\n{}", bad.join("\n"));
+
+    // Shutdown (SIGTERM in the DaemonSet) leaves nothing behind.
+    h.shutdown();
+    let left = leftovers(&node);
+    assert!(left.is_empty(), "left behind:\n{}", left.join("\n"));
+}

@@ -1,0 +1,216 @@
+//! `probe` (without --local) and `cleanup` (without --local): the live cluster. Parsing and
+//! delegation only: the run is `probe::cluster::run`.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use super::common::{emit, spinner, CliError, CliResult, Global};
+use super::probe::{render, ProbeArgs};
+use crate::engine::explain::default_probes;
+use crate::model::live::{self, Scope};
+use crate::model::{Probe, Snapshot};
+use crate::probe::cluster::plan::{DNS_NAMESPACE, RUN_LABEL};
+use crate::probe::cluster::{
+    cleanup_all, probe_in_place, probe_mirror, ClusterError, ClusterOptions, External, KubeIo,
+};
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))
+}
+
+/// Reads the scope plus the cluster DNS namespace (its pods and policies decide whether DNS may
+/// work); without permission on the DNS namespace, the scope alone.
+async fn load(
+    global: &Global,
+    client: &kube::Client,
+    context_ns: &str,
+    notes: &mut Vec<String>,
+) -> Result<Snapshot, CliError> {
+    let mut namespaces = if global.namespaces.is_empty() {
+        vec![context_ns.to_string()]
+    } else {
+        global.namespaces.clone()
+    };
+    let scope = |namespaces: Vec<String>| Scope {
+        namespaces,
+        all_namespaces: global.all_namespaces,
+        selector: None,
+    };
+    if global.all_namespaces || namespaces.iter().any(|n| n == DNS_NAMESPACE) {
+        return Ok(live::load_live(client, context_ns, &scope(namespaces)).await?);
+    }
+    let plain = namespaces.clone();
+    namespaces.push(DNS_NAMESPACE.to_string());
+    match live::load_live(client, context_ns, &scope(namespaces)).await {
+        Ok(s) => Ok(s),
+        Err(e) if e.to_string().to_lowercase().contains("forbidden") => {
+            notes.push(format!(
+                "cannot read {DNS_NAMESPACE} ({e}): DNS rows are skipped"
+            ));
+            Ok(live::load_live(client, context_ns, &scope(plain)).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
+    if global.offline() {
+        return Err(CliError::Usage(
+            "probe reads the live cluster; to probe manifests (-f) on this host with real packets, add --local".into(),
+        ));
+    }
+    if args.no_enforce {
+        return Err(CliError::Usage(
+            "--no-enforce only applies to --local (on a cluster, the CNI decides)".into(),
+        ));
+    }
+    let externals = args
+        .to
+        .iter()
+        .map(|t| External::parse(t).map_err(|e| CliError::Usage(format!("--to: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let explicit = match &args.ports {
+        Some(p) => {
+            Some(Probe::parse_list(p).map_err(|e| CliError::Usage(format!("--ports: {e}")))?)
+        }
+        None => None,
+    };
+    let progress = std::io::stderr().is_terminal();
+    let rt = runtime()?;
+    let result = rt.block_on(async {
+        let reading = spinner("reading the cluster");
+        let (client, context_ns) = live::connect(&global.cluster_args()).await?;
+        let mut notes = Vec::new();
+        let snap = load(global, &client, &context_ns, &mut notes).await?;
+        reading.finish_and_clear();
+        let default_ns = global.default_namespace(&context_ns);
+        // Probers of other runs are not part of anything.
+        let scope: Vec<usize> = global
+            .pods_in_scope(&snap, &default_ns)?
+            .into_iter()
+            .filter(|&i| !snap.pods[i].labels.contains_key(RUN_LABEL))
+            .collect();
+        if scope.is_empty() {
+            return Err(CliError::Usage(format!(
+                "no pods in scope to probe (namespaces: {}{})",
+                if global.all_namespaces {
+                    "all".to_string()
+                } else if global.namespaces.is_empty() {
+                    default_ns.clone()
+                } else {
+                    global.namespaces.join(", ")
+                },
+                global
+                    .selector
+                    .as_ref()
+                    .map(|s| format!(", selector {s}"))
+                    .unwrap_or_default()
+            )));
+        }
+        let probes = explicit.unwrap_or_else(|| {
+            // The ports of the policies in scope (not those of the DNS namespace, read only to
+            // judge DNS), as `matrix` would pick them.
+            let namespaces: Vec<&str> = scope
+                .iter()
+                .map(|&i| snap.pods[i].namespace.as_str())
+                .collect();
+            let mut scoped = snap.clone();
+            scoped
+                .policies
+                .retain(|p| namespaces.contains(&p.namespace.as_str()));
+            default_probes(&scoped, &scope)
+        });
+        if probes.is_empty() {
+            return Err(CliError::Usage(
+                "no ports to probe: pass --ports, e.g. --ports tcp/80".into(),
+            ));
+        }
+        let opts = ClusterOptions {
+            image: args.image.clone(),
+            timeout: args.timeout,
+            concurrency: args.concurrency.max(1),
+            start_timeout: args.start_timeout,
+            externals,
+            dns: !args.no_dns,
+            progress,
+            ..ClusterOptions::default()
+        };
+        let io = KubeIo::new(client);
+        let outcome = if args.in_place {
+            probe_in_place(&io, &snap, &scope, &probes, &opts).await
+        } else {
+            probe_mirror(&io, &snap, &scope, &probes, &opts).await
+        };
+        Ok((outcome, notes))
+    });
+    let (outcome, mut notes) = result?;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(ClusterError::Interrupted(m)) => {
+            eprintln!("{m}");
+            return Ok(ExitCode::from(130));
+        }
+        Err(ClusterError::Input(m)) => return Err(CliError::Usage(m)),
+        Err(ClusterError::Cluster(m)) => return Err(CliError::Cluster(m)),
+    };
+    notes.extend(outcome.notes.iter().cloned());
+    emit(&render(&outcome.report, args.output));
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    if global.verbose > 0 {
+        eprintln!(
+            "run {}: {}",
+            outcome.run,
+            outcome
+                .timings
+                .iter()
+                .map(|(phase, d)| format!("{phase} {:.1} s", d.as_secs_f64()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let s = outcome.report.matrix.summary.clone();
+    let bad = s.is_none_or(|s| s.disagree > 0 || s.errors > 0);
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `kubectl netpol cleanup` on the cluster: every object of every run, in every namespace.
+pub fn cleanup(global: &Global) -> CliResult {
+    let rt = runtime()?;
+    let progress = std::io::stderr().is_terminal();
+    let (found, left) = rt.block_on(async {
+        let (client, _) = live::connect(&global.cluster_args()).await?;
+        cleanup_all(&KubeIo::new(client), progress)
+            .await
+            .map_err(|e| CliError::Cluster(e.to_string()))
+    })?;
+    if found.is_empty() {
+        emit("nothing to clean up\n");
+        return Ok(ExitCode::SUCCESS);
+    }
+    emit(&format!(
+        "removed {} objects labelled {RUN_LABEL}: {}\n",
+        found.len() - left.len(),
+        found
+            .iter()
+            .filter(|f| !left.contains(f))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    if !left.is_empty() {
+        return Err(CliError::Cluster(format!(
+            "still there after 60 s (terminating?): {}; run cleanup again later",
+            left.join(", ")
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,87 @@
+//! What an enforcer agent reports about itself (`GET /status`, `GET /drops` on its HTTP port):
+//! the contract between the netpol-enforcer agent, which writes these documents, and
+//! `kubectl netpol enforcer status|drops`, which reads them through the API server's pod proxy.
+
+use serde::{Deserialize, Serialize};
+
+/// The agents' HTTP port (hostNetwork: it is a port of the node).
+pub const AGENT_PORT: u16 = 9742;
+
+/// One reconcile of the agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    /// When it finished, in milliseconds since the Unix epoch.
+    pub unix_ms: u64,
+    /// `full` (chains rewritten), `sets` (only set members), `unchanged`, or `repair` (someone
+    /// removed or changed our rules and the agent put them back).
+    pub kind: String,
+    pub duration_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `GET /status`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentStatus {
+    pub node: String,
+    pub version: String,
+    /// The watches have listed everything once and the first sync succeeded.
+    pub ready: bool,
+    /// `nft`, `legacy` or `system` (whatever `iptables` is on PATH).
+    pub backend: String,
+    /// `ipv4`, `ipv6`: the families the agent programs.
+    pub families: Vec<String>,
+    #[serde(default)]
+    pub last_sync: Option<SyncRecord>,
+    /// The last sync that failed, if any since the last success.
+    #[serde(default)]
+    pub last_error: Option<SyncRecord>,
+    pub syncs: u64,
+    pub sync_errors: u64,
+    pub repairs: u64,
+    pub rules: u64,
+    pub chains: u64,
+    pub ipsets: u64,
+    pub ipset_members: u64,
+    /// Pods on this node that some policy isolates (and so have rules here).
+    pub isolated_pods: u64,
+    pub local_pods: u64,
+    /// Isolated pods on this node without an address yet (enforced once they have one).
+    #[serde(default)]
+    pub pods_without_ip: Vec<String>,
+    pub drops: u64,
+    /// Things an operator should know: br_netfilter missing, IPv6 not available, ...
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// One dropped packet, as NFLOG reported it, mapped back to pods and policies (`GET /drops`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DropRecord {
+    /// Milliseconds since the Unix epoch.
+    pub unix_ms: u64,
+    /// `ingress` (the local pod's ingress refused it) or `egress`.
+    pub direction: String,
+    /// The local pod whose policies dropped the packet (`namespace/name`), when known.
+    #[serde(default)]
+    pub pod: Option<String>,
+    /// The other side: a pod (`namespace/name`) or an address.
+    pub peer: String,
+    pub src: String,
+    pub dst: String,
+    /// `TCP`, `UDP`, `SCTP`, `ICMP`, ... or the protocol number.
+    pub protocol: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// The policies that isolate the pod in that direction (none of their rules allowed it).
+    pub policies: Vec<String>,
+    pub chain: String,
+}
+
+/// `GET /drops`: the most recent drops, oldest first, and how many were seen in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DropsDoc {
+    pub node: String,
+    pub total: u64,
+    pub drops: Vec<DropRecord>,
+}

@@ -1,0 +1,951 @@
+//! One cluster probe run: create → wait → probe → compare → clean up. The clean-up runs at the
+//! end, on error and on Ctrl-C (SIGINT/SIGTERM); a run that is killed outright leaves pods that
+//! stop by themselves (activeDeadlineSeconds) and objects that `kubectl netpol cleanup` removes.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use k8s_openapi::api::core::v1::Pod as K8sPod;
+use netpol_prober::plan::{CheckResult, Plan};
+
+use super::io::{ClusterIo, EphemeralState, IoError, IoErrorKind};
+use super::plan::{
+    self, build_plan, dns_names, dns_target, ephemeral_container, group_pods, mirror_snapshot,
+    not_ready_service_warnings, owner_config_map, parse_results, prober_name, prober_pod,
+    ready_line, run_selector, service_info, External, Group, PlanOptions, ProbePlan,
+    ProberSettings, ServiceInfo, AGENT, CONTAINER,
+};
+use crate::model::{parse_pod_object, Pod, Probe, Snapshot, Source};
+use crate::probe::ProbeReport;
+
+/// How a cluster run behaves.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    pub image: String,
+    /// One attempt of one check.
+    pub timeout: Duration,
+    /// Checks in flight inside one source.
+    pub concurrency: usize,
+    /// Sources probing at the same time (execs in flight).
+    pub parallel_sources: usize,
+    /// Re-runs of checks that ended in `error`.
+    pub retries: u32,
+    /// How long probers (or ephemeral containers) may take to start.
+    pub start_timeout: Duration,
+    pub externals: Vec<External>,
+    /// Resolve the cluster DNS and the targets' Service names from every source.
+    pub dns: bool,
+    /// Progress bars on stderr.
+    pub progress: bool,
+    /// How often to look at the pods while waiting.
+    pub poll: Duration,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            image: plan::DEFAULT_IMAGE.to_string(),
+            timeout: Duration::from_secs(1),
+            concurrency: 256,
+            parallel_sources: 8,
+            retries: 2,
+            start_timeout: Duration::from_secs(180),
+            externals: Vec::new(),
+            dns: true,
+            progress: false,
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What a run found, and what the user should know about it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub report: ProbeReport,
+    pub run: String,
+    /// Row legends and warnings (printed after the table, or on stderr).
+    pub notes: Vec<String>,
+    /// Objects the clean-up could not confirm gone (`kubectl netpol cleanup` removes them).
+    pub leftovers: Vec<String>,
+    /// How long each phase took (create, wait, probe, clean up), for `-v`.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// Nothing to probe, or the scope cannot be probed: exit 2.
+    #[error("{0}")]
+    Input(String),
+    /// The API refused or failed, or the probers never started: exit 3.
+    #[error("{0}")]
+    Cluster(String),
+    /// Ctrl-C or SIGTERM; the run's objects were cleaned up: exit 130.
+    #[error("{0}")]
+    Interrupted(String),
+}
+
+impl ClusterError {
+    fn with_note(self, note: &str) -> ClusterError {
+        match self {
+            ClusterError::Input(m) => ClusterError::Input(format!("{m}; {note}")),
+            ClusterError::Cluster(m) => ClusterError::Cluster(format!("{m}; {note}")),
+            ClusterError::Interrupted(m) => ClusterError::Interrupted(format!("{m}; {note}")),
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ClusterError::Input(_) => 2,
+            ClusterError::Cluster(_) => 3,
+            ClusterError::Interrupted(_) => 130,
+        }
+    }
+}
+
+const RBAC_HINT: &str = "the permissions `probe` needs are in manifests/rbac/probe-role.yaml";
+
+fn io_err(e: IoError) -> ClusterError {
+    if e.kind == IoErrorKind::Forbidden {
+        ClusterError::Cluster(format!("{e} — {RBAC_HINT}"))
+    } else {
+        ClusterError::Cluster(e.message)
+    }
+}
+
+fn bar(progress: bool, len: u64, msg: &str) -> indicatif::ProgressBar {
+    if !progress {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg:<26} [{bar:30}] {pos}/{len} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(100));
+    pb
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let terminate = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => match r {
+            Ok(()) => "interrupted (Ctrl-C)",
+            Err(_) => std::future::pending().await,
+        },
+        () = terminate => "terminated (SIGTERM)",
+    }
+}
+
+/// Services of the namespaces (for DNS rows and the not-ready warning); a namespace whose
+/// Services cannot be listed only loses its DNS rows, with a note.
+async fn services<I: ClusterIo>(
+    io: &I,
+    namespaces: &BTreeSet<String>,
+    notes: &mut Vec<String>,
+) -> Vec<ServiceInfo> {
+    let mut out = Vec::new();
+    for ns in namespaces {
+        match io.list_services(ns).await {
+            Ok(list) => out.extend(list.iter().map(service_info)),
+            Err(e) => notes.push(format!(
+                "cannot list Services in {ns} ({e}): no DNS rows for their names"
+            )),
+        }
+    }
+    out
+}
+
+fn plan_options(
+    opts: &ClusterOptions,
+    snap: &Snapshot,
+    services: &[ServiceInfo],
+    groups: &[Group],
+    notes: &mut Vec<String>,
+) -> PlanOptions {
+    let dns = opts.dns && dns_target(snap).is_some();
+    if opts.dns && !dns {
+        notes.push(format!(
+            "no cluster DNS pods known ({}, label {}={}): DNS rows skipped",
+            plan::DNS_NAMESPACE,
+            plan::DNS_LABEL.0,
+            plan::DNS_LABEL.1
+        ));
+    }
+    PlanOptions {
+        timeout: opts.timeout,
+        concurrency: opts.concurrency.max(1),
+        retries: opts.retries,
+        externals: opts.externals.clone(),
+        dns_names: if dns {
+            dns_names(services, groups)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn group_notes(groups: &[Group], snap: &Snapshot) -> Vec<String> {
+    groups
+        .iter()
+        .filter(|g| g.members.len() > 1)
+        .map(|g| {
+            format!(
+                "{} stands for {} pods with the same labels and ports (one prober for all of them)",
+                g.display(snap),
+                g.members.len()
+            )
+        })
+        .collect()
+}
+
+/// Mirror mode: one prober pod per group, checks by exec from each of them.
+pub async fn probe_mirror<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    scope: &[usize],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+) -> Result<Outcome, ClusterError> {
+    let groups = group_pods(snap, scope);
+    if groups.is_empty() {
+        return Err(ClusterError::Input(
+            "no pods in scope to probe (hostNetwork pods are not probed)".into(),
+        ));
+    }
+    let run = plan::new_run_id();
+    let namespaces: BTreeSet<String> = groups.iter().map(|g| g.namespace.clone()).collect();
+    let ns_list: Vec<String> = namespaces.iter().cloned().collect();
+    let mut notes = group_notes(&groups, snap);
+    let services = services(io, &namespaces, &mut notes).await;
+    notes.extend(not_ready_service_warnings(&services, &groups));
+    let plan_opts = plan_options(opts, snap, &services, &groups, &mut notes);
+    let checks_per_source =
+        groups.len() * probes.len() + opts.externals.len() + plan_opts.dns_names.len();
+    let settings = ProberSettings {
+        run: run.clone(),
+        image: opts.image.clone(),
+        probes: probes.to_vec(),
+        deadline: plan::deadline(
+            opts.start_timeout,
+            groups.len(),
+            checks_per_source,
+            opts.timeout,
+            opts.concurrency,
+            opts.retries,
+            opts.parallel_sources,
+        ),
+    };
+
+    let mut timings = Vec::new();
+    let work = mirror_work(
+        io,
+        snap,
+        &groups,
+        probes,
+        opts,
+        &settings,
+        &plan_opts,
+        &mut notes,
+        &mut timings,
+    );
+    let result = tokio::select! {
+        r = work => r,
+        why = interrupted() => Err(ClusterError::Interrupted(format!(
+            "{why}: removed the objects of run {run}"
+        ))),
+    };
+    let clock = Instant::now();
+    let leftovers = cleanup(io, Some(&ns_list), &run, opts).await;
+    timings.push(("clean up", clock.elapsed()));
+    if !leftovers.is_empty() {
+        notes.push(format!(
+            "{} objects of run {run} were still there after the clean-up: {} (they stop within {} s by themselves; `kubectl netpol cleanup` removes them)",
+            leftovers.len(),
+            leftovers.join(", "),
+            settings.deadline.as_secs()
+        ));
+    }
+    let report = match result {
+        Err(e) if !leftovers.is_empty() => {
+            return Err(e.with_note(&format!(
+                "still there after the clean-up: {} (`kubectl netpol cleanup` removes them)",
+                leftovers.join(", ")
+            )))
+        }
+        other => other?,
+    };
+    Ok(Outcome {
+        report,
+        run,
+        notes,
+        leftovers,
+        timings,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn mirror_work<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    groups: &[Group],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+    settings: &ProberSettings,
+    plan_opts: &PlanOptions,
+    notes: &mut Vec<String>,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> Result<ProbeReport, ClusterError> {
+    // 1. Create: the owners, then one prober per group.
+    let mut clock = Instant::now();
+    let namespaces: BTreeSet<&str> = groups.iter().map(|g| g.namespace.as_str()).collect();
+    let pb = bar(
+        opts.progress,
+        (namespaces.len() + groups.len()) as u64,
+        "creating prober pods",
+    );
+    let mut owners = HashMap::new();
+    for ns in &namespaces {
+        let cm = io
+            .create_config_map(&owner_config_map(&settings.run, ns))
+            .await
+            .map_err(io_err)?;
+        if cm.metadata.uid.is_none() {
+            return Err(ClusterError::Cluster(format!(
+                "the API server returned the configmap in {ns} without a uid"
+            )));
+        }
+        owners.insert(ns.to_string(), cm);
+        pb.inc(1);
+    }
+    for (i, g) in groups.iter().enumerate() {
+        let pod = prober_pod(g, i, &owners[&g.namespace], settings, snap);
+        io.create_pod(&pod).await.map_err(io_err)?;
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    timings.push(("create", clock.elapsed()));
+    clock = Instant::now();
+
+    // 2. Wait until every prober runs, has an address and says its listeners are bound.
+    let running = wait_for_probers(io, groups, &settings.run, opts, notes).await?;
+    timings.push(("wait", clock.elapsed()));
+    clock = Instant::now();
+    let mut probers = Vec::with_capacity(groups.len());
+    for (i, g) in groups.iter().enumerate() {
+        let name = prober_name(&settings.run, i);
+        let k8s = running
+            .get(&(g.namespace.clone(), name.clone()))
+            .ok_or_else(|| {
+                ClusterError::Cluster(format!("prober {}/{name} vanished", g.namespace))
+            })?;
+        probers.push(as_model_pod(k8s)?);
+    }
+
+    // 3. The expected side for the probers as they really run, and the exec plans.
+    let (msnap, endpoints) = mirror_snapshot(snap, groups, &probers);
+    let probe_plan = build_plan(&msnap, &endpoints, probes, plan_opts);
+    let exec_target: HashMap<usize, (String, String)> = endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, &e)| {
+            (
+                e,
+                (groups[i].namespace.clone(), prober_name(&settings.run, i)),
+            )
+        })
+        .collect();
+
+    // 4. Probe: one exec per source (all its targets in it), a few sources at a time.
+    let results = run_execs(io, &probe_plan, &exec_target, opts, notes).await?;
+    timings.push(("probe", clock.elapsed()));
+    Ok(plan::assemble(probe_plan, &results))
+}
+
+/// The model's view of a running prober, parsed like any pod of the cluster.
+fn as_model_pod(pod: &K8sPod) -> Result<Pod, ClusterError> {
+    let v = serde_json::to_value(pod)
+        .map_err(|e| ClusterError::Cluster(format!("cannot read a prober pod: {e}")))?;
+    let source = Source {
+        file: "cluster".into(),
+        document: 0,
+    };
+    match parse_pod_object(&v, "Pod", "default", source) {
+        Ok(Some(p)) if !p.ips.is_empty() => Ok(p),
+        Ok(_) => Err(ClusterError::Cluster(format!(
+            "prober {} stopped or lost its address",
+            pod.metadata.name.as_deref().unwrap_or("?")
+        ))),
+        Err((o, e)) => Err(ClusterError::Cluster(format!(
+            "cannot read prober {}: {}: {}",
+            o.unwrap_or_default(),
+            e.field,
+            e.message
+        ))),
+    }
+}
+
+/// Why a pod will never run, if it won't (image, sysctl, config errors, a stopped container).
+fn fatal_reason(pod: &K8sPod) -> Option<String> {
+    const FATAL_WAITING: [&str; 6] = [
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+    ];
+    let status = pod.status.as_ref()?;
+    if matches!(status.phase.as_deref(), Some("Failed") | Some("Succeeded")) {
+        return Some(format!(
+            "the pod {} ({})",
+            status.phase.as_deref().unwrap_or_default().to_lowercase(),
+            [status.reason.clone(), status.message.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ")
+        ));
+    }
+    for cs in status.container_statuses.iter().flatten() {
+        let Some(state) = &cs.state else { continue };
+        if let Some(w) = &state.waiting {
+            let reason = w.reason.clone().unwrap_or_default();
+            if FATAL_WAITING.contains(&reason.as_str()) {
+                return Some(format!(
+                    "{reason}: {}",
+                    w.message.clone().unwrap_or_default()
+                ));
+            }
+        }
+        if let Some(t) = &state.terminated {
+            return Some(format!(
+                "the prober exited ({}, code {}): {}",
+                t.reason.clone().unwrap_or_default(),
+                t.exit_code,
+                t.message.clone().unwrap_or_default().trim()
+            ));
+        }
+    }
+    None
+}
+
+/// Why a pod is not running yet (for the timeout message).
+fn pending_reason(pod: &K8sPod) -> String {
+    let Some(status) = &pod.status else {
+        return "no status yet".into();
+    };
+    for c in status.conditions.iter().flatten() {
+        if c.type_ == "PodScheduled" && c.status == "False" {
+            return format!(
+                "not scheduled: {}",
+                c.message
+                    .clone()
+                    .unwrap_or_else(|| c.reason.clone().unwrap_or_default())
+            );
+        }
+    }
+    for cs in status.container_statuses.iter().flatten() {
+        if let Some(w) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()) {
+            return format!(
+                "waiting: {} {}",
+                w.reason.clone().unwrap_or_default(),
+                w.message.clone().unwrap_or_default()
+            )
+            .trim()
+            .to_string();
+        }
+    }
+    format!("phase {}", status.phase.clone().unwrap_or_default())
+}
+
+fn is_running(pod: &K8sPod) -> bool {
+    let Some(status) = &pod.status else {
+        return false;
+    };
+    status.phase.as_deref() == Some("Running")
+        && status.pod_ip.as_deref().is_some_and(|ip| !ip.is_empty())
+        && status.container_statuses.iter().flatten().any(|cs| {
+            cs.name == CONTAINER && cs.state.as_ref().is_some_and(|s| s.running.is_some())
+        })
+}
+
+async fn wait_for_probers<I: ClusterIo>(
+    io: &I,
+    groups: &[Group],
+    run: &str,
+    opts: &ClusterOptions,
+    notes: &mut Vec<String>,
+) -> Result<HashMap<(String, String), K8sPod>, ClusterError> {
+    let want: BTreeSet<(String, String)> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.namespace.clone(), prober_name(run, i)))
+        .collect();
+    let namespaces: BTreeSet<&str> = groups.iter().map(|g| g.namespace.as_str()).collect();
+    let selector = run_selector(Some(run));
+    let pb = bar(opts.progress, want.len() as u64, "waiting for probers");
+    let started = Instant::now();
+    let mut ready: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut logs_readable = true;
+    loop {
+        let mut seen: HashMap<(String, String), K8sPod> = HashMap::new();
+        for ns in &namespaces {
+            for p in io.list_pods(ns, &selector).await.map_err(io_err)? {
+                let key = (ns.to_string(), p.metadata.name.clone().unwrap_or_default());
+                if want.contains(&key) {
+                    seen.insert(key, p);
+                }
+            }
+        }
+        let mut waiting = Vec::new();
+        for key in &want {
+            let Some(p) = seen.get(key) else {
+                waiting.push(format!("{}/{}: not found", key.0, key.1));
+                continue;
+            };
+            if let Some(why) = fatal_reason(p) {
+                let hint = if why.contains("Image") || why.contains("image") {
+                    format!(" — is the image {} available to the nodes? Build it and load it (README: \"The prober image\"), or pass --image", image_of(p))
+                } else if why.to_lowercase().contains("sysctl") {
+                    format!(" — the cluster does not allow the sysctl {} (safe from Kubernetes 1.22; older kubelets need --allowed-unsafe-sysctls), or probe only ports >= 1024 with --ports", plan::LOW_PORT_SYSCTL)
+                } else {
+                    String::new()
+                };
+                return Err(ClusterError::Cluster(format!(
+                    "prober {}/{} cannot start: {why}{hint}",
+                    key.0, key.1
+                )));
+            }
+            if !is_running(p) {
+                waiting.push(format!("{}/{}: {}", key.0, key.1, pending_reason(p)));
+                continue;
+            }
+            if ready.contains(key) {
+                continue;
+            }
+            if !logs_readable {
+                ready.insert(key.clone());
+                continue;
+            }
+            match io.logs(&key.0, &key.1, CONTAINER).await {
+                Ok(log) if ready_line(&log).is_some() => {
+                    ready.insert(key.clone());
+                }
+                Ok(_) => waiting.push(format!("{}/{}: listeners not bound yet", key.0, key.1)),
+                Err(e) if e.kind == IoErrorKind::Forbidden => {
+                    notes.push(format!(
+                        "cannot read prober logs ({e}): did not wait for the listeners; early checks may see `refused`"
+                    ));
+                    logs_readable = false;
+                    ready.insert(key.clone());
+                }
+                Err(e) => waiting.push(format!("{}/{}: {e}", key.0, key.1)),
+            }
+        }
+        pb.set_position(ready.len() as u64);
+        if ready.len() == want.len() {
+            pb.finish_and_clear();
+            return Ok(seen);
+        }
+        if started.elapsed() > opts.start_timeout {
+            pb.finish_and_clear();
+            return Err(ClusterError::Cluster(format!(
+                "{} of {} prober pods did not start within {} s: {}",
+                want.len() - ready.len(),
+                want.len(),
+                opts.start_timeout.as_secs(),
+                waiting.join("; ")
+            )));
+        }
+        tokio::time::sleep(opts.poll).await;
+    }
+}
+
+fn image_of(pod: &K8sPod) -> String {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default()
+}
+
+/// How long one plan may take: every round of checks, every attempt, plus slack.
+fn plan_budget(p: &Plan) -> Duration {
+    let rounds = p.checks.len().div_ceil(p.concurrency.max(1)).max(1) as u32;
+    Duration::from_millis(p.timeout_ms) * rounds * (p.retries + 2) + Duration::from_secs(30)
+}
+
+/// Runs each source's plans by exec; returns every result. A source whose exec keeps failing
+/// leaves its rows as errors (with a note); if every source fails, the run fails.
+async fn run_execs<I: ClusterIo>(
+    io: &I,
+    probe_plan: &ProbePlan,
+    target: &HashMap<usize, (String, String)>,
+    opts: &ClusterOptions,
+    notes: &mut Vec<String>,
+) -> Result<Vec<CheckResult>, ClusterError> {
+    let pb = bar(opts.progress, probe_plan.execs.len() as u64, "probing");
+    let jobs = probe_plan.execs.iter().map(|e| {
+        let pb = pb.clone();
+        async move {
+            let (ns, pod) = &target[&e.pod];
+            let mut results = Vec::new();
+            let mut errors = Vec::new();
+            for p in &e.plans {
+                match exec_plan(io, ns, pod, p).await {
+                    Ok(mut r) => results.append(&mut r),
+                    Err(err) => errors.push(err),
+                }
+            }
+            pb.inc(1);
+            (results, errors)
+        }
+    });
+    let outcomes: Vec<(Vec<CheckResult>, Vec<IoError>)> = stream::iter(jobs)
+        .buffer_unordered(opts.parallel_sources.max(1))
+        .collect()
+        .await;
+    pb.finish_and_clear();
+    let mut all = Vec::new();
+    let mut failed = Vec::new();
+    for (mut r, errs) in outcomes {
+        all.append(&mut r);
+        failed.extend(errs);
+    }
+    if !failed.is_empty() && all.is_empty() {
+        let forbidden = failed.iter().any(|e| e.kind == IoErrorKind::Forbidden);
+        return Err(ClusterError::Cluster(format!(
+            "every exec into the probers failed: {}{}",
+            failed[0],
+            if forbidden {
+                format!(" — {RBAC_HINT}")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    for e in failed {
+        notes.push(format!(
+            "a source could not be probed, its rows are errors: {e}"
+        ));
+    }
+    Ok(all)
+}
+
+/// One plan by exec, with retries for probers that are not quite there yet.
+async fn exec_plan<I: ClusterIo>(
+    io: &I,
+    namespace: &str,
+    pod: &str,
+    p: &Plan,
+) -> Result<Vec<CheckResult>, IoError> {
+    let json = serde_json::to_string(p).map_err(|e| IoError::other(e.to_string()))?;
+    let argv = vec![
+        AGENT.to_string(),
+        "run".to_string(),
+        "--plan-json".to_string(),
+        json,
+    ];
+    let mut last = IoError::other("not run");
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+        }
+        let out =
+            match tokio::time::timeout(plan_budget(p), io.exec(namespace, pod, CONTAINER, &argv))
+                .await
+            {
+                Ok(Ok(out)) => out,
+                Ok(Err(e)) if e.kind == IoErrorKind::Forbidden => return Err(e),
+                Ok(Err(e)) => {
+                    last = e;
+                    continue;
+                }
+                Err(_) => {
+                    last = IoError::other(format!(
+                        "exec in {namespace}/{pod} took longer than {} s",
+                        plan_budget(p).as_secs()
+                    ));
+                    continue;
+                }
+            };
+        let (results, _) = parse_results(&out.stdout);
+        if results.len() == p.checks.len() || (out.failure.is_none() && !results.is_empty()) {
+            return Ok(results);
+        }
+        last = IoError::other(format!(
+            "exec in {namespace}/{pod}: {} of {} results{}{}",
+            results.len(),
+            p.checks.len(),
+            out.failure.map(|f| format!(", {f}")).unwrap_or_default(),
+            if out.stderr.trim().is_empty() {
+                String::new()
+            } else {
+                format!(": {}", out.stderr.trim())
+            }
+        ));
+    }
+    Err(last)
+}
+
+/// Deletes objects matching `selector` and waits until they are gone: pods get a 1 s grace
+/// period; pods still listed 10 s later (kubelets can be slow to confirm, or lose track of a
+/// pod deleted while its container starts) are deleted at once; after a minute, what is left is returned.
+async fn delete_and_wait<I: ClusterIo>(
+    io: &I,
+    namespaces: Option<&[String]>,
+    selector: &str,
+    poll: Duration,
+    pb: &indicatif::ProgressBar,
+) -> Result<Vec<String>, IoError> {
+    let total = io.list_labelled(namespaces, selector).await?.len();
+    pb.set_length(total as u64);
+    io.delete_labelled(namespaces, selector, false).await?;
+    let started = Instant::now();
+    let mut forced = false;
+    loop {
+        let left = io.list_labelled(namespaces, selector).await?;
+        pb.set_position(total.saturating_sub(left.len()) as u64);
+        if left.is_empty() || started.elapsed() > Duration::from_secs(60) {
+            return Ok(left);
+        }
+        if !forced && started.elapsed() > Duration::from_secs(10) {
+            io.delete_labelled(namespaces, selector, true).await?;
+            forced = true;
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Deletes the run's objects and waits until they are gone. Returns what is still there.
+async fn cleanup<I: ClusterIo>(
+    io: &I,
+    namespaces: Option<&[String]>,
+    run: &str,
+    opts: &ClusterOptions,
+) -> Vec<String> {
+    let pb = bar(opts.progress, 1, "cleaning up");
+    let left = delete_and_wait(io, namespaces, &run_selector(Some(run)), opts.poll, &pb)
+        .await
+        .unwrap_or_else(|e| vec![format!("(clean-up failed: {e})")]);
+    pb.finish_and_clear();
+    left
+}
+
+/// `kubectl netpol cleanup`: removes every object of every run, in every namespace. Returns
+/// what was found, and what is still there after waiting.
+pub async fn cleanup_all<I: ClusterIo>(
+    io: &I,
+    progress: bool,
+) -> Result<(Vec<String>, Vec<String>), ClusterError> {
+    let selector = run_selector(None);
+    let found = io.list_labelled(None, &selector).await.map_err(io_err)?;
+    if found.is_empty() {
+        return Ok((found, Vec::new()));
+    }
+    let pb = bar(progress, found.len() as u64, "cleaning up");
+    let left = delete_and_wait(io, None, &selector, Duration::from_millis(500), &pb)
+        .await
+        .map_err(io_err)?;
+    pb.finish_and_clear();
+    Ok((found, left))
+}
+
+/// `--in-place`: an ephemeral prober container in each real pod (exact identity: the pod's own
+/// labels, address and listeners). Needs ephemeral containers (on by default from Kubernetes
+/// 1.23, GA in 1.25). Each container runs its plan and exits; it stays in the pod spec.
+pub async fn probe_in_place<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    scope: &[usize],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+) -> Result<Outcome, ClusterError> {
+    let (major, minor) = io.server_version().await.map_err(io_err)?;
+    if (major, minor) < (1, 23) {
+        return Err(ClusterError::Cluster(format!(
+            "--in-place is unavailable on this cluster: it needs ephemeral containers, which Kubernetes enables by default from 1.23 (GA in 1.25); this server is {major}.{minor}. Probe without --in-place (mirror mode: prober pods with the same labels and ports)"
+        )));
+    }
+    let mut notes = Vec::new();
+    let mut endpoints = Vec::new();
+    for &i in scope {
+        let p = &snap.pods[i];
+        if p.host_network {
+            continue;
+        }
+        if p.ips.is_empty() {
+            notes.push(format!(
+                "{} has no address (not running): not probed",
+                p.key()
+            ));
+        } else {
+            endpoints.push(i);
+        }
+    }
+    if endpoints.is_empty() {
+        return Err(ClusterError::Input(
+            "no running pods with an address in scope to probe".into(),
+        ));
+    }
+    let run = plan::new_run_id();
+    let groups = group_pods(snap, &endpoints);
+    let namespaces: BTreeSet<String> = groups.iter().map(|g| g.namespace.clone()).collect();
+    let services = services(io, &namespaces, &mut notes).await;
+    let plan_opts = plan_options(opts, snap, &services, &groups, &mut notes);
+    let probe_plan = build_plan(snap, &endpoints, probes, &plan_opts);
+    let container_name = |parts: usize, c: usize| {
+        if parts == 1 {
+            format!("netpol-probe-{run}")
+        } else {
+            format!("netpol-probe-{run}-{c}")
+        }
+    };
+    notes.push(format!(
+        "--in-place left a terminated ephemeral container `netpol-probe-{run}` (image {}, its plan in the command) in the spec of each of the {} probed pods; ephemeral containers cannot be removed: they go when the pod is replaced",
+        opts.image,
+        probe_plan.execs.len()
+    ));
+    if probes
+        .iter()
+        .any(|p| p.protocol != crate::model::Protocol::Tcp)
+    {
+        notes.push("--in-place probes the applications' own listeners: a UDP or SCTP port whose application does not answer a probe datagram shows `timeout` even when the network allows it".into());
+    }
+
+    let clock = Instant::now();
+    let pb = bar(
+        opts.progress,
+        probe_plan.execs.len() as u64,
+        "probing in place",
+    );
+    let work = async {
+        let jobs = probe_plan.execs.iter().map(|e| {
+            let pb = pb.clone();
+            let p = &snap.pods[e.pod];
+            let container_name = &container_name;
+            async move {
+                let mut results = Vec::new();
+                for (c, part) in e.plans.iter().enumerate() {
+                    let name = container_name(e.plans.len(), c);
+                    let container =
+                        ephemeral_container(&name, &opts.image, part).map_err(IoError::other)?;
+                    io.add_ephemeral_container(&p.namespace, &p.name, &container)
+                        .await?;
+                    wait_ephemeral(io, &p.namespace, &p.name, &name, opts, plan_budget(part))
+                        .await?;
+                    let log = io.logs(&p.namespace, &p.name, &name).await?;
+                    results.extend(parse_results(&log).0);
+                }
+                pb.inc(1);
+                Ok::<_, IoError>(results)
+            }
+        });
+        let outcomes: Vec<Result<Vec<CheckResult>, IoError>> = stream::iter(jobs)
+            .buffer_unordered(opts.parallel_sources.max(1))
+            .collect()
+            .await;
+        let mut all = Vec::new();
+        let mut failed = Vec::new();
+        for o in outcomes {
+            match o {
+                Ok(mut r) => all.append(&mut r),
+                Err(e) => failed.push(e),
+            }
+        }
+        if let Some(e) = failed
+            .iter()
+            .find(|e| matches!(e.kind, IoErrorKind::Unsupported | IoErrorKind::Forbidden))
+        {
+            return Err(if e.kind == IoErrorKind::Unsupported {
+                ClusterError::Cluster(format!(
+                    "--in-place is unavailable on this cluster ({e}): ephemeral containers are off; probe without --in-place"
+                ))
+            } else {
+                io_err(e.clone())
+            });
+        }
+        if all.is_empty() {
+            if let Some(e) = failed.first() {
+                return Err(ClusterError::Cluster(format!(
+                    "every ephemeral prober failed: {e}"
+                )));
+            }
+        }
+        Ok((all, failed))
+    };
+    let (results, failed) = tokio::select! {
+        r = work => r?,
+        why = interrupted() => return Err(ClusterError::Interrupted(format!(
+            "{why}: the ephemeral probers already added finish their plans by themselves"
+        ))),
+    };
+    pb.finish_and_clear();
+    for e in failed {
+        notes.push(format!(
+            "a pod could not be probed in place, its rows are errors: {e}"
+        ));
+    }
+    Ok(Outcome {
+        report: plan::assemble(probe_plan, &results),
+        run,
+        notes,
+        leftovers: Vec::new(),
+        timings: vec![("probe", clock.elapsed())],
+    })
+}
+
+async fn wait_ephemeral<I: ClusterIo>(
+    io: &I,
+    namespace: &str,
+    pod: &str,
+    container: &str,
+    opts: &ClusterOptions,
+    budget: Duration,
+) -> Result<(), IoError> {
+    let started = Instant::now();
+    let limit = opts.start_timeout + budget;
+    loop {
+        let last = match io.ephemeral_state(namespace, pod, container).await? {
+            EphemeralState::Terminated { exit_code: 0, .. } => return Ok(()),
+            EphemeralState::Terminated { exit_code, reason } => {
+                return Err(IoError::other(format!(
+                    "the ephemeral prober in {namespace}/{pod} exited with code {exit_code} ({reason})"
+                )))
+            }
+            EphemeralState::Waiting(w)
+                if ["ErrImagePull", "ImagePullBackOff", "InvalidImageName"]
+                    .iter()
+                    .any(|r| w.starts_with(r)) =>
+            {
+                return Err(IoError::other(format!(
+                    "the ephemeral prober in {namespace}/{pod} cannot start: {w} — is the image {} available to the nodes? (or pass --image)",
+                    opts.image
+                )))
+            }
+            other => format!("{other:?}"),
+        };
+        if started.elapsed() > limit {
+            return Err(IoError::other(format!(
+                "the ephemeral prober in {namespace}/{pod} did not finish within {} s ({last})",
+                limit.as_secs()
+            )));
+        }
+        tokio::time::sleep(opts.poll).await;
+    }
+}

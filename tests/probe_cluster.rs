@@ -1,0 +1,475 @@
+//! The cluster probe end to end without a cluster: the Kubernetes I/O is the netns double
+//! (`probe::cluster::netns`), so prober pods become network namespaces with the enforcer's rules
+//! (or without them, like a CNI that ignores NetworkPolicy), execs run the real agent in them,
+//! and DNS goes to a real DNS responder in the "kube-system" pod. Everything after connecting to
+//! the API is the code `kubectl netpol probe` runs: grouping, pod specs, waiting, exec plans,
+//! the expected side, comparison, reports and clean-up. Needs root (like tests/probe_local.rs).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Service, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use netpol::engine::explain::default_probes;
+use netpol::model::{load_paths, LoadOptions, Protocol, Snapshot};
+use netpol::probe::cluster::netns::NetnsCluster;
+use netpol::probe::cluster::plan::{self as cplan, owner_config_map, run_selector, RUN_LABEL};
+use netpol::probe::cluster::{
+    cleanup_all, probe_in_place, probe_mirror, ClusterError, ClusterIo, ClusterOptions, External,
+    Outcome,
+};
+use netpol::probe::ProbeReport;
+use netpol::report;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn require_root() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = status
+        .lines()
+        .find(|l| l.starts_with("CapEff:"))
+        .and_then(|l| u64::from_str_radix(l[7..].trim(), 16).ok())
+        .unwrap_or(0);
+    assert!(
+        caps & (1 << 12) != 0,
+        "the cluster-probe tests need root (CAP_NET_ADMIN) for network namespaces; run them as root, as .ci/run does"
+    );
+    guard
+}
+
+fn agent() -> Vec<String> {
+    vec![
+        env!("CARGO_BIN_EXE_kubectl-netpol").to_string(),
+        "prober".to_string(),
+    ]
+}
+
+/// The seeds' payments / monitoring / frontend scenario, with `replicas` more web pods.
+fn payments(replicas: usize) -> Snapshot {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (mut snap, _) = load_paths(
+        &[root.join("manifests/examples/payments")],
+        &LoadOptions {
+            default_namespace: "default".into(),
+        },
+    )
+    .unwrap();
+    let web = snap.pods.iter().find(|p| p.name == "web").unwrap().clone();
+    for i in 0..replicas {
+        let mut p = web.clone();
+        p.name = format!("web-{i}");
+        p.ips = vec![IpAddr::from([10, 244, 3, 20 + i as u8])];
+        snap.pods.push(p);
+    }
+    snap.finish();
+    snap
+}
+
+fn service(ns: &str, name: &str, app: &str, ip: &str) -> Service {
+    Service {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(ns.into()),
+            ..Default::default()
+        },
+        spec: Some(ServiceSpec {
+            selector: Some(BTreeMap::from([("app".to_string(), app.to_string())])),
+            cluster_ip: Some(ip.into()),
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
+
+fn services() -> Vec<Service> {
+    vec![
+        service("payments", "api", "api", "10.96.100.10"),
+        service("frontend", "web", "web", "10.96.100.20"),
+    ]
+}
+
+fn scope(snap: &Snapshot, namespaces: &[&str]) -> Vec<usize> {
+    snap.endpoint_pods()
+        .filter(|(_, p)| namespaces.contains(&p.namespace.as_str()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn options() -> ClusterOptions {
+    ClusterOptions {
+        image: "localhost/netpol-prober:test".into(),
+        timeout: Duration::from_millis(1000),
+        poll: Duration::from_millis(50),
+        start_timeout: Duration::from_secs(30),
+        ..ClusterOptions::default()
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn assert_nothing_left(cluster: &NetnsCluster, base_namespaces: usize, outcome: &Outcome) {
+    assert!(outcome.leftovers.is_empty(), "{:?}", outcome.leftovers);
+    let left = block_on(cluster.list_labelled(None, &run_selector(None))).unwrap();
+    assert!(left.is_empty(), "objects left behind: {left:?}");
+    assert_eq!(
+        cluster.namespaces().len(),
+        base_namespaces,
+        "prober namespaces left behind: {:?}",
+        cluster.namespaces()
+    );
+}
+
+fn disagreements(r: &ProbeReport) -> Vec<String> {
+    r.matrix
+        .connections
+        .iter()
+        .filter(|c| c.agree != Some(true))
+        .map(|c| {
+            format!(
+                "{} -> {} {}/{}: expected {}, {:?}",
+                c.from, c.to, c.protocol, c.port, c.allowed, c.verdict
+            )
+        })
+        .chain(r.dns.iter().filter(|d| d.agree != Some(true)).map(|d| {
+            format!(
+                "{} resolving {}: expected {}, {} {:?}",
+                d.from, d.name, d.allowed, d.verdict, d.addresses
+            )
+        }))
+        .collect()
+}
+
+#[test]
+fn mirror_mode_agrees_where_the_policies_are_enforced() {
+    let _serial = require_root();
+    let snap = payments(3);
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), true, (1, 20)).unwrap();
+    let base = cluster.namespaces().len();
+    let pods = scope(&snap, &["payments", "monitoring", "frontend"]);
+    assert_eq!(pods.len(), 7);
+    let probes = default_probes(&snap, &pods);
+    let outcome = block_on(probe_mirror(&cluster, &snap, &pods, &probes, &options())).unwrap();
+    let r = &outcome.report;
+    // Four replicas of web, one prober: four rows.
+    assert_eq!(
+        r.matrix.pods,
+        [
+            "frontend/web",
+            "monitoring/prometheus",
+            "payments/api",
+            "payments/db"
+        ]
+    );
+    assert!(
+        outcome
+            .notes
+            .iter()
+            .any(|n| n.contains("frontend/web stands for 4 pods")),
+        "{:?}",
+        outcome.notes
+    );
+    let s = r.matrix.summary.clone().unwrap();
+    assert_eq!(
+        (s.disagree, s.errors),
+        (0, 0),
+        "{:#?}\n{}",
+        disagreements(r),
+        r.verdict
+    );
+    assert!(r.verdict.contains("enforced as written"), "{}", r.verdict);
+    // Allowed and denied both occur, or the check proves nothing.
+    let api_from_web = r
+        .matrix
+        .connections
+        .iter()
+        .find(|c| c.from == "frontend/web" && c.to == "payments/api" && c.port == 8080)
+        .unwrap();
+    assert_eq!(
+        (api_from_web.allowed, api_from_web.verdict.as_deref()),
+        (true, Some("connected"))
+    );
+    let db_from_web = r
+        .matrix
+        .connections
+        .iter()
+        .find(|c| c.from == "frontend/web" && c.to == "payments/db" && c.port == 5432)
+        .unwrap();
+    assert_eq!(
+        (db_from_web.allowed, db_from_web.verdict.as_deref()),
+        (false, Some("timeout"))
+    );
+    // DNS: every source resolves the cluster name and the targets' Services, as its own rows.
+    assert_eq!(r.dns.len(), 4 * 3, "{:#?}", r.dns);
+    for d in &r.dns {
+        assert_eq!(d.agree, Some(true), "{d:?}");
+        assert_eq!(d.verdict, "connected", "{d:?}");
+    }
+    let api_name = r
+        .dns
+        .iter()
+        .find(|d| d.from == "frontend/web" && d.name == "api.payments")
+        .unwrap();
+    assert_eq!(api_name.addresses, ["10.96.100.10"]);
+    // Every output format takes the report.
+    let json = report::structured(r, report::Format::Json);
+    let back: ProbeReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, r);
+    assert!(report::probe::table(r).contains("0 disagree"));
+    assert!(report::junit::junit(r).contains("<testsuites"));
+    assert_nothing_left(&cluster, base, &outcome);
+}
+
+#[test]
+fn mirror_mode_names_a_cni_that_ignores_policies() {
+    let _serial = require_root();
+    let snap = payments(0);
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), false, (1, 20)).unwrap();
+    let base = cluster.namespaces().len();
+    let pods = scope(&snap, &["payments", "monitoring", "frontend"]);
+    let probes = vec![
+        netpol::model::Probe::new(Protocol::Tcp, 8080),
+        netpol::model::Probe::new(Protocol::Tcp, 5432),
+        netpol::model::Probe::new(Protocol::Udp, 53),
+    ];
+    let outcome = block_on(probe_mirror(&cluster, &snap, &pods, &probes, &options())).unwrap();
+    let r = &outcome.report;
+    let should_be_denied = r.matrix.connections.iter().filter(|c| !c.allowed).count();
+    assert!(should_be_denied > 10);
+    let s = r.matrix.summary.clone().unwrap();
+    assert_eq!(
+        (s.disagree, s.errors),
+        (should_be_denied, 0),
+        "{}",
+        r.verdict
+    );
+    assert!(
+        r.verdict.contains(&format!(
+            "policies are NOT enforced: {should_be_denied} connections that should be denied were allowed"
+        )) && r.verdict.contains("install-enforcer"),
+        "{}",
+        r.verdict
+    );
+    let table = report::probe::table(r);
+    assert!(table.contains("Disagreements"), "{table}");
+    assert_nothing_left(&cluster, base, &outcome);
+}
+
+#[test]
+fn to_rows_probe_endpoints_outside_the_scope() {
+    let _serial = require_root();
+    let snap = payments(0);
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), true, (1, 20)).unwrap();
+    let base = cluster.namespaces().len();
+    // Only payments in scope; the web pod of frontend stands in for an outside endpoint.
+    let pods = scope(&snap, &["payments"]);
+    let mut opts = options();
+    opts.externals = vec![External::parse("10.244.3.10:80").unwrap()];
+    let probes = vec![netpol::model::Probe::new(Protocol::Tcp, 5432)];
+    let outcome = block_on(probe_mirror(&cluster, &snap, &pods, &probes, &opts)).unwrap();
+    let ext: Vec<_> = outcome
+        .report
+        .matrix
+        .connections
+        .iter()
+        .filter(|c| c.to == "10.244.3.10")
+        .collect();
+    assert_eq!(ext.len(), 2);
+    for c in ext {
+        // default-deny-all isolates payments' egress; nothing allows 10.244.3.10:80.
+        assert!(!c.allowed);
+        assert_eq!(c.verdict.as_deref(), Some("timeout"), "{c:?}");
+        assert_eq!(c.agree, Some(true));
+    }
+    assert_nothing_left(&cluster, base, &outcome);
+}
+
+#[test]
+fn in_place_mode_probes_the_real_pods() {
+    let _serial = require_root();
+    let snap = payments(1);
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), true, (1, 30)).unwrap();
+    let base = cluster.namespaces().len();
+    let pods = scope(&snap, &["payments", "monitoring", "frontend"]);
+    let probes = vec![
+        netpol::model::Probe::new(Protocol::Tcp, 8080),
+        netpol::model::Probe::new(Protocol::Tcp, 9090),
+        netpol::model::Probe::new(Protocol::Tcp, 5432),
+    ];
+    let outcome = block_on(probe_in_place(&cluster, &snap, &pods, &probes, &options())).unwrap();
+    let r = &outcome.report;
+    // Exact identity: every real pod is its own row, replicas included.
+    assert_eq!(r.matrix.pods.len(), 5);
+    assert!(r.matrix.pods.contains(&"frontend/web-0".to_string()));
+    let s = r.matrix.summary.clone().unwrap();
+    assert_eq!((s.disagree, s.errors), (0, 0), "{:#?}", disagreements(r));
+    assert!(
+        outcome.notes.iter().any(
+            |n| n.contains("terminated ephemeral container") && n.contains("cannot be removed")
+        ),
+        "{:?}",
+        outcome.notes
+    );
+    assert_eq!(cluster.namespaces().len(), base, "in place creates no pods");
+}
+
+#[test]
+fn in_place_mode_is_unavailable_before_1_23() {
+    let _serial = require_root();
+    let snap = payments(0);
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), true, (1, 20)).unwrap();
+    let pods = scope(&snap, &["payments"]);
+    let probes = vec![netpol::model::Probe::new(Protocol::Tcp, 8080)];
+    let err = block_on(probe_in_place(&cluster, &snap, &pods, &probes, &options())).unwrap_err();
+    assert!(matches!(err, ClusterError::Cluster(_)));
+    let text = err.to_string();
+    assert!(
+        text.contains("--in-place is unavailable")
+            && text.contains("1.20")
+            && text.contains("1.23"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_prober_that_cannot_start_fails_the_run_and_is_cleaned_up() {
+    let _serial = require_root();
+    let snap = payments(0);
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), true, (1, 20)).unwrap();
+    let base = cluster.namespaces().len();
+    let pods = scope(&snap, &["payments"]);
+    let probes = vec![netpol::model::Probe::new(Protocol::Tcp, 8080)];
+    let mut opts = options();
+    // The double cannot "pull" images under missing/: ErrImagePull, as on a node without it.
+    opts.image = "missing/netpol-prober:nope".into();
+    let err = block_on(probe_mirror(&cluster, &snap, &pods, &probes, &opts)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ClusterError::Cluster(_)), "{text}");
+    assert!(
+        text.contains("cannot start: ErrImagePull")
+            && text.contains("missing/netpol-prober:nope")
+            && text.contains("--image"),
+        "{text}"
+    );
+    let left = block_on(cluster.list_labelled(None, &run_selector(None))).unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(cluster.namespaces().len(), base);
+}
+
+#[test]
+fn cleanup_removes_what_a_crashed_run_left() {
+    let _serial = require_root();
+    let snap = payments(0);
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), true, (1, 20)).unwrap();
+    let base = cluster.namespaces().len();
+    // A run that died after creating its prober: the owner and the pod are there.
+    let groups = cplan::group_pods(&snap, &scope(&snap, &["payments"]));
+    let settings = cplan::ProberSettings {
+        run: "crashed1".into(),
+        image: "localhost/netpol-prober:test".into(),
+        probes: vec![netpol::model::Probe::new(Protocol::Tcp, 8080)],
+        deadline: Duration::from_secs(600),
+    };
+    block_on(async {
+        let owner = cluster
+            .create_config_map(&owner_config_map("crashed1", "payments"))
+            .await
+            .unwrap();
+        for (i, g) in groups.iter().enumerate() {
+            cluster
+                .create_pod(&cplan::prober_pod(g, i, &owner, &settings, &snap))
+                .await
+                .unwrap();
+        }
+    });
+    assert_eq!(cluster.namespaces().len(), base + 2);
+    let (found, left) = block_on(cleanup_all(&cluster, false)).unwrap();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.iter().all(|f| f.contains("netpol-probe-crashed1")));
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(cluster.namespaces().len(), base);
+    let (found, _) = block_on(cleanup_all(&cluster, false)).unwrap();
+    assert!(found.is_empty());
+    // The selector cleanup uses is the label key alone: every run.
+    assert_eq!(run_selector(None), RUN_LABEL);
+}
+
+#[test]
+fn dns_rows_show_a_forgotten_dns_rule() {
+    let _serial = require_root();
+    // The seed's classic mistake: default-deny-all without the DNS egress rule.
+    let mut snap = payments(0);
+    snap.policies.retain(|p| p.name != "allow-dns-egress");
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), true, (1, 20)).unwrap();
+    let base = cluster.namespaces().len();
+    let pods = scope(&snap, &["payments", "frontend"]);
+    let probes = vec![netpol::model::Probe::new(Protocol::Tcp, 8080)];
+    let outcome = block_on(probe_mirror(&cluster, &snap, &pods, &probes, &options())).unwrap();
+    let r = &outcome.report;
+    let s = r.matrix.summary.clone().unwrap();
+    assert_eq!((s.disagree, s.errors), (0, 0), "{:#?}", disagreements(r));
+    for d in &r.dns {
+        if d.from.starts_with("payments/") {
+            assert_eq!((d.allowed, d.verdict.as_str()), (false, "timeout"), "{d:?}");
+        } else {
+            assert_eq!(
+                (d.allowed, d.verdict.as_str()),
+                (true, "connected"),
+                "{d:?}"
+            );
+        }
+    }
+    assert!(r.dns.iter().any(|d| d.from == "payments/db"));
+    assert_nothing_left(&cluster, base, &outcome);
+}
+
+/// The command line of the cluster path, without a cluster: usage errors exit 2, a cluster that
+/// cannot be reached exits 3, both with a message that says what to do.
+#[test]
+fn command_line_errors_are_clear() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
+            .args(args)
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["probe", "-f", "manifests/examples/payments"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("add --local"), "{err}");
+    let (code, err) = run(&["probe", "--to", "example.com:80"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--to") && err.contains("IP:PORT"), "{err}");
+    let (code, err) = run(&["probe", "--local", "--in-place"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, err) = run(&[
+        "probe",
+        "--local",
+        "--to",
+        "10.0.0.1:80",
+        "-f",
+        "manifests/examples/payments",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--to"), "{err}");
+    let (code, err) = run(&["probe", "-n", "payments"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("kubeconfig"), "{err}");
+    let (code, err) = run(&["cleanup"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("kubeconfig"), "{err}");
+}
