@@ -297,11 +297,28 @@ fn says_clearly_when_it_lacks_privilege() {
     let _serial = require_root();
     // The same command as an unprivileged user (setpriv drops every capability).
     let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin(), "probe", "--local", "-f"])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/manifests/examples/payments"))
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            bin(),
+            "probe",
+            "--local",
+            "-f",
+        ])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/manifests/examples/payments"
+        ))
         .output()
         .expect("setpriv (util-linux)");
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs root or CAP_NET_ADMIN"), "{err}");
     assert!(our_namespaces().is_empty());

@@ -311,19 +311,20 @@ fn parse_value(
             err.field(e.field)
         }
     };
-    let obj =
-        match value {
-            Value::Null => return Ok(()),
-            Value::Object(o) => o,
-            other => return Err(InputError::new(
+    let obj = match value {
+        Value::Null => return Ok(()),
+        Value::Object(o) => o,
+        other => {
+            return Err(InputError::new(
                 file,
                 format!(
                     "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
                     short(&other)
                 ),
             )
-            .object(format!("document {document}"))),
-        };
+            .object(format!("document {document}")))
+        }
+    };
     let kind = match obj.get("kind") {
         Some(Value::String(k)) => k.clone(),
         _ => {
