@@ -42,6 +42,8 @@ fn run(args: &[&str]) -> Output {
     Command::new(bin())
         .args(args)
         .env("NO_COLOR", "1")
+        // Never the developer's cluster: commands that need one fail to reach it.
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
         .output()
         .expect("run kubectl-netpol")
 }
@@ -342,7 +344,8 @@ fn cli_check_exit_codes_and_json() {
         "{text}"
     );
 
-    // --local needs files; --probe on a cluster is not built yet (exit 3, before connecting).
+    // --local needs files; --probe on a cluster needs a cluster (exit 3); --probe with -f
+    // needs --local (exit 2).
     assert_eq!(
         run(&["lab", "check", "allow-client-ingress", "--local"])
             .status
@@ -351,7 +354,11 @@ fn cli_check_exit_codes_and_json() {
     );
     let out = run(&["lab", "check", "allow-client-ingress", "--probe"]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cluster probe"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/kubeconfig"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         run(&[
             "lab",

@@ -473,3 +473,70 @@ fn command_line_errors_are_clear() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("kubeconfig"), "{err}");
 }
+
+#[test]
+fn lab_check_probe_sends_real_packets_from_mirror_probers() {
+    use netpol::lab::check::{bind_offline, check_offline, offline_snapshot, policies_of};
+    use netpol::lab::cluster::probe_with;
+    use netpol::lab::Catalogue;
+
+    let _serial = require_root();
+    let catalogue = Catalogue::embedded().unwrap();
+    let lab = catalogue.find("payments-trust-model").unwrap();
+    let solution = policies_of("solution.yaml", &lab.solution).unwrap();
+    // Enforced, the reference solution passes with packets too; on a CNI that ignores policies
+    // the packets give it away.
+    for enforce in [true, false] {
+        let cluster = NetnsCluster::start(
+            offline_snapshot(lab, &solution).unwrap(),
+            Vec::new(),
+            agent(),
+            enforce,
+            (1, 20),
+        )
+        .unwrap();
+        let base = cluster.namespaces().len();
+        let snap = cluster.snapshot();
+        let bindings = bind_offline(lab, &snap).unwrap();
+        let rows: BTreeMap<String, String> = bindings
+            .pods
+            .iter()
+            .map(|(lab_pod, &i)| (lab_pod.clone(), snap.pods[i].key()))
+            .collect();
+        let mut report = check_offline(lab, &solution, &[]).unwrap();
+        assert!(report.passed, "the reference solution passes statically");
+        block_on(probe_with(
+            &cluster,
+            &snap,
+            lab,
+            &rows,
+            &mut report,
+            &options(),
+        ))
+        .unwrap();
+        let packets = report.probe.clone().unwrap();
+        let observed = report
+            .checks
+            .iter()
+            .filter(|c| c.observed.is_some())
+            .count();
+        assert_eq!(observed, lab.checks.len(), "every check observed");
+        if enforce {
+            assert!(packets.passed && report.passed, "{}", packets.verdict);
+            assert_eq!((packets.disagree, packets.errors), (0, 0));
+        } else {
+            let denied = lab.checks.iter().filter(|c| !c.allowed).count();
+            assert!(denied > 0);
+            assert!(!packets.passed && !report.passed);
+            assert_eq!(packets.disagree, denied, "{}", packets.verdict);
+            assert!(
+                packets.verdict.contains("did not do what"),
+                "{}",
+                packets.verdict
+            );
+        }
+        let left = block_on(cluster.list_labelled(None, &run_selector(None))).unwrap();
+        assert!(left.is_empty(), "objects left behind: {left:?}");
+        assert_eq!(cluster.namespaces().len(), base);
+    }
+}

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use crate::lab::cluster::{self, ResetAction};
 use crate::lab::render::{self, LabSummary};
 use crate::lab::{check_offline, sandbox, Catalogue, Lab, LabError};
 use crate::model::live;
+use crate::probe::cluster::ClusterOptions;
 use crate::probe::local::LocalOptions;
 use crate::report::{self, dim, yellow, Format};
 
@@ -66,6 +68,9 @@ pub enum LabCommand {
         /// With --probe: how long one check waits before calling it dropped.
         #[arg(long, default_value = "1s", value_parser = parse_duration)]
         timeout: Duration,
+        /// With --probe on a cluster: the prober image.
+        #[arg(long, value_name = "IMAGE", default_value = crate::probe::cluster::plan::DEFAULT_IMAGE)]
+        image: String,
     },
     /// Print a hint: the first, or hint N.
     Hint {
@@ -174,9 +179,14 @@ pub fn run(global: &Global, args: &LabArgs) -> CliResult {
             local,
             probe,
             timeout,
+            image,
         } => {
             let lab = catalogue.find(name)?;
-            check(global, args.output, lab, *local, *probe, *timeout)
+            let packets = probe.then_some(Packets {
+                timeout: *timeout,
+                image: image.clone(),
+            });
+            check(global, args.output, lab, *local, packets)
         }
         LabCommand::Hint { name, n } => {
             let lab = catalogue.find(name)?;
@@ -305,13 +315,18 @@ fn reset(global: &Global, lab: &Lab) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `lab check --probe`: how the real packets are sent.
+struct Packets {
+    timeout: Duration,
+    image: String,
+}
+
 fn check(
     global: &Global,
     output: Format,
     lab: &Lab,
     local: bool,
-    probe: bool,
-    timeout: Duration,
+    probe: Option<Packets>,
 ) -> CliResult {
     let offline = !global.files.is_empty();
     if local && !offline {
@@ -320,16 +335,10 @@ fn check(
             lab.name
         )));
     }
-    if probe && !local {
-        if offline {
-            return Err(CliError::Usage(
-                "--probe sends real packets in the local sandbox: add --local (as root)".into(),
-            ));
-        }
-        return Err(CliError::Environment(format!(
-            "--probe on a cluster needs the cluster probe (prober pods), which is not in this build yet; check statically with `kubectl netpol lab check {}`, or send real packets in a local sandbox with `kubectl netpol lab check {} --local --probe -f DIR` (as root)",
-            lab.name, lab.name
-        )));
+    if probe.is_some() && !local && offline {
+        return Err(CliError::Usage(
+            "--probe with -f sends real packets in the local sandbox: add --local (as root), or drop -f to probe the lab in the cluster".into(),
+        ));
     }
     if lab.local_only && !offline {
         return Err(local_only_refusal(
@@ -364,10 +373,10 @@ fn check(
             },
             files_text(global)
         );
-        if probe {
+        if let Some(packets) = &probe {
             if let Ok(r) = report.as_mut() {
                 let opts = LocalOptions {
-                    timeout,
+                    timeout: packets.timeout,
                     progress: std::io::stderr().is_terminal(),
                     ..LocalOptions::default()
                 };
@@ -383,15 +392,36 @@ fn check(
         let policies = snap.policies.len();
         let setup = setup_snapshot(lab)?;
         let (snap, bindings) = bind_live(lab, &setup, snap)?;
-        let report = evaluate(lab, &snap, &bindings, "cluster", &[])?;
-        (
-            report,
-            format!(
-                "{policies} {} from the cluster in namespace {}",
-                if policies == 1 { "policy" } else { "policies" },
-                lab.namespaces.join(", ")
-            ),
-        )
+        let mut report = evaluate(lab, &snap, &bindings, "cluster", &[])?;
+        let mut source_line = format!(
+            "{policies} {} from the cluster in namespace {}",
+            if policies == 1 { "policy" } else { "policies" },
+            lab.namespaces.join(", ")
+        );
+        if let Some(packets) = &probe {
+            let rows: BTreeMap<String, String> = bindings
+                .pods
+                .iter()
+                .map(|(lab_pod, &i)| (lab_pod.clone(), snap.pods[i].key()))
+                .collect();
+            let opts = ClusterOptions {
+                image: packets.image.clone(),
+                timeout: packets.timeout,
+                progress: std::io::stderr().is_terminal(),
+                ..ClusterOptions::default()
+            };
+            let notes = runtime()?.block_on(async {
+                let (client, context_ns) = live::connect(&global.cluster_args()).await?;
+                Ok::<_, CliError>(
+                    cluster::probe(&client, &context_ns, lab, &rows, &mut report, &opts).await?,
+                )
+            })?;
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+            source_line.push_str("; real packets between prober pods in the cluster");
+        }
+        (report, source_line)
     };
     if output == Format::Table {
         emit(&render::report(lab, &report, &source_line));

@@ -261,7 +261,7 @@ pub struct CheckResult {
     pub explanation: Option<TrafficExplanation>,
 }
 
-/// Real packets in the local sandbox, summarised.
+/// Real packets (local sandbox or prober pods in a cluster), summarised.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeOutcome {
     /// Every check's packets did what the check requires.

@@ -3,7 +3,7 @@
 //! `kubectl-netpol/lab: <lab>`: start refuses to take over a namespace that exists without it
 //! (or with another lab's) unless forced, and reset deletes only namespaces that carry it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::Namespace as K8sNamespace;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
@@ -13,8 +13,14 @@ use kube::Client;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::check::LabReport;
+use super::sandbox::{lab_probes, record_packets};
 use super::spec::Lab;
 use super::LabError;
+use crate::model::live::{self, Scope as LiveScope};
+use crate::model::Snapshot;
+use crate::probe::cluster::plan::{group_pods, DNS_NAMESPACE, RUN_LABEL};
+use crate::probe::cluster::{probe_mirror, ClusterError, ClusterIo, ClusterOptions, KubeIo};
 
 /// The ownership label every lab namespace carries.
 pub const LAB_LABEL: &str = "kubectl-netpol/lab";
@@ -301,4 +307,91 @@ pub async fn reset(client: &Client, lab: &Lab) -> Result<Vec<(String, ResetActio
         out.push((ns.clone(), action));
     }
     Ok(out)
+}
+
+/// `lab check --probe` on a cluster: reads the lab's namespaces and the cluster DNS, then
+/// [`probe_with`].
+pub async fn probe(
+    client: &Client,
+    context_ns: &str,
+    lab: &Lab,
+    rows: &BTreeMap<String, String>,
+    report: &mut LabReport,
+    opts: &ClusterOptions,
+) -> Result<Vec<String>, LabError> {
+    let mut namespaces = lab.namespaces.clone();
+    if !namespaces.iter().any(|n| n == DNS_NAMESPACE) {
+        namespaces.push(DNS_NAMESPACE.to_string());
+    }
+    let scope = LiveScope {
+        namespaces,
+        all_namespaces: false,
+        selector: None,
+    };
+    let snap = live::load_live(client, context_ns, &scope)
+        .await
+        .map_err(|e| LabError::Cluster(e.to_string()))?;
+    probe_with(&KubeIo::new(client.clone()), &snap, lab, rows, report, opts).await
+}
+
+/// Mirror prober pods for the lab's pods (same namespace, labels and ports, so the user's
+/// policies treat them as the pods themselves), real packets for every check, recorded in
+/// `report`. `rows` maps each lab pod (as setup.yaml names it) to the pod of `snap` (`ns/name`)
+/// it was bound to. Returns the probe's notes.
+pub async fn probe_with<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    lab: &Lab,
+    rows: &BTreeMap<String, String>,
+    report: &mut LabReport,
+    opts: &ClusterOptions,
+) -> Result<Vec<String>, LabError> {
+    let index: BTreeMap<String, usize> = snap
+        .pods
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.labels.contains_key(RUN_LABEL))
+        .map(|(i, p)| (p.key(), i))
+        .collect();
+    let mut pods: Vec<usize> = rows
+        .values()
+        .filter_map(|k| index.get(k).copied())
+        .collect();
+    pods.sort_unstable();
+    pods.dedup();
+    // The probe names its rows after the first pod of each prober group.
+    let mut row_name: BTreeMap<String, String> = BTreeMap::new();
+    for g in group_pods(snap, &pods) {
+        let first = snap.pods[g.members[0]].key();
+        for &m in &g.members {
+            row_name.insert(snap.pods[m].key(), first.clone());
+        }
+    }
+    let outcome = probe_mirror(io, snap, &pods, &lab_probes(lab), opts)
+        .await
+        .map_err(|e| match e {
+            ClusterError::Input(m) => LabError::Usage(m),
+            ClusterError::Cluster(m) | ClusterError::Interrupted(m) => LabError::Cluster(m),
+        })?;
+    let row_of = |lab_pod: &str| {
+        rows.get(lab_pod)
+            .and_then(|k| row_name.get(k))
+            .cloned()
+            .unwrap_or_default()
+    };
+    record_packets(
+        lab,
+        report,
+        &outcome.report,
+        &row_of,
+        "real packets in the cluster",
+    );
+    let mut notes = outcome.notes;
+    notes.extend(
+        outcome
+            .leftovers
+            .iter()
+            .map(|l| format!("not confirmed gone: {l} (kubectl netpol cleanup removes it)")),
+    );
+    Ok(notes)
 }

@@ -7,6 +7,7 @@ use super::spec::{Lab, Target};
 use super::LabError;
 use crate::model::{Policy, Probe};
 use crate::probe::local::{self, LocalError, LocalOptions};
+use crate::probe::ProbeReport;
 
 fn map_err(e: LocalError) -> LabError {
     match e {
@@ -32,6 +33,22 @@ pub fn probe_local(
     pods.push(bindings.dns);
     pods.sort_unstable();
     pods.dedup();
+    let probes = lab_probes(lab);
+    local::assign_addresses(&mut snap, &pods).map_err(map_err)?;
+    let pr = local::run_local(&snap, &pods, &probes, opts).map_err(map_err)?;
+    let key = |lab_pod: &str| {
+        bindings
+            .pods
+            .get(lab_pod)
+            .map(|&i| snap.pods[i].key())
+            .unwrap_or_default()
+    };
+    record_packets(lab, report, &pr, &key, "real packets");
+    Ok(())
+}
+
+/// The ports the lab's checks probe (DNS checks are the probe's own rows).
+pub fn lab_probes(lab: &Lab) -> Vec<Probe> {
     let mut probes: Vec<Probe> = lab
         .checks
         .iter()
@@ -42,23 +59,26 @@ pub fn probe_local(
         .collect();
     probes.sort();
     probes.dedup();
-    local::assign_addresses(&mut snap, &pods).map_err(map_err)?;
-    let pr = local::run_local(&snap, &pods, &probes, opts).map_err(map_err)?;
+    probes
+}
 
-    let key = |lab_pod: &str| {
-        bindings
-            .pods
-            .get(lab_pod)
-            .map(|&i| snap.pods[i].key())
-            .unwrap_or_default()
-    };
+/// Records in `report` what the packets of `pr` did for every check; `row_of` names the probe
+/// report's row (`ns/name`) of a lab pod, and `what` says where the packets ran. The report
+/// passes only if the packets did what every check requires.
+pub fn record_packets(
+    lab: &Lab,
+    report: &mut LabReport,
+    pr: &ProbeReport,
+    row_of: &dyn Fn(&str) -> String,
+    what: &str,
+) {
     let (mut agree, mut disagree, mut errors) = (0, 0, 0);
     let mut wrong = 0;
     for (spec, result) in lab.checks.iter().zip(report.checks.iter_mut()) {
-        let from = key(&spec.from);
+        let from = row_of(&spec.from);
         let (observed, verdict) = match &spec.target {
             Target::Pod { to, probe } => {
-                let to = key(to);
+                let to = row_of(to);
                 pr.matrix
                     .connections
                     .iter()
@@ -76,6 +96,7 @@ pub fn probe_local(
                     })
                     .unwrap_or((None, "not probed".into()))
             }
+            // The first DNS row of a source is the cluster DNS check.
             Target::Dns => pr
                 .dns
                 .iter()
@@ -96,13 +117,10 @@ pub fn probe_local(
     }
     let all_ok = wrong == 0;
     let verdict = if all_ok {
-        format!(
-            "real packets did what all {} checks require",
-            lab.checks.len()
-        )
+        format!("{what} did what all {} checks require", lab.checks.len())
     } else {
         format!(
-            "real packets did not do what {wrong} of {} checks require",
+            "{what} did not do what {wrong} of {} checks require",
             lab.checks.len()
         )
     };
@@ -114,5 +132,4 @@ pub fn probe_local(
         verdict,
     });
     report.passed = report.passed && all_ok;
-    Ok(())
 }
