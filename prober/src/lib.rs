@@ -9,21 +9,38 @@
 //! * [`cli_main`] is the whole command line, shared by the `netpol-prober` binary and the
 //!   hidden `kubectl-netpol prober` subcommand.
 
-mod check;
-mod cli;
-mod dns_check;
-mod dns_server;
+//!
+//! The agent itself runs on Linux (pods, network namespaces); elsewhere only [`plan`], the
+//! checks' wire format, is built, for the kubectl-netpol client.
+
 pub mod plan;
+
+#[cfg(target_os = "linux")]
+mod check;
+#[cfg(target_os = "linux")]
+mod cli;
+#[cfg(target_os = "linux")]
+mod dns_check;
+#[cfg(target_os = "linux")]
+mod dns_server;
+#[cfg(target_os = "linux")]
 mod run;
+#[cfg(target_os = "linux")]
 mod sctp;
+#[cfg(target_os = "linux")]
 pub mod serve;
+#[cfg(target_os = "linux")]
 mod socket;
 
+#[cfg(target_os = "linux")]
 pub use check::run_check;
+#[cfg(target_os = "linux")]
 pub use cli::{cli_main, cli_main_with_stdout, EXIT_ENV, EXIT_OK, EXIT_USAGE};
+#[cfg(target_os = "linux")]
 pub use run::{run_plan, run_plan_streaming};
 
 /// One diagnostic line on stderr. Never panics, even when stderr is gone.
+#[cfg(target_os = "linux")]
 pub(crate) fn log(message: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "netpol-prober: {message}");

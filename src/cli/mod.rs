@@ -65,11 +65,14 @@ pub enum Command {
 pub fn main() -> ExitCode {
     // The prober agent lives in this binary too, so `probe --local` needs nothing else
     // installed: `kubectl-netpol prober serve|run ...` is the netpol-prober command line.
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == "prober") {
-        return ExitCode::from(
-            netpol_prober::cli_main(args.into_iter().skip(1)).clamp(0, 255) as u8,
-        );
+    #[cfg(target_os = "linux")]
+    {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        if args.get(1).is_some_and(|a| a == "prober") {
+            return ExitCode::from(
+                netpol_prober::cli_main(args.into_iter().skip(1)).clamp(0, 255) as u8,
+            );
+        }
     }
     if let Some(code) = completion::intercept(Cli::command) {
         return code;
