@@ -413,14 +413,8 @@ fn left_by(pids: &[u32]) -> Vec<String> {
 
 #[test]
 fn every_solution_passes_with_real_packets_in_the_local_sandbox() {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let caps = status
-        .lines()
-        .find(|l| l.starts_with("CapEff:"))
-        .and_then(|l| u64::from_str_radix(l[7..].trim(), 16).ok())
-        .unwrap_or(0);
     assert!(
-        caps & (1 << 12) != 0,
+        netpol::probe::local::has_cap_net_admin(),
         "the real-packet lab test needs root (CAP_NET_ADMIN)"
     );
     let dir = tempfile::tempdir().unwrap();

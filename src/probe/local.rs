@@ -67,16 +67,21 @@ fn on_path(tool: &str) -> bool {
 }
 
 /// Says clearly what is missing: root or CAP_NET_ADMIN, and ip / iptables / ipset.
-pub fn preflight() -> Result<(), LocalError> {
-    let cap_net_admin = std::fs::read_to_string("/proc/self/status")
+/// Whether this process holds CAP_NET_ADMIN (network namespaces, iptables), as root does.
+pub fn has_cap_net_admin() -> bool {
+    const CAP_NET_ADMIN: u32 = 12;
+    std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("CapEff:"))
-                .and_then(|l| u64::from_str_radix(l[7..].trim(), 16).ok())
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|caps| u64::from_str_radix(caps.trim(), 16).ok())
         })
-        .is_some_and(|caps| caps & (1 << 12) != 0);
-    if !cap_net_admin {
+        .is_some_and(|caps| caps & (1 << CAP_NET_ADMIN) != 0)
+}
+
+pub fn preflight() -> Result<(), LocalError> {
+    if !has_cap_net_admin() {
         return Err(LocalError::Environment(
             "probe --local needs root or CAP_NET_ADMIN (it creates network namespaces and iptables rules): run it with sudo".into(),
         ));

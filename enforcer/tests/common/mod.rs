@@ -20,14 +20,8 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 pub fn require_root() -> MutexGuard<'static, ()> {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let caps = status
-        .lines()
-        .find(|l| l.starts_with("CapEff:"))
-        .and_then(|l| u64::from_str_radix(l[7..].trim(), 16).ok())
-        .unwrap_or(0);
     assert!(
-        caps & (1 << 12) != 0,
+        netpol::probe::local::has_cap_net_admin(),
         "the real-packet tests need root (CAP_NET_ADMIN); run them as root, as .ci/run does"
     );
     guard
