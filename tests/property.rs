@@ -364,3 +364,154 @@ proptest! {
         }
     }
 }
+
+// ---- The enforcer's pod-only updates equal a full compile. ----
+
+/// A pod as `cluster` makes them, for pods that appear later.
+fn new_pod(g: &mut Gen, snap: &Snapshot, name: String) -> Pod {
+    let mut ns: Vec<String> = snap.namespaces.keys().cloned().collect();
+    // Now and then a namespace without a Namespace object (the snapshot invents it).
+    ns.push("ns-undeclared".into());
+    Pod {
+        namespace: ns[g.below(ns.len() as u64) as usize].clone(),
+        name,
+        labels: labels(g),
+        ports: container_ports(g),
+        ips: pod_ips(g),
+        host_network: g.chance(5),
+        node: node(g),
+        origin: PodOrigin::Pod,
+        source: Source::default(),
+    }
+}
+
+fn container_ports(g: &mut Gen) -> Vec<ContainerPort> {
+    (0..g.below(3))
+        .map(|_| ContainerPort {
+            name: g.chance(70).then(|| g.pick(&PORT_NAMES).to_string()),
+            port: PORTS[g.below(4) as usize],
+            protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][g.below(3) as usize],
+        })
+        .collect()
+}
+
+fn pod_ips(g: &mut Gen) -> Vec<IpAddr> {
+    match g.below(10) {
+        0 => vec![],
+        1 | 2 => vec![ip(g), ip(g)],
+        _ => vec![ip(g)],
+    }
+}
+
+fn node(g: &mut Gen) -> Option<String> {
+    Some(["n0", "n1"][g.below(2) as usize].to_string())
+}
+
+/// The snapshot the agent's cache would make of these objects.
+fn resnapshot(snap: &Snapshot, pods: Vec<Pod>) -> Snapshot {
+    let mut out = Snapshot {
+        namespaces: snap
+            .namespaces
+            .iter()
+            .filter(|(_, n)| n.declared)
+            .map(|(k, n)| (k.clone(), n.clone()))
+            .collect(),
+        pods,
+        policies: snap.policies.clone(),
+    };
+    out.finish();
+    out
+}
+
+#[test]
+fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
+    use netpol::enforce::compile::{compile, update_for_pods};
+    let (mut incremental, mut cases) = (0, 0);
+    for seed in 1..=3000u64 {
+        let mut base = cluster(seed);
+        let mut g = Gen(seed.wrapping_mul(0x9e3779b97f4a7c15) | 1);
+        for p in &mut base.pods {
+            p.node = node(&mut g);
+        }
+        let node_name = (seed % 4 != 0).then_some("n0");
+        let before = compile(&Engine::new(&base), node_name);
+        // One to three pod changes: appear, disappear, relabel, new addresses, new ports,
+        // another node.
+        let mut pods = base.pods.clone();
+        let mut changed: Vec<Pod> = Vec::new();
+        for step in 0..1 + g.below(3) {
+            let i = g.below(pods.len() as u64 + 1) as usize;
+            if i == pods.len() || g.chance(15) {
+                let p = new_pod(&mut g, &base, format!("new{step}"));
+                pods.retain(|o| o.key() != p.key());
+                pods.push(p.clone());
+                changed.push(p);
+                continue;
+            }
+            let old = pods[i].clone();
+            let mut p = old.clone();
+            match g.below(6) {
+                0 => {
+                    pods.remove(i);
+                    changed.push(old);
+                    continue;
+                }
+                1 | 2 => p.labels = labels(&mut g),
+                3 => p.ips = pod_ips(&mut g),
+                4 => p.ports = container_ports(&mut g),
+                _ => p.node = node(&mut g),
+            }
+            pods[i] = p.clone();
+            changed.push(old);
+            changed.push(p);
+        }
+        let after = resnapshot(&base, pods);
+        let want = compile(&Engine::new(&after), node_name);
+        let refs: Vec<&Pod> = changed.iter().collect();
+        cases += 1;
+        if let Some(got) = update_for_pods(&before, &after, node_name, &refs) {
+            incremental += 1;
+            if got != want {
+                let mut diff = Vec::new();
+                for (f, a, b) in [("v4", &got.v4, &want.v4), ("v6", &got.v6, &want.v6)] {
+                    for (name, set) in &a.sets {
+                        if b.sets.get(name) != Some(set) {
+                            diff.push(format!(
+                                "{f} set {name}: update {:?}, compile {:?}",
+                                set.members,
+                                b.sets.get(name).map(|s| &s.members)
+                            ));
+                        }
+                    }
+                    for name in b.sets.keys().filter(|n| !a.sets.contains_key(*n)) {
+                        diff.push(format!("{f} set {name} only in the compile"));
+                    }
+                    if a.chains != b.chains {
+                        diff.push(format!(
+                            "{f} chains: update {:#?}\ncompile {:#?}",
+                            a.chains, b.chains
+                        ));
+                    }
+                }
+                if got.pods_without_ip != want.pods_without_ip {
+                    diff.push(format!(
+                        "without ip: {:?} vs {:?}",
+                        got.pods_without_ip, want.pods_without_ip
+                    ));
+                }
+                if got.set_origins != want.set_origins
+                    || got.named_port_groups != want.named_port_groups
+                {
+                    diff.push("origins or named-port groups differ".into());
+                }
+                panic!("seed {seed}: the update differs from a full compile\nchanged: {changed:#?}\n{}", diff.join("\n"));
+            }
+        }
+    }
+    // Most pod changes must take the fast path, or the test proves little.
+    assert!(
+        incremental * 2 > cases,
+        "only {incremental} of {cases} pod changes were updated without a compile"
+    );
+    eprintln!("{incremental} of {cases} pod changes updated without a compile");
+}

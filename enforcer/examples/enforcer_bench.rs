@@ -152,7 +152,7 @@ fn main() {
     );
 
     // Pod-only changes: pods of other nodes change their app label (they move between peer
-    // sets), or appear.
+    // sets) and back.
     let mut times = Vec::new();
     let mut kinds = std::collections::BTreeMap::new();
     let remote: Vec<usize> = pods
@@ -174,6 +174,31 @@ fn main() {
         let s = send(vec![Change::Pod(Event::Apply(pods[i].clone()))]);
         *kinds.entry(s.kind.clone()).or_insert(0) += 1;
         times.push(Duration::from_secs_f64(s.duration_ms / 1000.0));
+    }
+    // And pods of this node: a copy of a local pod (same labels, a new address) appears and is
+    // deleted again.
+    let local: Vec<usize> = pods
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(&node))
+        .map(|(i, _)| i)
+        .take(10)
+        .collect();
+    for (n, &i) in local.iter().enumerate() {
+        let mut p = pods[i].clone();
+        p.metadata.name = Some(format!("bench-copy-{n}"));
+        let status = p.status.get_or_insert_with(Default::default);
+        let ip = format!("10.254.{}.{}", n / 250, n % 250 + 1);
+        status.pod_ip = Some(ip.clone());
+        status.pod_ips = Some(vec![k8s_openapi::api::core::v1::PodIP { ip }]);
+        for c in [
+            Change::Pod(Event::Apply(p.clone())),
+            Change::Pod(Event::Delete(p)),
+        ] {
+            let s = send(vec![c]);
+            *kinds.entry(s.kind.clone()).or_insert(0) += 1;
+            times.push(Duration::from_secs_f64(s.duration_ms / 1000.0));
+        }
     }
     println!(
         "agent: pod-only change applied:  {} (sync kinds: {kinds:?})",

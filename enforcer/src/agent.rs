@@ -1,5 +1,6 @@
-//! The reconcile loop: changes in, debounced, one compile for this node, and the least work
-//! that makes the node match (nothing, a set refill, or a full atomic apply); a periodic check
+//! The reconcile loop: changes in, debounced, one compile for this node (or, when only pods
+//! changed, those pods checked again against the sets), and the least work that makes the node
+//! match (nothing, a set refill, or a full atomic apply); a periodic check
 //! that puts our rules back when someone removed them; everything removed on shutdown.
 //!
 //! Its input is a channel of [`Change`]s: the kube watches in production (`source`), a test or
@@ -10,9 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use netpol::enforce::apply::ApplyError;
+use netpol::enforce::compile::{isolating_policies, update_for_pods};
 use netpol::enforce::{compile_with, Applier, CompileOptions, NodeRules, Runner};
 use netpol::engine::Engine;
-use netpol::model::Direction;
+use netpol::model::{Direction, Pod};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -225,16 +227,30 @@ impl<R: Runner + 'static> Agent<R> {
         let snap = self.cache.snapshot();
         let node = self.config.node.clone();
         let opts = self.config.compile;
+        // Only pods changed since the rules on the node were compiled: check those pods again
+        // against the sets (milliseconds) rather than compiling the cluster.
+        let pod_changes = self.cache.take_pod_changes();
+        let prev = self
+            .applied
+            .clone()
+            .filter(|_| kind != Some(SyncKind::Repair));
         let compiled = tokio::task::spawn_blocking(move || {
-            let engine = Engine::new(&snap);
-            let rules = compile_with(&engine, Some(&node), &opts);
+            let incremental = match (&prev, &pod_changes) {
+                (Some(prev), Some(changes)) => {
+                    let changes: Vec<&Pod> = changes.iter().collect();
+                    update_for_pods(prev, &snap, Some(&node), &changes)
+                }
+                _ => None,
+            };
+            let rules = incremental
+                .unwrap_or_else(|| compile_with(&Engine::new(&snap), Some(&node), &opts));
             let (mut isolated, mut local) = (0, 0);
-            for (i, pod) in snap.endpoint_pods() {
+            for (_, pod) in snap.endpoint_pods() {
                 if pod.node.as_deref() == Some(node.as_str()) {
                     local += 1;
                     if Direction::BOTH
                         .iter()
-                        .any(|d| !engine.isolating(i, *d).is_empty())
+                        .any(|d| !isolating_policies(&snap, pod, *d).is_empty())
                     {
                         isolated += 1;
                     }

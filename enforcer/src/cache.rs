@@ -99,7 +99,7 @@ impl<T> Store<T> {
         event: &Event<K>,
         parse: impl Fn(&K) -> Result<Option<T>, String>,
     ) {
-        let key = |o: &K| format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any());
+        let key = store_key::<K>;
         match event {
             Event::Init => {
                 self.buffer = Some(BTreeMap::new());
@@ -143,12 +143,41 @@ impl<T> Store<T> {
     }
 }
 
+impl<T: PartialEq + Clone> Store<T> {
+    /// [`Store::apply`]; true unless it was an `Apply` or `Delete` that left the parsed object
+    /// as it was.
+    fn apply_changed<K: ResourceExt>(
+        &mut self,
+        event: &Event<K>,
+        parse: impl Fn(&K) -> Result<Option<T>, String>,
+    ) -> bool {
+        let (Event::Apply(o) | Event::Delete(o)) = event else {
+            self.apply(event, parse);
+            return true;
+        };
+        let k = store_key(o);
+        let before = self.items.get(&k).cloned();
+        self.apply(event, parse);
+        self.items.get(&k) != before.as_ref()
+    }
+}
+
 /// Every namespace, pod and policy of the cluster, parsed.
 #[derive(Debug, Default)]
 pub struct Cache {
     namespaces: Store<Namespace>,
     pods: Store<Pod>,
     policies: Store<Policy>,
+    /// Since the last [`Cache::take_pod_changes`]: every version (before and after) of the pods
+    /// that changed; None when something else changed too (a namespace, a policy, a relist).
+    pod_changes: Option<Vec<Pod>>,
+}
+
+/// More changed pods than this since the last reconcile: compiling everything is as cheap.
+const MAX_POD_CHANGES: usize = 2000;
+
+fn store_key<K: ResourceExt>(o: &K) -> String {
+    format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any())
 }
 
 fn source() -> Source {
@@ -197,10 +226,46 @@ fn parse_policy(pol: &K8sPolicy) -> Result<Option<Policy>, String> {
 impl Cache {
     pub fn apply(&mut self, change: &Change) {
         match change {
-            Change::Namespace(e) => self.namespaces.apply(e, parse_namespace),
-            Change::Pod(e) => self.pods.apply(e, parse_pod),
-            Change::Policy(e) => self.policies.apply(e, parse_policy),
+            Change::Pod(e @ (Event::Apply(o) | Event::Delete(o))) => {
+                let k = store_key(o);
+                let before = self.pods.items.get(&k).cloned();
+                self.pods.apply(e, parse_pod);
+                let after = self.pods.items.get(&k);
+                if before.as_ref() != after {
+                    let after = after.cloned();
+                    if let Some(list) = &mut self.pod_changes {
+                        list.extend(before);
+                        list.extend(after);
+                        if list.len() > MAX_POD_CHANGES {
+                            self.pod_changes = None;
+                        }
+                    }
+                }
+            }
+            Change::Pod(e) => {
+                self.pods.apply(e, parse_pod);
+                self.pod_changes = None;
+            }
+            Change::Namespace(e) => {
+                if self.namespaces.apply_changed(e, parse_namespace) {
+                    self.pod_changes = None;
+                }
+            }
+            // (Namespaces and policies are compared by content: a resync or a status update that
+            // changes nothing keeps the next pod change cheap.)
+            Change::Policy(e) => {
+                if self.policies.apply_changed(e, parse_policy) {
+                    self.pod_changes = None;
+                }
+            }
         }
+    }
+
+    /// The pods that changed since the last call (every version, before and after), or None
+    /// when a namespace or a policy changed, the pods were listed again, or too many changed:
+    /// then only a full compile is right.
+    pub fn take_pod_changes(&mut self) -> Option<Vec<Pod>> {
+        self.pod_changes.replace(Vec::new())
     }
 
     /// Every kind has been listed completely: a snapshot now means the whole cluster.
@@ -285,6 +350,41 @@ mod tests {
         }
         assert!(c.synced());
         assert_eq!(c.pod_count(), 0);
+    }
+
+    #[test]
+    fn pod_changes_are_kept_until_something_else_changes() {
+        let ns = |team: &str| -> K8sNamespace {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "a", "labels": {"team": team}}
+            }))
+            .unwrap()
+        };
+        let mut c = Cache::default();
+        for ch in Change::initial_list(vec![ns("x")], vec![pod("a", "p1", "x")], vec![]) {
+            c.apply(&ch);
+        }
+        assert!(c.take_pod_changes().is_none(), "a listing needs a compile");
+        assert_eq!(c.take_pod_changes(), Some(vec![]));
+        // A relabelled pod: both versions; a new one: only the new; a deleted one: the old.
+        c.apply(&Change::Pod(Event::Apply(pod("a", "p1", "y"))));
+        c.apply(&Change::Pod(Event::Apply(pod("a", "p2", "z"))));
+        c.apply(&Change::Pod(Event::Apply(pod("a", "p2", "z"))));
+        c.apply(&Change::Pod(Event::Delete(pod("a", "p2", "z"))));
+        let apps: Vec<String> = c
+            .take_pod_changes()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}={}", p.name, p.labels["app"]))
+            .collect();
+        assert_eq!(apps, ["p1=x", "p1=y", "p2=z", "p2=z"]);
+        // A namespace event that changes nothing keeps the fast path; a new label does not.
+        c.apply(&Change::Namespace(Event::Apply(ns("x"))));
+        c.apply(&Change::Pod(Event::Apply(pod("a", "p1", "x"))));
+        assert_eq!(c.take_pod_changes().map(|v| v.len()), Some(2));
+        c.apply(&Change::Namespace(Event::Apply(ns("w"))));
+        c.apply(&Change::Pod(Event::Apply(pod("a", "p1", "y"))));
+        assert!(c.take_pod_changes().is_none());
     }
 
     #[test]

@@ -16,8 +16,10 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::engine::{ClassId, Engine};
-use crate::model::{Direction, NamespaceScope, Peer, PolicyPort, PortSpec, Protocol};
+use crate::engine::{ip_block_contains, ClassId, Engine};
+use crate::model::{
+    ContainerPort, Direction, NamespaceScope, Peer, Pod, PolicyPort, PortSpec, Protocol, Snapshot,
+};
 
 use super::{ENTRY_CHAIN, SET_PREFIX};
 
@@ -149,13 +151,28 @@ impl NamedPortGroup {
         set_name("N", self.family, &self.set_key(port))
     }
 
+    /// The number the name resolves to on `pod` when the rule's peer matches it.
+    fn resolves(&self, snap: &Snapshot, pod: &Pod) -> Option<u16> {
+        let matched = match self.peer {
+            None => true,
+            Some(peer) => {
+                pod_matches_peer(snap, self.policy, Direction::Egress, self.rule, peer, pod)
+            }
+        };
+        if matched {
+            resolve_named_port(pod, &self.name, self.protocol)
+        } else {
+            None
+        }
+    }
+
     fn set_key(&self, port: u16) -> String {
         format!("{} port {}/{}={port}", self.base, self.protocol, self.name)
     }
 }
 
 /// What decides a set's members, so that one pod can be checked against it again
-/// (`super::incremental`) without compiling the whole cluster.
+/// ([`update_for_pods`]) without compiling the whole cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetOrigin {
     /// Pods a peer of a rule matches (policy index in the snapshot).
@@ -606,22 +623,252 @@ impl Compiler<'_, '_> {
 
 /// What a chain of a class in a direction is named after: the isolating policies (and, for
 /// ingress, the container ports named ports resolve against). None when nothing isolates it.
-pub(crate) fn chain_key(engine: &Engine<'_>, class: ClassId, dir: Direction) -> Option<String> {
-    let pols = engine.class_isolating(class, dir);
+fn chain_key(engine: &Engine<'_>, class: ClassId, dir: Direction) -> Option<String> {
+    chain_key_of(
+        engine.snap,
+        engine.class_isolating(class, dir),
+        dir,
+        engine.class_ports(class),
+    )
+}
+
+fn chain_key_of(
+    snap: &Snapshot,
+    pols: &[usize],
+    dir: Direction,
+    ports: &[ContainerPort],
+) -> Option<String> {
     if pols.is_empty() {
         return None;
     }
     let mut key = format!(
         "{dir}:{}",
         pols.iter()
-            .map(|&p| engine.snap.policies[p].key())
+            .map(|&p| snap.policies[p].key())
             .collect::<Vec<_>>()
             .join(",")
     );
     if dir == Direction::Ingress {
-        key.push_str(&format!(" ports={:?}", engine.class_ports(class)));
+        key.push_str(&format!(" ports={ports:?}"));
     }
     Some(key)
+}
+
+/// The policies isolating one pod in a direction, in snapshot order: those of its namespace
+/// whose podSelector selects it and whose policyTypes include `dir` (what the engine's class
+/// of the pod holds, without building the classes). Empty for hostNetwork pods.
+pub fn isolating_policies(snap: &Snapshot, pod: &Pod, dir: Direction) -> Vec<usize> {
+    if pod.host_network {
+        return Vec::new();
+    }
+    snap.policies
+        .iter()
+        .enumerate()
+        .filter(|(_, pol)| {
+            pol.namespace == pod.namespace
+                && pol.affects(dir)
+                && pol.pod_selector.matches(&pod.labels)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Whether a peer of a rule matches `pod`, as the engine's classes decide it: an ipBlock when
+/// it holds one of the pod's addresses; pods when the pod's namespace is known and both the
+/// namespace side and the pod selector match.
+fn pod_matches_peer(
+    snap: &Snapshot,
+    policy: usize,
+    dir: Direction,
+    rule: usize,
+    peer: usize,
+    pod: &Pod,
+) -> bool {
+    let pol = &snap.policies[policy];
+    match &pol.rules(dir)[rule].peers[peer] {
+        Peer::Pods { namespaces, pods } => {
+            let Some(ns) = snap.namespaces.get(&pod.namespace) else {
+                return false;
+            };
+            let ns_ok = match namespaces {
+                NamespaceScope::PolicyNamespace => pod.namespace == pol.namespace,
+                NamespaceScope::Selector(sel) => sel.matches(&ns.labels),
+            };
+            ns_ok && pods.matches(&pod.labels)
+        }
+        Peer::IpBlock(b) => pod.ips.iter().any(|ip| ip_block_contains(b, *ip)),
+    }
+}
+
+fn resolve_named_port(pod: &Pod, name: &str, protocol: Protocol) -> Option<u16> {
+    pod.ports
+        .iter()
+        .find(|cp| cp.name.as_deref() == Some(name) && cp.protocol == protocol)
+        .map(|cp| cp.port)
+}
+
+fn members_tag(dir: Direction) -> &'static str {
+    if dir == Direction::Ingress {
+        "MI"
+    } else {
+        "ME"
+    }
+}
+
+/// The rules for `snap` when only pods changed since `prev` was compiled for the same node
+/// (the same namespaces and policies, in the same order): each address a changed pod had or
+/// has is checked again against what decides each set ([`SetOrigin`]), instead of compiling
+/// the cluster. `changed` holds every version of the changed pods, before and after (a new pod
+/// only after, a deleted one only before). The result equals [`compile`]'s on `snap`.
+///
+/// None when the change may add or remove chains, rules or sets: a local pod needs a chain no
+/// pod needed, a named port resolves to a number no rule has, or a set that decides a chain or
+/// a named-port rule may have lost its last pod. The caller compiles then.
+pub fn update_for_pods(
+    prev: &NodeRules,
+    snap: &Snapshot,
+    node: Option<&str>,
+    changed: &[&Pod],
+) -> Option<NodeRules> {
+    let is_local = |p: &Pod| node.is_none_or(|n| p.node.as_deref() == Some(n));
+    let touched: BTreeSet<IpAddr> = changed.iter().flat_map(|p| p.ips.iter().copied()).collect();
+    let changed_keys: std::collections::HashSet<(&str, &str)> = changed
+        .iter()
+        .map(|p| (p.namespace.as_str(), p.name.as_str()))
+        .collect();
+    // The pods that hold a touched address now (with their chain keys when local), and the
+    // changed pods as they are now.
+    let mut at: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+    let mut now: Vec<usize> = Vec::new();
+    for (i, p) in snap.endpoint_pods() {
+        for ip in &p.ips {
+            if touched.contains(ip) {
+                at.entry(*ip).or_default().push(i);
+            }
+        }
+        if changed_keys.contains(&(p.namespace.as_str(), p.name.as_str())) {
+            now.push(i);
+        }
+    }
+    let mut keys: HashMap<usize, [Option<String>; 2]> = HashMap::new();
+    for &i in at.values().flatten().chain(&now) {
+        let pod = &snap.pods[i];
+        keys.entry(i).or_insert_with(|| {
+            Direction::BOTH.map(|dir| match is_local(pod) {
+                true => chain_key_of(snap, &isolating_policies(snap, pod, dir), dir, &pod.ports),
+                false => None,
+            })
+        });
+    }
+    let dir_slot = |dir: Direction| usize::from(dir == Direction::Egress);
+
+    // 1. Nothing new: every chain a changed local pod needs exists (in the families of its
+    //    addresses), every number a named port resolves to on it has its set.
+    for &i in &now {
+        let pod = &snap.pods[i];
+        for dir in Direction::BOTH {
+            if let Some(key) = &keys[&i][dir_slot(dir)] {
+                for ip in &pod.ips {
+                    let f = Family::of(ip);
+                    let name = set_name(members_tag(dir), f, &format!("members {key}"));
+                    if !prev.family(f).sets.contains_key(&name) {
+                        return None;
+                    }
+                }
+            }
+        }
+        for g in &prev.named_port_groups {
+            if let Some(n) = g.resolves(snap, pod) {
+                if !prev.family(g.family).sets.contains_key(&g.set_name(n)) {
+                    return None;
+                }
+            }
+        }
+    }
+
+    // 2. Each touched address, in each set: a member when some pod holding it now matches
+    //    the set's origin.
+    let matches = |origin: &SetOrigin, i: usize| -> bool {
+        let pod = &snap.pods[i];
+        match origin {
+            SetOrigin::Peer {
+                policy,
+                dir,
+                rule,
+                peer,
+            } => pod_matches_peer(snap, *policy, *dir, *rule, *peer, pod),
+            SetOrigin::Block => false,
+            SetOrigin::NamedPort { group, port } => group.resolves(snap, pod) == Some(*port),
+            SetOrigin::Members { dir, key } => {
+                keys[&i][dir_slot(*dir)].as_deref() == Some(key.as_str())
+            }
+        }
+    };
+    let mut out = prev.clone();
+    for f in [Family::V4, Family::V6] {
+        let rules = match f {
+            Family::V4 => &mut out.v4,
+            Family::V6 => &mut out.v6,
+        };
+        for (name, set) in rules.sets.iter_mut() {
+            let origin = prev.set_origins.get(name)?;
+            if *origin == SetOrigin::Block {
+                continue;
+            }
+            let mut edited = false;
+            for ip in touched.iter().filter(|ip| Family::of(ip) == f) {
+                let want = at
+                    .get(ip)
+                    .is_some_and(|pods| pods.iter().any(|&i| matches(origin, i)));
+                let member = SetMember {
+                    net: host_net(*ip),
+                    nomatch: false,
+                };
+                match (set.members.binary_search(&member), want) {
+                    (Ok(pos), false) => {
+                        set.members.remove(pos);
+                        edited = true;
+                    }
+                    (Err(pos), true) => {
+                        set.members.insert(pos, member);
+                        edited = true;
+                    }
+                    _ => {}
+                }
+            }
+            // A chain without local pods goes away.
+            if edited && set.members.is_empty() && matches!(origin, SetOrigin::Members { .. }) {
+                return None;
+            }
+        }
+    }
+    // 3. A named-port set whose pods all left may go away with its rule (an empty set can
+    //    still be needed by pods of the other family or without an address: compile decides).
+    for pod in changed {
+        for g in &prev.named_port_groups {
+            if let Some(n) = resolve_named_port(pod, &g.name, g.protocol) {
+                if out
+                    .family(g.family)
+                    .sets
+                    .get(&g.set_name(n))
+                    .is_some_and(|s| s.members.is_empty())
+                {
+                    return None;
+                }
+            }
+        }
+    }
+    out.pods_without_ip = snap
+        .endpoint_pods()
+        .filter(|(_, p)| is_local(p) && p.ips.is_empty())
+        .filter(|(_, p)| {
+            Direction::BOTH
+                .iter()
+                .any(|d| !isolating_policies(snap, p, *d).is_empty())
+        })
+        .map(|(_, p)| p.key())
+        .collect();
+    Some(out)
 }
 
 /// The desired rules for the pods on `node` (None: every pod, as on a one-host `probe --local`).
@@ -698,14 +945,9 @@ pub fn compile_with(engine: &Engine<'_>, node: Option<&str>, opts: &CompileOptio
                     nomatch: false,
                 })
                 .collect();
-            let tag = if *dir == Direction::Ingress {
-                "MI"
-            } else {
-                "ME"
-            };
             let member_set = c.add_set(
                 &format!("members {key}"),
-                tag,
+                members_tag(*dir),
                 SetKind::HashIp,
                 |_| members,
                 format!("local pods whose {dir} is checked by {chain}"),
