@@ -158,6 +158,9 @@ pub async fn load_live(
             if let Some(o) = v.as_object_mut() {
                 o.remove("status");
             }
+            for w in dropped_end_ports(&v) {
+                eprintln!("warning: {w}");
+            }
             let parsed = parse_policy_object(&v, default_ns, source()).map_err(|(o, e)| {
                 LiveError::Object(format!(
                     "{}: {}: {}",
@@ -186,4 +189,94 @@ pub async fn load_live(
         );
     }
     Ok(snap)
+}
+
+/// The annotation `kubectl apply` keeps with the object as the user wrote it.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Ports whose `endPort` the user applied but the API server did not keep: Kubernetes before
+/// 1.21 (and 1.21 without the NetworkPolicyEndPort feature gate) drops the field silently on
+/// create, so the cluster enforces the single port only. The snapshot (and so every answer of
+/// this tool) follows the stored object; this says where it differs from what was applied.
+pub fn dropped_end_ports(policy: &serde_json::Value) -> Vec<String> {
+    let meta = &policy["metadata"];
+    let Some(applied) = meta["annotations"][LAST_APPLIED]
+        .as_str()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+    else {
+        return Vec::new();
+    };
+    let name = format!(
+        "{}/{}",
+        meta["namespace"].as_str().unwrap_or_default(),
+        meta["name"].as_str().unwrap_or_default()
+    );
+    let mut out = Vec::new();
+    for dir in ["ingress", "egress"] {
+        let rules = applied["spec"][dir].as_array().cloned().unwrap_or_default();
+        for (r, rule) in rules.iter().enumerate() {
+            let ports = rule["ports"].as_array().cloned().unwrap_or_default();
+            for (i, port) in ports.iter().enumerate() {
+                let Some(end) = port.get("endPort").filter(|e| !e.is_null()) else {
+                    continue;
+                };
+                let stored = &policy["spec"][dir][r]["ports"][i];
+                if stored.get("endPort").is_some_and(|e| !e.is_null()) {
+                    continue;
+                }
+                let start = match &port["port"] {
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::String(s) => s.clone(),
+                    _ => "?".into(),
+                };
+                out.push(format!(
+                    "NetworkPolicy {name} {dir} rule {r}: endPort {end} was applied but the API server did not keep it (Kubernetes before 1.22 drops the field unless the NetworkPolicyEndPort feature gate is on): the cluster allows port {start} only, and so does this tool's answer"
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dropped_end_ports;
+    use serde_json::json;
+
+    fn policy(applied: serde_json::Value, stored_ports: serde_json::Value) -> serde_json::Value {
+        json!({
+            "metadata": {
+                "name": "range", "namespace": "x",
+                "annotations": {super::LAST_APPLIED: applied.to_string()}
+            },
+            "spec": {"podSelector": {}, "egress": [{"ports": stored_ports}]}
+        })
+    }
+
+    #[test]
+    fn an_end_port_the_server_dropped_is_reported() {
+        let applied = json!({"spec": {"egress": [{"ports": [
+            {"protocol": "TCP", "port": 32000, "endPort": 32768}, {"port": 53}
+        ]}]}});
+        let w = dropped_end_ports(&policy(
+            applied,
+            json!([{"protocol": "TCP", "port": 32000}, {"port": 53}]),
+        ));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("x/range egress rule 0: endPort 32768"),
+            "{w:?}"
+        );
+        assert!(w[0].contains("allows port 32000 only"), "{w:?}");
+    }
+
+    #[test]
+    fn a_kept_end_port_or_no_annotation_is_silent() {
+        let applied = json!({"spec": {"egress": [{"ports": [{"port": 32000, "endPort": 32768}]}]}});
+        assert!(
+            dropped_end_ports(&policy(applied, json!([{"port": 32000, "endPort": 32768}])))
+                .is_empty()
+        );
+        assert!(dropped_end_ports(&json!({"metadata": {"name": "a"}, "spec": {}})).is_empty());
+    }
 }
