@@ -396,6 +396,11 @@ spec:
     let relabelled = pod("y/other-1", &[("app", "client")], &ips("y/other-1"), NODE);
     world.pods.insert("y/other-1".into(), relabelled.clone());
     h.send(vec![Change::Pod(Event::Apply(relabelled))]);
+    assert_eq!(
+        h.last_kind(),
+        "sets",
+        "a client more only changes set members"
+    );
     let bad = h.disagreements(&world, 3);
     assert!(bad.is_empty(), "label changes:\n{}", bad.join("\n"));
 

@@ -4,6 +4,12 @@
 //! with the set references resolved to the sets' members, is exactly the old ruleset or the new
 //! one (per address family: IPv4 and IPv6 are separate kernel transactions). A later apply
 //! recovers and leaves no unused set behind; `remove` leaves no chain, rule or set.
+//!
+//! `netpol-enforcer apply` runs the same `Applier::apply` as the agent's full syncs (a new
+//! policy, a repair, the first sync after a restart). A set-only sync (`Applier::refill_sets`,
+//! a pod-only change) edits members in place and is not one transaction: killed there, the sets
+//! may hold part of the change (each entry old or new, the chains untouched), and the restarted
+//! agent's first sync is a full apply that rewrites every set.
 
 mod common;
 
@@ -171,6 +177,7 @@ fn killing_the_agent_mid_apply_leaves_the_old_or_the_new_rules_never_a_mix() {
     // How long the apply itself takes (after parsing and compiling).
     let mut apply_time = Duration::ZERO;
     let mut outcomes = (0, 0, 0); // (old, new, mixed families)
+    let mut mid_apply = 0;
     let kills = 12;
     for k in 0..=kills {
         apply(&ns.0, &old_file);
@@ -224,17 +231,30 @@ fn killing_the_agent_mid_apply_leaves_the_old_or_the_new_rules_never_a_mix() {
             )
         };
         match (v4, v6) {
-            ("old", "old") => outcomes.0 += 1,
+            ("old", "old") => {
+                outcomes.0 += 1;
+                // Killed after writing sets, before the commit: truly mid-apply.
+                if !unreferenced_sets(&ns.0).is_empty() {
+                    mid_apply += 1;
+                }
+            }
             ("new", "new") => outcomes.1 += 1,
             _ => outcomes.2 += 1,
         }
     }
     eprintln!(
-        "apply of {} IPv4 rule lines took {apply_time:?}; after {kills} kills: {} old, {} new, {} with IPv4 new and IPv6 old",
+        "apply of {} IPv4 rule lines took {apply_time:?}; after {kills} kills: {} old ({mid_apply} of them after the sets were written), {} new, {} with IPv4 new and IPv6 old",
         new.v4.len(),
         outcomes.0,
         outcomes.1,
         outcomes.2
+    );
+    // The kills must have landed inside the apply, or the test proves nothing: some before the
+    // commit and some after the node started changing.
+    assert!(outcomes.0 > 0, "no kill landed before the commit");
+    assert!(
+        mid_apply + outcomes.1 + outcomes.2 > 0,
+        "no kill landed after the apply started changing the node"
     );
     // A restarted agent reconciles: the new rules, and the sets killed runs left are gone.
     apply(&ns.0, &new_file);
