@@ -7,7 +7,8 @@
 //! `Init` starts a buffer, `InitApply` fills it, `InitDone` replaces the contents (objects not
 //! listed again are gone), `Apply`/`Delete` edit in place.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Pod as K8sPod};
 use k8s_openapi::api::networking::v1::NetworkPolicy as K8sPolicy;
@@ -171,6 +172,10 @@ pub struct Cache {
     /// Since the last [`Cache::take_pod_changes`]: every version (before and after) of the pods
     /// that changed; None when something else changed too (a namespace, a policy, a relist).
     pod_changes: Option<Vec<Pod>>,
+    /// The last snapshot made, and the pods changed since (None: make it again), so that a pod
+    /// change costs a patch rather than a copy of every pod.
+    last: Option<Arc<Snapshot>>,
+    stale_pods: Option<BTreeSet<String>>,
 }
 
 /// More changed pods than this since the last reconcile: compiling everything is as cheap.
@@ -240,25 +245,33 @@ impl Cache {
                             self.pod_changes = None;
                         }
                     }
+                    if let Some(stale) = &mut self.stale_pods {
+                        stale.insert(k);
+                    }
                 }
             }
             Change::Pod(e) => {
                 self.pods.apply(e, parse_pod);
-                self.pod_changes = None;
-            }
-            Change::Namespace(e) => {
-                if self.namespaces.apply_changed(e, parse_namespace) {
-                    self.pod_changes = None;
-                }
+                self.changed_more_than_pods();
             }
             // (Namespaces and policies are compared by content: a resync or a status update that
             // changes nothing keeps the next pod change cheap.)
+            Change::Namespace(e) => {
+                if self.namespaces.apply_changed(e, parse_namespace) {
+                    self.changed_more_than_pods();
+                }
+            }
             Change::Policy(e) => {
                 if self.policies.apply_changed(e, parse_policy) {
-                    self.pod_changes = None;
+                    self.changed_more_than_pods();
                 }
             }
         }
+    }
+
+    fn changed_more_than_pods(&mut self) {
+        self.pod_changes = None;
+        self.stale_pods = None;
     }
 
     /// The pods that changed since the last call (every version, before and after), or None
@@ -289,8 +302,24 @@ impl Cache {
         self.pods.items.len()
     }
 
-    /// The cluster now, ready for the engine.
-    pub fn snapshot(&self) -> Snapshot {
+    /// The cluster now, ready for the engine: the last snapshot with the changed pods patched
+    /// in when only pods changed, else made again.
+    pub fn snapshot(&mut self) -> Arc<Snapshot> {
+        let stale = self.stale_pods.replace(BTreeSet::new());
+        let snap = match (self.last.take(), stale) {
+            (Some(mut snap), Some(stale)) => {
+                if !stale.is_empty() {
+                    self.patch(Arc::make_mut(&mut snap), &stale);
+                }
+                snap
+            }
+            _ => Arc::new(self.build()),
+        };
+        self.last = Some(snap.clone());
+        snap
+    }
+
+    fn build(&self) -> Snapshot {
         let mut snap = Snapshot {
             namespaces: self
                 .namespaces
@@ -303,6 +332,53 @@ impl Cache {
         };
         snap.finish();
         snap
+    }
+
+    /// Makes `snap` what [`Cache::build`] would make after the pods `keys` changed.
+    fn patch(&self, snap: &mut Snapshot, keys: &BTreeSet<String>) {
+        for k in keys {
+            let Some((ns, name)) = k.split_once('/') else {
+                continue;
+            };
+            // `Snapshot::finish` sorts pods by namespace and name.
+            let pos = snap
+                .pods
+                .binary_search_by(|p| (p.namespace.as_str(), p.name.as_str()).cmp(&(ns, name)));
+            match (self.pods.items.get(k), pos) {
+                (Some(p), Ok(i)) => snap.pods[i] = p.clone(),
+                (Some(p), Err(i)) => snap.pods.insert(i, p.clone()),
+                (None, Ok(i)) => {
+                    snap.pods.remove(i);
+                }
+                (None, Err(_)) => {}
+            }
+            // A namespace without an object exists while pods or policies refer to it.
+            if self.namespaces.items.contains_key(&format!("/{ns}")) {
+                continue;
+            }
+            let in_ns = snap
+                .pods
+                .binary_search_by(|p| p.namespace.as_str().cmp(ns))
+                .ok();
+            let referenced = in_ns.is_some() || snap.policies.iter().any(|p| p.namespace == ns);
+            match (referenced, snap.namespaces.contains_key(ns)) {
+                (false, true) => {
+                    snap.namespaces.remove(ns);
+                }
+                (true, false) => {
+                    // Made exactly as `finish` makes it.
+                    let mut one = Snapshot {
+                        pods: in_ns.map(|i| snap.pods[i].clone()).into_iter().collect(),
+                        ..Snapshot::default()
+                    };
+                    one.finish();
+                    if let Some(n) = one.namespaces.remove(ns) {
+                        snap.namespaces.insert(ns.to_string(), n);
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 }
 
@@ -385,6 +461,43 @@ mod tests {
         c.apply(&Change::Namespace(Event::Apply(ns("w"))));
         c.apply(&Change::Pod(Event::Apply(pod("a", "p1", "y"))));
         assert!(c.take_pod_changes().is_none());
+    }
+
+    #[test]
+    fn a_patched_snapshot_equals_one_made_again() {
+        let ns: K8sNamespace =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "a"}})).unwrap();
+        let mut c = Cache::default();
+        let pods = (0..20)
+            .map(|i| pod(["a", "b"][i % 2], &format!("p{i}"), "x"))
+            .collect();
+        for ch in Change::initial_list(vec![ns], pods, vec![]) {
+            c.apply(&ch);
+        }
+        assert_eq!(*c.snapshot(), c.build());
+        let steps = [
+            Change::Pod(Event::Apply(pod("a", "p3", "y"))),
+            Change::Pod(Event::Apply(pod("a", "p00", "new"))),
+            Change::Pod(Event::Apply(pod("c", "only", "new"))),
+            Change::Pod(Event::Delete(pod("a", "p4", "x"))),
+            Change::Pod(Event::Delete(pod("a", "never", "x"))),
+            Change::Pod(Event::Delete(pod("c", "only", "new"))),
+            Change::Pod(Event::Apply(pod("zz", "last", "new"))),
+        ];
+        for (n, ch) in steps.iter().enumerate() {
+            c.apply(ch);
+            if n % 2 == 0 {
+                let patched = c.snapshot();
+                assert_eq!(*patched, c.build(), "after step {n}");
+            }
+        }
+        for i in (1..20).step_by(2) {
+            c.apply(&Change::Pod(Event::Delete(pod("b", &format!("p{i}"), "x"))));
+        }
+        let snap = c.snapshot();
+        assert_eq!(*snap, c.build());
+        assert!(!snap.namespaces.contains_key("b") && !snap.namespaces.contains_key("c"));
+        assert!(snap.namespaces.contains_key("zz"));
     }
 
     #[test]
