@@ -158,7 +158,11 @@ fn dns_pod(image: &str, api_ip: &str, web_ip: &str) -> Pod {
     }
 }
 
-/// Removes the scenario (namespaces and the DNS pod), also when the test fails.
+/// This run added kubernetes.io/metadata.name to kube-system (Kubernetes < 1.21).
+static KUBE_SYSTEM_LABELLED: AtomicBool = AtomicBool::new(false);
+
+/// Removes the scenario (namespaces, the DNS pod, the kube-system label it added), also when
+/// the test fails.
 struct Scenario;
 
 impl Drop for Scenario {
@@ -177,6 +181,17 @@ impl Drop for Scenario {
             let _ = Api::<Pod>::namespaced(client.clone(), "kube-system")
                 .delete("netpol-e2e-coredns", &dp)
                 .await;
+            if KUBE_SYSTEM_LABELLED.swap(false, Ordering::SeqCst) {
+                let _ = Api::<Namespace>::all(client.clone())
+                    .patch(
+                        "kube-system",
+                        &kube::api::PatchParams::default(),
+                        &kube::api::Patch::Merge(serde_json::json!({
+                            "metadata": {"labels": {"kubernetes.io/metadata.name": null}}
+                        })),
+                    )
+                    .await;
+            }
             // Wait for the namespaces to go, so a rerun can create them again.
             for _ in 0..120 {
                 let mut any = false;
@@ -209,7 +224,16 @@ async fn create_scenario(client: &Client, app_image: &str, prober_image: &str, d
                 panic!("creating namespace {ns}: {e} (left over from a previous run? delete it)")
             });
     }
-    // The policies allow DNS to kube-system by its name label, which 1.21+ adds by itself.
+    // The policies allow DNS to kube-system by its name label, which 1.21+ adds by itself; the
+    // label is removed again at the end when this test added it.
+    let labelled = Api::<Namespace>::all(client.clone())
+        .get("kube-system")
+        .await
+        .unwrap()
+        .metadata
+        .labels
+        .is_some_and(|l| l.contains_key("kubernetes.io/metadata.name"));
+    KUBE_SYSTEM_LABELLED.store(!labelled, Ordering::SeqCst);
     Api::<Namespace>::all(client.clone())
         .patch(
             "kube-system",
