@@ -147,3 +147,26 @@ INFO
   rm -rf "$dir/gocache"   # ~1.5 GB; the binaries are what is cached
   log "kubernetes $ver: built in ${secs}s -> $dir/bin"
 }
+
+# kubectl: the scripts and the e2e suite need a client, and Debian bookworm has no kubectl
+# package. Without one on PATH, build it from the same source next to the components (once;
+# lib.sh puts that directory on PATH when kubectl is missing).
+ensure_kubectl() {
+  command -v kubectl >/dev/null && return 0
+  local dir src gopath t0
+  dir=$(k8s_cache_dir)
+  [[ -x $dir/bin/kubectl ]] && { export PATH=$dir/bin:$PATH; return 0; }
+  src=$(find "$dir" -maxdepth 1 -mindepth 1 -type d -name "kubernetes-*" -print -quit)
+  [[ -n $src ]] || die "no kubectl on PATH and no Kubernetes source in $dir to build one"
+  gopath=$dir/gopath
+  t0=$(now)
+  log "no kubectl on PATH: building it from $src (log $E2E_LOGS/build.log)"
+  (cd "$gopath/src/k8s.io/kubernetes" && env GOPATH="$gopath" GO111MODULE=off GOFLAGS= CGO_ENABLED=0 \
+      GOCACHE="$dir/gocache" HOME="$dir" GOTOOLCHAIN=local \
+      go build -trimpath -o "$dir/bin/kubectl.tmp" -ldflags "-s -w" ./cmd/kubectl) >>"$E2E_LOGS/build.log" 2>&1 \
+    || { tail -30 "$E2E_LOGS/build.log" >&2; die "go build ./cmd/kubectl failed (see $E2E_LOGS/build.log)"; }
+  mv "$dir/bin/kubectl.tmp" "$dir/bin/kubectl"
+  rm -rf "$dir/gocache"
+  export PATH=$dir/bin:$PATH
+  log "kubectl built in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", b - a }')s -> $dir/bin/kubectl"
+}

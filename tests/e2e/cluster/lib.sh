@@ -11,6 +11,12 @@ E2E_LOGS=$E2E_DIR/logs
 E2E_PKI=$E2E_DIR/pki
 E2E_KUBECONFIG=$E2E_DIR/admin.kubeconfig
 E2E_CTR_SOCK=$E2E_RUN/containerd/containerd.sock
+# No kubectl on PATH (Debian has no package): the one up builds from the Kubernetes source.
+if ! command -v kubectl >/dev/null 2>&1; then
+  for _k in "$E2E_CACHE"/kubernetes-*/bin/kubectl; do
+    [[ -x $_k ]] && { PATH=$(dirname "$_k"):$PATH; export PATH; break; }
+  done
+fi
 # down deletes these directories: refuse anything that is not a dedicated absolute path.
 for _v in E2E_DIR E2E_RUN E2E_CACHE; do
   if [[ ! ${!_v} =~ ^/[^/]+/[^/].*$ || ${!_v} == *..* || ${!_v} =~ ^/(bin|boot|dev|etc|home|lib|lib64|proc|root|sbin|sys|usr)(/|$) ]]; then
