@@ -181,12 +181,23 @@ pub async fn load_live(
                 ns.labels.remove(super::NAMESPACE_NAME_LABEL);
             }
         }
-        eprintln!(
-            "warning: {} namespaces lack the label {} (Kubernetes before 1.21 does not add it): selectors on it match nothing in this cluster; label them (kubectl label ns NAME {}=NAME) or use other labels",
-            unlabelled.len(),
-            super::NAMESPACE_NAME_LABEL,
-            super::NAMESPACE_NAME_LABEL
-        );
+        // Once per process: a command may read the cluster more than once (lab check --probe).
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            let mut names: Vec<&str> = unlabelled.iter().map(String::as_str).collect();
+            names.sort_unstable();
+            let shown = if names.len() > 5 {
+                format!("{}, ...", names[..5].join(", "))
+            } else {
+                names.join(", ")
+            };
+            eprintln!(
+                "warning: {} namespaces ({shown}) lack the label {} (Kubernetes before 1.21 does not add it): selectors on it match nothing there; label them (kubectl label ns NAME {}=NAME) or use other labels",
+                names.len(),
+                super::NAMESPACE_NAME_LABEL,
+                super::NAMESPACE_NAME_LABEL
+            );
+        }
     }
     Ok(snap)
 }
