@@ -323,6 +323,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
         }
         'kubectl-netpol;lab;check' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --probe: how long one check waits before calling it dropped')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'With --probe on a cluster: the prober image')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, json or yaml (list and check)')
             [CompletionResult]::new('--catalogue', '--catalogue', [CompletionResultType]::ParameterName, 'Read the labs from this folder (laid out like manifests/labs) instead of the built-in catalogue: for lab authors')

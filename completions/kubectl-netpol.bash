@@ -1505,13 +1505,17 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__lab__subcmd__check)
-            opts="-o -f -n -A -l -v -h -V --local --probe --timeout --output --catalogue --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            opts="-o -f -n -A -l -v -h -V --local --probe --timeout --image --output --catalogue --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

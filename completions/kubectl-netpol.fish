@@ -272,6 +272,7 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand lab; and _
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand lab; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand lab; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand lab; and __fish_seen_subcommand_from check" -l timeout -d 'With --probe: how long one check waits before calling it dropped' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand lab; and __fish_seen_subcommand_from check" -l image -d 'With --probe on a cluster: the prober image' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand lab; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format: table, json or yaml (list and check)' -r -f -a "table\t''
 json\t''
 yaml\t''
