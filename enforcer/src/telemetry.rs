@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use netpol::enforce::status::{AgentStatus, DropRecord, DropsDoc, SyncRecord};
 use netpol::enforce::{ChainInfo, Family, NodeRules};
-use netpol::model::Snapshot;
+use netpol::model::{Pod, Snapshot};
+use netpol::probe::cluster::RUN_LABEL;
 
 /// How many drops `/drops` keeps.
 pub const DROP_HISTORY: usize = 1000;
@@ -73,8 +74,9 @@ impl DropContext {
     pub fn new(snap: &Snapshot, rules: &NodeRules) -> DropContext {
         let mut pods_by_ip = HashMap::new();
         for (_, pod) in snap.endpoint_pods() {
+            let name = drop_name(pod);
             for ip in &pod.ips {
-                pods_by_ip.insert(*ip, pod.key());
+                pods_by_ip.insert(*ip, name.clone());
             }
         }
         DropContext {
@@ -82,6 +84,29 @@ impl DropContext {
             pods_by_ip,
         }
     }
+}
+
+/// How a drop names a pod. A `kubectl netpol probe` prober is gone soon after its drops, so
+/// its name says what it stood for: the labels it mirrors.
+fn drop_name(pod: &Pod) -> String {
+    if !pod.labels.contains_key(RUN_LABEL) {
+        return pod.key();
+    }
+    let mirrored: Vec<String> = pod
+        .labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != RUN_LABEL)
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!(
+        "{} (probe prober for pods {})",
+        pod.key(),
+        if mirrored.is_empty() {
+            "without labels".to_string()
+        } else {
+            mirrored.join(",")
+        }
+    )
 }
 
 #[derive(Debug, Default)]
@@ -417,6 +442,21 @@ impl Telemetry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drops_of_probers_name_the_pods_they_stand_for() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: netpol-probe-x1-0, namespace: payments, labels: {app: api, netpol.kubectl.io/run: x1}}\nspec: {containers: [{name: p}]}\nstatus: {podIP: 10.0.0.7}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: payments, labels: {app: db}}\nspec: {containers: [{name: d}]}\nstatus: {podIP: 10.0.0.8}\n";
+        let (snap, _) = netpol::model::load_str("t.yaml", text, &Default::default()).unwrap();
+        let cx = DropContext::new(&snap, &NodeRules::default());
+        assert_eq!(
+            cx.pods_by_ip[&"10.0.0.7".parse::<IpAddr>().unwrap()],
+            "payments/netpol-probe-x1-0 (probe prober for pods app=api)"
+        );
+        assert_eq!(
+            cx.pods_by_ip[&"10.0.0.8".parse::<IpAddr>().unwrap()],
+            "payments/db"
+        );
+    }
 
     #[test]
     fn metrics_are_prometheus_text() {

@@ -361,7 +361,7 @@ pub fn run(global: &Global, args: &EnforcerArgs) -> CliResult {
                 }
             }
             if let Some(p) = pod {
-                all.retain(|(_, d)| d.pod.as_deref() == Some(p.as_str()) || d.peer == *p);
+                all.retain(|(_, d)| d.involves(p));
             }
             all.sort_by_key(|(_, d)| d.unix_ms);
             let skip = all.len().saturating_sub(*limit);

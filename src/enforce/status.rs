@@ -62,10 +62,12 @@ pub struct DropRecord {
     pub unix_ms: u64,
     /// `ingress` (the local pod's ingress refused it) or `egress`.
     pub direction: String,
-    /// The local pod whose policies dropped the packet (`namespace/name`), when known.
+    /// The local pod whose policies dropped the packet (`namespace/name`), when known. A prober
+    /// of `kubectl netpol probe` (gone soon after) is followed by the labels it mirrors:
+    /// `payments/netpol-probe-x1-0 (probe prober for pods app=api)`.
     #[serde(default)]
     pub pod: Option<String>,
-    /// The other side: a pod (`namespace/name`) or an address.
+    /// The other side: a pod (named as `pod` is) or an address.
     pub peer: String,
     pub src: String,
     pub dst: String,
@@ -78,10 +80,44 @@ pub struct DropRecord {
     pub chain: String,
 }
 
+impl DropRecord {
+    /// Whether `pod` (`namespace/name`) is the isolated pod or the peer of this drop (a prober's
+    /// name matches without the labels that follow it).
+    pub fn involves(&self, pod: &str) -> bool {
+        let named = |s: &str| s.split(' ').next() == Some(pod);
+        self.pod.as_deref().is_some_and(named) || named(&self.peer)
+    }
+}
+
 /// `GET /drops`: the most recent drops, oldest first, and how many were seen in all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DropsDoc {
     pub node: String,
     pub total: u64,
     pub drops: Vec<DropRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DropRecord;
+
+    #[test]
+    fn drops_are_found_by_either_pod_prober_names_included() {
+        let d = DropRecord {
+            unix_ms: 0,
+            direction: "ingress".into(),
+            pod: Some("payments/netpol-probe-x1-0 (probe prober for pods app=api)".into()),
+            peer: "frontend/web".into(),
+            src: "10.0.0.1".into(),
+            dst: "10.0.0.2".into(),
+            protocol: "TCP".into(),
+            port: Some(8080),
+            policies: vec![],
+            chain: "NETPOL-I-0".into(),
+        };
+        assert!(d.involves("payments/netpol-probe-x1-0"));
+        assert!(d.involves("frontend/web"));
+        assert!(!d.involves("payments/netpol-probe-x1"));
+        assert!(!d.involves("payments/api"));
+    }
 }
