@@ -91,32 +91,13 @@ fn create_line(name: &str, s: &IpSetDef) -> String {
     )
 }
 
-/// Creates or atomically replaces every desired set: fill a temporary set, swap, destroy it.
+/// Creates or atomically replaces every desired set (see [`ipset_swap`]).
 pub fn ipset_restore(rules: &Ruleset) -> String {
-    let mut out = String::new();
-    for (name, set) in &rules.sets {
-        let tmp = temp_set_name(name);
-        let _ = writeln!(out, "{}", create_line(name, set));
-        let _ = writeln!(out, "{}", create_line(&tmp, set));
-        let _ = writeln!(out, "flush {tmp}");
-        for m in &set.members {
-            let _ = writeln!(out, "{}", member_line(&tmp, m));
-        }
-        let _ = writeln!(out, "swap {tmp} {name}");
-        let _ = writeln!(out, "destroy {tmp}");
-    }
-    out
-}
-
-/// Only refills the sets (for a change of pod membership with the same rules).
-pub fn ipset_refill(rules: &Ruleset, changed: &[&str]) -> String {
-    let mut sub = Ruleset::default();
-    for name in changed {
-        if let Some(s) = rules.sets.get(*name) {
-            sub.sets.insert(name.to_string(), s.clone());
-        }
-    }
-    ipset_restore(&sub)
+    rules
+        .sets
+        .iter()
+        .map(|(name, set)| ipset_swap(name, set))
+        .collect()
 }
 
 /// One transaction for the filter table: declares (and so flushes) our chains, fills them, and
