@@ -13,12 +13,12 @@ use super::LabError;
 use crate::engine::explain::{HalfJson, TrafficExplanation};
 use crate::engine::{Endpoint, Engine, Traffic};
 use crate::model::{
-    load_str, ContainerPort, Labels, LoadOptions, Namespace, Pod, PodOrigin, Policy, Probe,
-    Protocol, Snapshot, Source, NAMESPACE_NAME_LABEL,
+    dns_ports, load_str, Labels, LoadOptions, Namespace, Pod, PodOrigin, Policy, Probe, Protocol,
+    Snapshot, Source, DNS_LABEL, NAMESPACE_NAME_LABEL,
 };
 
 /// The cluster DNS the labs assume (manifests/labs/README.md, "Checks"): never created by a lab.
-pub const DNS_NAMESPACE: &str = "kube-system";
+pub use crate::model::DNS_NAMESPACE;
 pub const DNS_POD: &str = "coredns";
 /// A DNS check asks whether the pod may reach the DNS pod on this probe.
 pub const DNS_PROBE: Probe = Probe {
@@ -32,19 +32,8 @@ pub fn dns_pod() -> Pod {
     Pod {
         namespace: DNS_NAMESPACE.into(),
         name: DNS_POD.into(),
-        labels: Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
-        ports: vec![
-            ContainerPort {
-                name: Some("dns".into()),
-                port: 53,
-                protocol: Protocol::Udp,
-            },
-            ContainerPort {
-                name: Some("dns-tcp".into()),
-                port: 53,
-                protocol: Protocol::Tcp,
-            },
-        ],
+        labels: Labels::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]),
+        ports: dns_ports(),
         ips: Vec::new(),
         host_network: false,
         node: None,

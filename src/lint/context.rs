@@ -4,13 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{ContainerPort, Labels, Pod, PodOrigin, Protocol, Snapshot, Source};
+use crate::model::{dns_ports, ContainerPort, Labels, Pod, PodOrigin, Snapshot, Source};
 
-/// The label every common cluster DNS (CoreDNS, kube-dns) pod carries.
-pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
-
-/// Where a virtual DNS pod lives when the input has none.
-const DNS_NAMESPACE: &str = "kube-system";
+pub use crate::model::{DNS_LABEL, DNS_NAMESPACE};
 
 /// Marks the pods lint added; never a valid Kubernetes name, so it cannot collide.
 const VIRTUAL_PREFIX: &str = "<";
@@ -56,18 +52,7 @@ impl Augmented {
                 DNS_NAMESPACE,
                 &format!("{VIRTUAL_PREFIX}kube-dns>"),
                 Labels::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]),
-                vec![
-                    ContainerPort {
-                        name: Some("dns".into()),
-                        port: 53,
-                        protocol: Protocol::Udp,
-                    },
-                    ContainerPort {
-                        name: Some("dns-tcp".into()),
-                        port: 53,
-                        protocol: Protocol::Tcp,
-                    },
-                ],
+                dns_ports(),
             ));
         }
         // Policies keep their order: finish() sorts by (namespace, name) and they already are.

@@ -22,6 +22,27 @@ pub type Labels = BTreeMap<String, String>;
 /// The label the API server adds to every namespace (added for manifests too).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
+/// Where the cluster DNS runs, by convention, and the label its pods carry (CoreDNS and kube-dns
+/// both use it).
+pub const DNS_NAMESPACE: &str = "kube-system";
+pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+
+/// The ports a cluster DNS pod declares: `dns` UDP 53 and `dns-tcp` TCP 53.
+pub fn dns_ports() -> Vec<ContainerPort> {
+    vec![
+        ContainerPort {
+            name: Some("dns".into()),
+            port: 53,
+            protocol: Protocol::Udp,
+        },
+        ContainerPort {
+            name: Some("dns-tcp".into()),
+            port: 53,
+            protocol: Protocol::Tcp,
+        },
+    ]
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Protocol {

@@ -69,6 +69,20 @@ pub fn compare(
     let mut wrongly_allowed = 0usize;
     let mut wrongly_denied = 0usize;
     let mut unsupported = 0usize;
+    // Counts one observed row; returns whether it agrees.
+    let mut tally = |summary: &mut ProbeSummary, observed: bool, allowed: bool| {
+        if observed == allowed {
+            summary.agree += 1;
+        } else {
+            summary.disagree += 1;
+            if observed {
+                wrongly_allowed += 1;
+            } else {
+                wrongly_denied += 1;
+            }
+        }
+        observed == allowed
+    };
     for (c, r) in doc.connections.iter_mut().zip(results) {
         let Some(v) = r else {
             c.verdict = Some("error".into());
@@ -79,17 +93,7 @@ pub fn compare(
         match observed_of(*v) {
             Some(obs) => {
                 c.observed = Some(obs);
-                c.agree = Some(obs == c.allowed);
-                if obs == c.allowed {
-                    summary.agree += 1;
-                } else {
-                    summary.disagree += 1;
-                    if obs {
-                        wrongly_allowed += 1;
-                    } else {
-                        wrongly_denied += 1;
-                    }
-                }
+                c.agree = Some(tally(&mut summary, obs, c.allowed));
             }
             None if *v == Verdict::Unsupported => unsupported += 1,
             None => summary.errors += 1,
@@ -97,17 +101,7 @@ pub fn compare(
     }
     for d in &mut dns {
         if let Some(obs) = d.observed {
-            d.agree = Some(obs == d.allowed);
-            if obs == d.allowed {
-                summary.agree += 1;
-            } else {
-                summary.disagree += 1;
-                if obs {
-                    wrongly_allowed += 1;
-                } else {
-                    wrongly_denied += 1;
-                }
-            }
+            d.agree = Some(tally(&mut summary, obs, d.allowed));
         } else if d.verdict != "unsupported" {
             summary.errors += 1;
         }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use netpol_prober::plan::{Check, CheckKind, CheckResult, Plan, Verdict};
 
 use super::compare::{compare, observed_of, verdict_name, DnsRow, ProbeReport};
+use super::connection_check;
 use crate::enforce::{compile, Applier, CommandRunner};
 use crate::engine::matrix::Matrix;
 use crate::engine::Engine;
@@ -390,18 +391,7 @@ pub fn run_local(
             for (k, probe) in probes.iter().enumerate() {
                 let id = format!("{i}:{j}:{k}");
                 index.insert(id.clone(), doc.index(i, j, k));
-                checks.push(Check {
-                    id,
-                    kind: match probe.protocol {
-                        Protocol::Tcp => CheckKind::Tcp,
-                        Protocol::Udp => CheckKind::Udp,
-                        Protocol::Sctp => CheckKind::Sctp,
-                    },
-                    host: Some(ip.to_string()),
-                    port: Some(probe.port),
-                    name: None,
-                    server: None,
-                });
+                checks.push(connection_check(id, *ip, *probe));
             }
         }
         if let Some(d) = dns {
@@ -734,18 +724,7 @@ impl LocalLab {
                 for probe in probes {
                     let id = format!("{i}:{j}:{probe}");
                     index.insert(id.clone(), (i, j, *probe));
-                    plans[i].checks.push(Check {
-                        id,
-                        kind: match probe.protocol {
-                            Protocol::Tcp => CheckKind::Tcp,
-                            Protocol::Udp => CheckKind::Udp,
-                            Protocol::Sctp => CheckKind::Sctp,
-                        },
-                        host: Some(ip.to_string()),
-                        port: Some(probe.port),
-                        name: None,
-                        server: None,
-                    });
+                    plans[i].checks.push(connection_check(id, *ip, *probe));
                 }
             }
         }

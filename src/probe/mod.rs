@@ -6,3 +6,25 @@ pub mod compare;
 pub mod local;
 
 pub use compare::{compare, observed_of, DnsRow, ProbeReport};
+
+/// The prober's check that sends `probe` to `host` (TCP/SCTP connect, UDP round trip).
+pub(crate) fn connection_check(
+    id: String,
+    host: std::net::IpAddr,
+    probe: crate::model::Probe,
+) -> netpol_prober::plan::Check {
+    use crate::model::Protocol;
+    use netpol_prober::plan::{Check, CheckKind};
+    Check {
+        id,
+        kind: match probe.protocol {
+            Protocol::Tcp => CheckKind::Tcp,
+            Protocol::Udp => CheckKind::Udp,
+            Protocol::Sctp => CheckKind::Sctp,
+        },
+        host: Some(host.to_string()),
+        port: Some(probe.port),
+        name: None,
+        server: None,
+    }
+}

@@ -21,6 +21,7 @@ use crate::engine::matrix::Matrix;
 use crate::engine::{Endpoint, Engine, Traffic};
 use crate::model::{ContainerPort, Labels, Pod, Probe, Protocol, Snapshot};
 use crate::probe::compare::{compare, observed_of, verdict_name, DnsRow, ProbeReport};
+use crate::probe::connection_check;
 use crate::report::matrix::{Connection, MatrixDoc};
 
 /// The label on every object a run makes; its value is the run id. `cleanup` deletes by it.
@@ -43,9 +44,7 @@ pub const DEFAULT_IMAGE: &str = concat!(
 pub const PROBER_UID: i64 = 65532;
 /// The sysctl that lets a non-root process bind ports below 1024 (safe since Kubernetes 1.22).
 pub const LOW_PORT_SYSCTL: &str = "net.ipv4.ip_unprivileged_port_start";
-/// Where the cluster DNS runs, by convention (kube-dns and CoreDNS both use this label).
-pub const DNS_NAMESPACE: &str = "kube-system";
-pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+pub use crate::model::{DNS_LABEL, DNS_NAMESPACE};
 /// The name every source resolves to check the cluster DNS.
 pub const CLUSTER_DNS_NAME: &str = "kubernetes.default";
 /// A plan larger than this (as JSON) is split into several execs for one source: the plan
@@ -580,14 +579,6 @@ impl ProbePlan {
     }
 }
 
-fn check_kind(p: Protocol) -> CheckKind {
-    match p {
-        Protocol::Tcp => CheckKind::Tcp,
-        Protocol::Udp => CheckKind::Udp,
-        Protocol::Sctp => CheckKind::Sctp,
-    }
-}
-
 /// DNS works for `from` when it may reach one of the DNS pods on UDP 53.
 fn dns_allowed(engine: &Engine<'_>, from: usize, dns: &DnsTarget) -> bool {
     dns.pods.iter().any(|&d| {
@@ -658,14 +649,7 @@ pub fn build_plan(
                 let idx = doc.index(i, j, k);
                 let id = format!("c{idx}");
                 slots.insert(id.clone(), Slot::Connection(idx));
-                checks.push(Check {
-                    id,
-                    kind: check_kind(probe.protocol),
-                    host: Some(ip.to_string()),
-                    port: Some(probe.port),
-                    name: None,
-                    server: None,
-                });
+                checks.push(connection_check(id, *ip, *probe));
             }
         }
     }
@@ -691,14 +675,7 @@ pub fn build_plan(
             });
             let id = format!("c{idx}");
             slots.insert(id.clone(), Slot::Connection(idx));
-            per_source[i].push(Check {
-                id,
-                kind: check_kind(ext.probe.protocol),
-                host: Some(ext.ip.to_string()),
-                port: Some(ext.probe.port),
-                name: None,
-                server: None,
-            });
+            per_source[i].push(connection_check(id, ext.ip, ext.probe));
         }
     }
     let dns = dns_target(snap).filter(|_| !opts.dns_names.is_empty());
