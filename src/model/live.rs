@@ -11,7 +11,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use super::parse::{parse_namespace_object, parse_pod_object, parse_policy_object};
-use super::{Snapshot, Source};
+use super::{FieldError, Snapshot, Source};
 
 /// How to reach the cluster: the usual kubectl flags.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +64,16 @@ pub async fn connect(args: &ClusterArgs) -> Result<(Client, String), LiveError> 
     let ns = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| LiveError::Config(e.to_string()))?;
     Ok((client, ns))
+}
+
+/// An object the API server returned that the parser refuses: which object, which field, why.
+fn object_err((object, e): (Option<String>, FieldError)) -> LiveError {
+    LiveError::Object(format!(
+        "{}: {}: {}",
+        object.unwrap_or_default(),
+        e.field,
+        e.message
+    ))
 }
 
 fn api_err(what: &str, e: kube::Error) -> LiveError {
@@ -131,14 +141,7 @@ pub async fn load_live(
             .items
         {
             let v = serde_json::to_value(&pod).map_err(|e| LiveError::Object(e.to_string()))?;
-            let parsed = parse_pod_object(&v, "Pod", default_ns, source()).map_err(|(o, e)| {
-                LiveError::Object(format!(
-                    "{}: {}: {}",
-                    o.unwrap_or_default(),
-                    e.field,
-                    e.message
-                ))
-            })?;
+            let parsed = parse_pod_object(&v, "Pod", default_ns, source()).map_err(object_err)?;
             // Pods still being scheduled have no IP yet but are selected all the same.
             if let Some(p) = parsed {
                 snap.pods.push(p);
@@ -161,14 +164,7 @@ pub async fn load_live(
             for w in dropped_end_ports(&v) {
                 eprintln!("warning: {w}");
             }
-            let parsed = parse_policy_object(&v, default_ns, source()).map_err(|(o, e)| {
-                LiveError::Object(format!(
-                    "{}: {}: {}",
-                    o.unwrap_or_default(),
-                    e.field,
-                    e.message
-                ))
-            })?;
+            let parsed = parse_policy_object(&v, default_ns, source()).map_err(object_err)?;
             snap.policies.push(parsed);
         }
     }

@@ -42,12 +42,7 @@ pub fn load_paths(
     paths: &[PathBuf],
     opts: &LoadOptions,
 ) -> Result<(Snapshot, Vec<Skipped>), InputError> {
-    let mut loader = Loader {
-        snap: Snapshot::default(),
-        skipped: Vec::new(),
-        seen: Default::default(),
-        opts,
-    };
+    let mut loader = Loader::new(opts);
     for path in paths {
         if path.as_os_str() == "-" {
             let mut text = String::new();
@@ -74,12 +69,7 @@ pub fn load_str(
     text: &str,
     opts: &LoadOptions,
 ) -> Result<(Snapshot, Vec<Skipped>), InputError> {
-    let mut loader = Loader {
-        snap: Snapshot::default(),
-        skipped: Vec::new(),
-        seen: Default::default(),
-        opts,
-    };
+    let mut loader = Loader::new(opts);
     loader.add_text(name, text)?;
     loader.snap.finish();
     Ok((loader.snap, loader.skipped))
@@ -133,7 +123,16 @@ struct Loader<'o> {
     opts: &'o LoadOptions,
 }
 
-impl Loader<'_> {
+impl<'o> Loader<'o> {
+    fn new(opts: &'o LoadOptions) -> Loader<'o> {
+        Loader {
+            snap: Snapshot::default(),
+            skipped: Vec::new(),
+            seen: Default::default(),
+            opts,
+        }
+    }
+
     fn add_text(&mut self, file: &str, text: &str) -> Result<(), InputError> {
         let default_ns = self.opts.default_namespace.clone();
         for parsed in parse_text(file, text, &default_ns)? {
