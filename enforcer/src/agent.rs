@@ -30,6 +30,9 @@ pub struct AgentConfig {
     pub debounce: Duration,
     /// The longest a change waits while changes keep coming.
     pub max_delay: Duration,
+    /// The longest a local pod's new (or removed) address waits, however many other changes
+    /// keep coming: a burst of pod starts must not delay any one pod's placement.
+    pub placement_delay: Duration,
     /// How often the node is checked for rules someone else removed.
     pub repair_interval: Duration,
     pub compile: CompileOptions,
@@ -43,6 +46,7 @@ impl AgentConfig {
             node: node.to_string(),
             debounce: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
+            placement_delay: Duration::from_millis(10),
             repair_interval: Duration::from_secs(30),
             compile: CompileOptions::default(),
             bridge: None,
@@ -66,6 +70,9 @@ pub struct Agent<R: Runner + 'static> {
     /// What the node holds (None: unknown, so the next reconcile is a full apply).
     applied: Option<Arc<NodeRules>>,
     failures: u32,
+    /// Local pods whose addresses changed and are not on the node yet, with when the agent
+    /// saw the change.
+    unplaced: Vec<(String, Instant)>,
     bridge_warnings: Vec<String>,
     static_warnings: Vec<String>,
 }
@@ -79,6 +86,7 @@ impl<R: Runner + 'static> Agent<R> {
             cache: Cache::default(),
             applied: None,
             failures: 0,
+            unplaced: Vec::new(),
             bridge_warnings: Vec::new(),
             static_warnings: Vec::new(),
         }
@@ -117,10 +125,11 @@ impl<R: Runner + 'static> Agent<R> {
                 let debounced = pending.map(|(first, last)| {
                     (last + self.config.debounce).min(first + self.config.max_delay)
                 });
-                match (debounced, retry_at) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                let placement = self
+                    .unplaced
+                    .first()
+                    .map(|(_, seen)| *seen + self.config.placement_delay);
+                [debounced, placement, retry_at].into_iter().flatten().min()
             } else {
                 None
             };
@@ -135,7 +144,19 @@ impl<R: Runner + 'static> Agent<R> {
                 _ = &mut shutdown => break,
                 change = changes.recv(), if open => match change {
                     Some(c) => {
+                        let key = c.pod_key();
+                        let node = self.config.node.as_str();
+                        let addresses = |cache: &Cache| {
+                            key.as_ref()
+                                .and_then(|k| cache.local_addresses(k, node))
+                                .unwrap_or_default()
+                        };
+                        let before = addresses(&self.cache);
                         self.cache.apply(&c);
+                        let after = addresses(&self.cache);
+                        if let (Some(k), true) = (key, before != after) {
+                            self.unplaced.push((k, Instant::now()));
+                        }
                         self.telemetry.event_seen();
                         let now = Instant::now();
                         pending = Some((pending.map_or(now, |p| p.0), now));
@@ -226,7 +247,7 @@ impl<R: Runner + 'static> Agent<R> {
         let (events, _, _) = self.telemetry.progress();
         let snap = self.cache.snapshot();
         let node = self.config.node.clone();
-        let opts = self.config.compile;
+        let opts = self.config.compile.clone();
         // Only pods changed since the rules on the node were compiled: check those pods again
         // against the sets (milliseconds) rather than compiling the cluster.
         let pod_changes = self.cache.take_pod_changes();
@@ -329,6 +350,16 @@ impl<R: Runner + 'static> Agent<R> {
                 );
                 self.applied = Some(rules);
                 self.failures = 0;
+                let now = Instant::now();
+                let placed: Vec<Duration> = std::mem::take(&mut self.unplaced)
+                    .into_iter()
+                    .map(|(pod, seen)| {
+                        let took = now - seen;
+                        tracing::debug!(pod, ms = took.as_secs_f64() * 1000.0, "pod placed");
+                        took
+                    })
+                    .collect();
+                self.telemetry.placed(&placed);
                 self.update_warnings();
                 true
             }

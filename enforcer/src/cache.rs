@@ -40,6 +40,14 @@ impl Change {
         }
     }
 
+    /// The `namespace/name` of the pod an `Apply` or `Delete` of a pod is about.
+    pub fn pod_key(&self) -> Option<String> {
+        match self {
+            Change::Pod(Event::Apply(o) | Event::Delete(o)) => Some(store_key(o)),
+            _ => None,
+        }
+    }
+
     /// A complete listing of all three kinds, as the watches start with (for tests and tools
     /// that feed the agent without a cluster).
     pub fn initial_list(
@@ -296,6 +304,15 @@ impl Cache {
             .chain(self.policies.unreadable.values())
             .cloned()
             .collect()
+    }
+
+    /// The addresses of pod `key` when it runs on `node` in the pod network (not hostNetwork).
+    pub fn local_addresses(&self, key: &str, node: &str) -> Option<Vec<std::net::IpAddr>> {
+        self.pods
+            .items
+            .get(key)
+            .filter(|p| p.node.as_deref() == Some(node) && !p.host_network)
+            .map(|p| p.ips.clone())
     }
 
     pub fn pod_count(&self) -> usize {

@@ -39,7 +39,10 @@ pub struct RunOptions {
     pub listen: SocketAddr,
     pub debounce: Duration,
     pub max_delay: Duration,
+    pub placement_delay: Duration,
     pub repair_interval: Duration,
+    /// The node's pod address ranges for the hold (empty: read them from the Node object).
+    pub pod_cidrs: Vec<ipnet::IpNet>,
     /// None: drops are not logged.
     pub drop_log: Option<DropLog>,
     pub backend: Backend,
@@ -134,6 +137,27 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?
     .0;
+    let pod_cidrs = if opts.pod_cidrs.is_empty() {
+        source::node_pod_cidrs(&client, &opts.node).await
+    } else {
+        opts.pod_cidrs.clone()
+    };
+    let cidr_text: Vec<String> = pod_cidrs.iter().map(|n| n.to_string()).collect();
+    if pod_cidrs.is_empty() {
+        let w = format!(
+            "no pod address range known for node {} (its spec.podCIDRs is empty and --pod-cidr is not set): a new pod is not held until the agent places it",
+            opts.node
+        );
+        tracing::warn!("{w}");
+        warnings.push(w);
+        telemetry.set_new_pods("none", &[]);
+    } else {
+        tracing::info!(
+            "new pods are held until placed: traffic of addresses in {} that no placed pod holds is dropped",
+            cidr_text.join(", ")
+        );
+        telemetry.set_new_pods("hold", &cidr_text);
+    }
     let (tx, rx) = tokio::sync::mpsc::channel(4096);
     source::spawn_watches(client, tx);
 
@@ -141,9 +165,11 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
         node: opts.node.clone(),
         debounce: opts.debounce,
         max_delay: opts.max_delay,
+        placement_delay: opts.placement_delay,
         repair_interval: opts.repair_interval,
         compile: CompileOptions {
             log_drops: drop_log,
+            hold: pod_cidrs,
         },
         bridge: opts.proc_sys_net.clone().map(|p| bridge::BridgeCheck {
             proc_sys_net: p,

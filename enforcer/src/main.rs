@@ -58,6 +58,13 @@ struct RunArgs {
     /// The longest a change waits while changes keep coming, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     max_delay_ms: u64,
+    /// The longest a local pod's new address waits for its rules, in milliseconds.
+    #[arg(long, default_value_t = 10)]
+    placement_delay_ms: u64,
+    /// This node's pod address range (repeatable; default: the Node's spec.podCIDRs). Traffic
+    /// of addresses in it that no placed pod holds is dropped until the agent places the pod.
+    #[arg(long = "pod-cidr", env = "NETPOL_POD_CIDRS", value_delimiter = ',')]
+    pod_cidrs: Vec<ipnet::IpNet>,
     /// How often to check that nobody removed our rules, in seconds.
     #[arg(long, default_value_t = 30)]
     repair_interval_s: u64,
@@ -118,6 +125,8 @@ fn run_agent(a: RunArgs) -> Result<(), String> {
         listen: a.listen,
         debounce: Duration::from_millis(a.debounce_ms),
         max_delay: Duration::from_millis(a.max_delay_ms.max(a.debounce_ms)),
+        placement_delay: Duration::from_millis(a.placement_delay_ms),
+        pod_cidrs: a.pod_cidrs,
         repair_interval: Duration::from_secs(a.repair_interval_s.max(1)),
         drop_log: (!a.no_drop_log).then_some(DropLog {
             nflog_group: a.nflog_group,
