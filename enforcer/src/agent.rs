@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::bridge::BridgeCheck;
 use crate::cache::{Cache, Change};
+use crate::cni::PlaceRequest;
 use crate::telemetry::{DropContext, SyncKind, SyncOutcome, Telemetry};
 
 #[derive(Debug, Clone)]
@@ -54,6 +55,10 @@ impl AgentConfig {
     }
 }
 
+/// The longest a CNI ADD is kept waiting for its pod to appear in the watch (the plugin itself
+/// gives up sooner, letting the pod start held).
+const CNI_WAIT_LIMIT: Duration = Duration::from_secs(30);
+
 /// What a reconcile does on the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Plan {
@@ -73,6 +78,10 @@ pub struct Agent<R: Runner + 'static> {
     /// Local pods whose addresses changed and are not on the node yet, with when the agent
     /// saw the change.
     unplaced: Vec<(String, Instant)>,
+    /// CNI ADDs from the chained plugin (None: not chained).
+    placements: Option<mpsc::Receiver<PlaceRequest>>,
+    /// ADDs waiting for their pod to be placed, with when they came.
+    waiting: Vec<(PlaceRequest, Instant)>,
     bridge_warnings: Vec<String>,
     static_warnings: Vec<String>,
 }
@@ -87,6 +96,8 @@ impl<R: Runner + 'static> Agent<R> {
             applied: None,
             failures: 0,
             unplaced: Vec::new(),
+            placements: None,
+            waiting: Vec::new(),
             bridge_warnings: Vec::new(),
             static_warnings: Vec::new(),
         }
@@ -96,6 +107,13 @@ impl<R: Runner + 'static> Agent<R> {
     pub fn with_static_warnings(mut self, warnings: Vec<String>) -> Self {
         self.static_warnings = warnings;
         self.update_warnings();
+        self
+    }
+
+    /// Answers the chained CNI plugin's ADDs (see [`crate::cni`]): each is answered once its
+    /// pod is placed.
+    pub fn with_cni(mut self, placements: mpsc::Receiver<PlaceRequest>) -> Self {
+        self.placements = Some(placements);
         self
     }
 
@@ -119,6 +137,7 @@ impl<R: Runner + 'static> Agent<R> {
         repair.tick().await;
         self.check_bridge();
         let mut open = true;
+        let mut placements = self.placements.take();
         loop {
             self.telemetry.beat();
             let due = if self.cache.synced() {
@@ -157,6 +176,7 @@ impl<R: Runner + 'static> Agent<R> {
                         if let (Some(k), true) = (key, before != after) {
                             self.unplaced.push((k, Instant::now()));
                         }
+                        self.answer_waiting();
                         self.telemetry.event_seen();
                         let now = Instant::now();
                         pending = Some((pending.map_or(now, |p| p.0), now));
@@ -165,6 +185,15 @@ impl<R: Runner + 'static> Agent<R> {
                         tracing::warn!("the watches stopped; enforcing the last known state");
                         open = false;
                     }
+                },
+                req = async {
+                    match placements.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => match req {
+                    Some(req) => self.place_request(req),
+                    None => placements = None,
                 },
                 _ = timer => {
                     pending = None;
@@ -175,6 +204,7 @@ impl<R: Runner + 'static> Agent<R> {
                     }
                 }
                 _ = repair.tick() => {
+                    self.answer_waiting();
                     self.check_bridge();
                     self.repair().await;
                 }
@@ -189,6 +219,52 @@ impl<R: Runner + 'static> Agent<R> {
                 args: String::new(),
                 message: e.to_string(),
             }),
+        }
+    }
+
+    /// A CNI ADD: the pod's addresses as its sandbox has them (the API may not have them yet).
+    fn place_request(&mut self, req: PlaceRequest) {
+        let node = self.config.node.as_str();
+        let before = self
+            .cache
+            .local_addresses(&req.pod, node)
+            .unwrap_or_default();
+        self.cache.set_cni_addresses(&req.pod, req.ips.clone());
+        let after = self
+            .cache
+            .local_addresses(&req.pod, node)
+            .unwrap_or_default();
+        if before != after {
+            self.unplaced.push((req.pod.clone(), Instant::now()));
+        }
+        self.waiting.push((req, Instant::now()));
+        self.answer_waiting();
+    }
+
+    /// Answers the ADDs whose pods the node's rules now place (nothing is pending and the pod
+    /// runs here with those addresses); gives up on those whose pod never showed up.
+    fn answer_waiting(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let synced = self.applied.is_some() && self.unplaced.is_empty();
+        let node = self.config.node.clone();
+        for (req, since) in std::mem::take(&mut self.waiting) {
+            let here = self.cache.local_addresses(&req.pod, &node);
+            let placed = here
+                .as_ref()
+                .is_some_and(|ips| req.ips.iter().all(|ip| ips.contains(ip)));
+            if synced && placed {
+                let _ = req.reply.send(Ok(()));
+            } else if since.elapsed() > CNI_WAIT_LIMIT {
+                let why = match here {
+                    None => format!("{} is not known on node {node}", req.pod),
+                    Some(_) => format!("{} is not placed yet", req.pod),
+                };
+                let _ = req.reply.send(Err(why));
+            } else {
+                self.waiting.push((req, since));
+            }
         }
     }
 
@@ -360,6 +436,7 @@ impl<R: Runner + 'static> Agent<R> {
                     })
                     .collect();
                 self.telemetry.placed(&placed);
+                self.answer_waiting();
                 self.update_warnings();
                 true
             }

@@ -84,6 +84,8 @@ impl World {
 /// The running agent and its lab.
 struct Harness {
     lab: LocalLab,
+    cni_socket: std::path::PathBuf,
+    _cni_dir: tempfile::TempDir,
     runtime: tokio::runtime::Runtime,
     tx: tokio::sync::mpsc::Sender<Change>,
     telemetry: Telemetry,
@@ -129,10 +131,11 @@ impl Harness {
                 dns_records: Vec::new(),
             })
             .collect();
-        Harness::start_with(specs, hold)
+        Harness::start_with(specs, hold, false)
     }
 
-    fn start_with(specs: Vec<LabPodSpec>, hold: &[&str]) -> Harness {
+    /// `cni`: the agent answers a chained CNI plugin on a socket (`cni_socket`).
+    fn start_with(specs: Vec<LabPodSpec>, hold: &[&str], cni: bool) -> Harness {
         let lab = LocalLab::build(&specs, exe(), &opts()).expect("building the lab");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -162,7 +165,17 @@ impl Harness {
             },
             ..AgentConfig::new(NODE)
         };
-        let agent = Agent::new(config, Applier::new(lab.node_runner()), telemetry.clone());
+        let mut agent = Agent::new(config, Applier::new(lab.node_runner()), telemetry.clone());
+        let cni_dir = tempfile::tempdir().unwrap();
+        let cni_socket = cni_dir.path().join("cni.sock");
+        if cni {
+            let (place_tx, place_rx) = tokio::sync::mpsc::channel(64);
+            let listener = runtime.block_on(async {
+                tokio::net::UnixListener::bind(&cni_socket).expect("binding the CNI socket")
+            });
+            runtime.spawn(netpol_enforcer::cni::serve(listener, place_tx));
+            agent = agent.with_cni(place_rx);
+        }
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let done = runtime.spawn(agent.run(rx, async {
@@ -170,6 +183,8 @@ impl Harness {
         }));
         Harness {
             lab,
+            cni_socket,
+            _cni_dir: cni_dir,
             runtime,
             tx,
             telemetry,
@@ -641,7 +656,7 @@ spec:
     world
 }
 
-fn new_pod_lab(count: usize, hold: &[&str]) -> (Harness, World, Vec<(String, String)>) {
+fn new_pod_lab(count: usize, hold: &[&str], cni: bool) -> (Harness, World, Vec<(String, String)>) {
     let server_ip = "10.78.0.1";
     let new: Vec<(String, String)> = (0..count)
         .map(|i| (format!("app/new-{i}"), format!("10.78.0.{}", 10 + i)))
@@ -666,7 +681,7 @@ fn new_pod_lab(count: usize, hold: &[&str]) -> (Harness, World, Vec<(String, Str
             dns_records: Vec::new(),
         })
         .collect();
-    let mut h = Harness::start_with(specs, hold);
+    let mut h = Harness::start_with(specs, hold, cni);
     let world = new_pod_world(server_ip);
     h.send(world.initial());
     (h, world, new)
@@ -675,7 +690,7 @@ fn new_pod_lab(count: usize, hold: &[&str]) -> (Harness, World, Vec<(String, Str
 #[test]
 fn new_pods_never_send_or_receive_before_they_are_placed() {
     let _serial = require_root();
-    let (mut h, mut world, new) = new_pod_lab(40, &["10.78.0.0/24"]);
+    let (mut h, mut world, new) = new_pod_lab(40, &["10.78.0.0/24"], false);
     let pairs: Vec<(&str, &str)> = new.iter().map(|(k, i)| (k.as_str(), i.as_str())).collect();
     // Ten pods started together, then thirty in one burst (a Deployment scaling up).
     for (round, pods) in [&pairs[..10], &pairs[10..]].into_iter().enumerate() {
@@ -740,11 +755,77 @@ fn new_pods_never_send_or_receive_before_they_are_placed() {
 #[test]
 fn without_the_hold_new_pods_send_before_they_are_placed() {
     let _serial = require_root();
-    let (h, mut world, new) = new_pod_lab(5, &[]);
+    let (h, mut world, new) = new_pod_lab(5, &[], false);
     let pairs: Vec<(&str, &str)> = new.iter().map(|(k, i)| (k.as_str(), i.as_str())).collect();
     let out = burst(&h, &mut world, &pairs, "10.78.0.1");
     assert!(
         !out.got_through.is_empty(),
         "without the hold, nothing got through: the burst test cannot see the window"
+    );
+}
+
+/// With the CNI plugin chained, pod start waits for placement: once the ADD returns, the pod
+/// reaches what its policy allows at the first try and never what it denies; an ADD that
+/// comes before the watch has the pod is answered once the pod shows up.
+#[test]
+fn a_cni_add_returns_once_the_pod_is_placed() {
+    use netpol_enforcer::cni::{ask_agent, PlaceMessage};
+    let _serial = require_root();
+    let (h, mut world, new) = new_pod_lab(12, &["10.78.0.0/24"], true);
+    let server: std::net::SocketAddr = "10.78.0.1:81".parse().unwrap();
+    let denied: std::net::SocketAddr = "10.78.0.1:80".parse().unwrap();
+    let mut add_times = Vec::new();
+    for (i, (key, ip)) in new.iter().enumerate() {
+        let (ns, name) = key.split_once('/').unwrap();
+        let running = pod(key, &[("app", "new")], &[ip], NODE);
+        let mut pending = running.clone();
+        pending.status = None;
+        world.pods.insert(key.clone(), running);
+        let msg = PlaceMessage {
+            namespace: ns.into(),
+            name: name.into(),
+            ips: vec![ip.parse().unwrap()],
+        };
+        let sock = h.cni_socket.clone();
+        let started = Instant::now();
+        let add = std::thread::spawn(move || ask_agent(&sock, &msg, Duration::from_secs(10)));
+        // Every third ADD comes before the scheduler's pod event reaches the agent.
+        if i % 3 == 0 {
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(
+                !add.is_finished(),
+                "{key}: ADD answered before the pod was known"
+            );
+        }
+        h.runtime
+            .block_on(h.tx.send(Change::Pod(Event::Apply(pending))))
+            .unwrap();
+        add.join().unwrap().unwrap_or_else(|e| panic!("{key}: {e}"));
+        add_times.push(started.elapsed());
+        // The container starts now: its network is ready at once.
+        let netns = h.lab.pod_netns(key).unwrap().to_string();
+        let (first_try, leaked) = in_netns(&netns, move || {
+            let ok = TcpStream::connect_timeout(&server, Duration::from_millis(500)).is_ok();
+            let leak = TcpStream::connect_timeout(&denied, Duration::from_millis(100)).is_ok();
+            (ok, leak)
+        });
+        assert!(
+            first_try,
+            "{key}: the allowed connection failed right after the ADD"
+        );
+        assert!(!leaked, "{key}: denied traffic got through");
+    }
+    let direct: Vec<Duration> = add_times
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 0)
+        .map(|(_, t)| *t)
+        .collect();
+    let mut sorted = direct.clone();
+    sorted.sort();
+    eprintln!(
+        "CNI ADD wait (pod known to the agent): median {:?}, max {:?}",
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() - 1]
     );
 }
