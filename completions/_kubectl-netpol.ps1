@@ -663,6 +663,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
         }
         'kubectl-netpol;install-enforcer' {
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The agent image (default: this version''s release image)')
+            [CompletionResult]::new('--cni-conf-dir', '--cni-conf-dir', [CompletionResultType]::ParameterName, 'The nodes'' CNI configuration directory (where the agent chains its CNI plugin into the conflist the runtime uses)')
+            [CompletionResult]::new('--cni-bin-dir', '--cni-bin-dir', [CompletionResultType]::ParameterName, 'The nodes'' CNI plugin directory (the agent copies its plugin there)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the agents to be ready on every node')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable')
@@ -674,6 +676,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the objects that would be applied (YAML) and change nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Install even when a network plugin that enforces NetworkPolicy itself (Calico, Cilium, kube-router, Antrea, Weave Net, ...) is detected')
+            [CompletionResult]::new('--no-cni-chain', '--no-cni-chain', [CompletionResultType]::ParameterName, 'Do not chain the CNI plugin: pods start without waiting for the agent, and their traffic is held (dropped) until the agent has placed them')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR and non-terminals are respected too)')

@@ -1393,13 +1393,21 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__install__subcmd__enforcer)
-            opts="-f -n -A -l -v -h -V --image --dry-run --force --timeout --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            opts="-f -n -A -l -v -h -V --image --dry-run --force --cni-conf-dir --cni-bin-dir --no-cni-chain --timeout --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cni-conf-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cni-bin-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

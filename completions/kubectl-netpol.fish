@@ -518,6 +518,8 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; 
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from help" -f -a "drops" -d 'Recent packets the enforcer dropped, mapped back to the pod, the direction and the policies that isolate it (newest last)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand enforcer; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l image -d 'The agent image (default: this version\'s release image)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l cni-conf-dir -d 'The nodes\' CNI configuration directory (where the agent chains its CNI plugin into the conflist the runtime uses)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l cni-bin-dir -d 'The nodes\' CNI plugin directory (the agent copies its plugin there)' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l timeout -d 'How long to wait for the agents to be ready on every node' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
@@ -526,6 +528,7 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-en
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l dry-run -d 'Print the objects that would be applied (YAML) and change nothing'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l force -d 'Install even when a network plugin that enforces NetworkPolicy itself (Calico, Cilium, kube-router, Antrea, Weave Net, ...) is detected'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l no-cni-chain -d 'Do not chain the CNI plugin: pods start without waiting for the agent, and their traffic is held (dropped) until the agent has placed them'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'

@@ -425,7 +425,7 @@ fn resnapshot(snap: &Snapshot, pods: Vec<Pod>) -> Snapshot {
 
 #[test]
 fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
-    use netpol::enforce::compile::{compile, update_for_pods};
+    use netpol::enforce::compile::{compile_with, update_for_pods, CompileOptions};
     let (mut incremental, mut cases) = (0, 0);
     for seed in 1..=3000u64 {
         let mut base = cluster(seed);
@@ -434,7 +434,17 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
             p.node = node(&mut g);
         }
         let node_name = (seed % 4 != 0).then_some("n0");
-        let before = compile(&Engine::new(&base), node_name);
+        // Half the clusters hold unplaced local addresses (the agent's default).
+        let opts = CompileOptions {
+            hold: if seed % 2 == 0 {
+                vec!["10.0.0.0/8".parse().unwrap(), "fd00::/8".parse().unwrap()]
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        };
+        let compile = |snap: &Snapshot| compile_with(&Engine::new(snap), node_name, &opts);
+        let before = compile(&base);
         // One to three pod changes: appear, disappear, relabel, new addresses, new ports,
         // another node.
         let mut pods = base.pods.clone();
@@ -466,7 +476,7 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
             changed.push(p);
         }
         let after = resnapshot(&base, pods);
-        let want = compile(&Engine::new(&after), node_name);
+        let want = compile(&after);
         let refs: Vec<&Pod> = changed.iter().collect();
         cases += 1;
         if let Some(got) = update_for_pods(&before, &after, node_name, &refs) {

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::bridge::BridgeCheck;
 use crate::cache::{Cache, Change};
+use crate::cni::PlaceRequest;
 use crate::telemetry::{DropContext, SyncKind, SyncOutcome, Telemetry};
 
 #[derive(Debug, Clone)]
@@ -30,6 +31,9 @@ pub struct AgentConfig {
     pub debounce: Duration,
     /// The longest a change waits while changes keep coming.
     pub max_delay: Duration,
+    /// The longest a local pod's new (or removed) address waits, however many other changes
+    /// keep coming: a burst of pod starts must not delay any one pod's placement.
+    pub placement_delay: Duration,
     /// How often the node is checked for rules someone else removed.
     pub repair_interval: Duration,
     pub compile: CompileOptions,
@@ -43,12 +47,17 @@ impl AgentConfig {
             node: node.to_string(),
             debounce: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
+            placement_delay: Duration::from_millis(10),
             repair_interval: Duration::from_secs(30),
             compile: CompileOptions::default(),
             bridge: None,
         }
     }
 }
+
+/// The longest a CNI ADD is kept waiting for its pod to appear in the watch (the plugin itself
+/// gives up sooner, letting the pod start held).
+const CNI_WAIT_LIMIT: Duration = Duration::from_secs(30);
 
 /// What a reconcile does on the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +75,13 @@ pub struct Agent<R: Runner + 'static> {
     /// What the node holds (None: unknown, so the next reconcile is a full apply).
     applied: Option<Arc<NodeRules>>,
     failures: u32,
+    /// Local pods whose addresses changed and are not on the node yet, with when the agent
+    /// saw the change.
+    unplaced: Vec<(String, Instant)>,
+    /// CNI ADDs from the chained plugin (None: not chained).
+    placements: Option<mpsc::Receiver<PlaceRequest>>,
+    /// ADDs waiting for their pod to be placed, with when they came.
+    waiting: Vec<(PlaceRequest, Instant)>,
     bridge_warnings: Vec<String>,
     static_warnings: Vec<String>,
 }
@@ -79,6 +95,9 @@ impl<R: Runner + 'static> Agent<R> {
             cache: Cache::default(),
             applied: None,
             failures: 0,
+            unplaced: Vec::new(),
+            placements: None,
+            waiting: Vec::new(),
             bridge_warnings: Vec::new(),
             static_warnings: Vec::new(),
         }
@@ -88,6 +107,13 @@ impl<R: Runner + 'static> Agent<R> {
     pub fn with_static_warnings(mut self, warnings: Vec<String>) -> Self {
         self.static_warnings = warnings;
         self.update_warnings();
+        self
+    }
+
+    /// Answers the chained CNI plugin's ADDs (see [`crate::cni`]): each is answered once its
+    /// pod is placed.
+    pub fn with_cni(mut self, placements: mpsc::Receiver<PlaceRequest>) -> Self {
+        self.placements = Some(placements);
         self
     }
 
@@ -111,16 +137,18 @@ impl<R: Runner + 'static> Agent<R> {
         repair.tick().await;
         self.check_bridge();
         let mut open = true;
+        let mut placements = self.placements.take();
         loop {
             self.telemetry.beat();
             let due = if self.cache.synced() {
                 let debounced = pending.map(|(first, last)| {
                     (last + self.config.debounce).min(first + self.config.max_delay)
                 });
-                match (debounced, retry_at) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                let placement = self
+                    .unplaced
+                    .first()
+                    .map(|(_, seen)| *seen + self.config.placement_delay);
+                [debounced, placement, retry_at].into_iter().flatten().min()
             } else {
                 None
             };
@@ -135,7 +163,20 @@ impl<R: Runner + 'static> Agent<R> {
                 _ = &mut shutdown => break,
                 change = changes.recv(), if open => match change {
                     Some(c) => {
+                        let key = c.pod_key();
+                        let node = self.config.node.as_str();
+                        let addresses = |cache: &Cache| {
+                            key.as_ref()
+                                .and_then(|k| cache.local_addresses(k, node))
+                                .unwrap_or_default()
+                        };
+                        let before = addresses(&self.cache);
                         self.cache.apply(&c);
+                        let after = addresses(&self.cache);
+                        if let (Some(k), true) = (key, before != after) {
+                            self.unplaced.push((k, Instant::now()));
+                        }
+                        self.answer_waiting();
                         self.telemetry.event_seen();
                         let now = Instant::now();
                         pending = Some((pending.map_or(now, |p| p.0), now));
@@ -144,6 +185,15 @@ impl<R: Runner + 'static> Agent<R> {
                         tracing::warn!("the watches stopped; enforcing the last known state");
                         open = false;
                     }
+                },
+                req = async {
+                    match placements.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => match req {
+                    Some(req) => self.place_request(req),
+                    None => placements = None,
                 },
                 _ = timer => {
                     pending = None;
@@ -154,6 +204,7 @@ impl<R: Runner + 'static> Agent<R> {
                     }
                 }
                 _ = repair.tick() => {
+                    self.answer_waiting();
                     self.check_bridge();
                     self.repair().await;
                 }
@@ -168,6 +219,52 @@ impl<R: Runner + 'static> Agent<R> {
                 args: String::new(),
                 message: e.to_string(),
             }),
+        }
+    }
+
+    /// A CNI ADD: the pod's addresses as its sandbox has them (the API may not have them yet).
+    fn place_request(&mut self, req: PlaceRequest) {
+        let node = self.config.node.as_str();
+        let before = self
+            .cache
+            .local_addresses(&req.pod, node)
+            .unwrap_or_default();
+        self.cache.set_cni_addresses(&req.pod, req.ips.clone());
+        let after = self
+            .cache
+            .local_addresses(&req.pod, node)
+            .unwrap_or_default();
+        if before != after {
+            self.unplaced.push((req.pod.clone(), Instant::now()));
+        }
+        self.waiting.push((req, Instant::now()));
+        self.answer_waiting();
+    }
+
+    /// Answers the ADDs whose pods the node's rules now place (nothing is pending and the pod
+    /// runs here with those addresses); gives up on those whose pod never showed up.
+    fn answer_waiting(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let synced = self.applied.is_some() && self.unplaced.is_empty();
+        let node = self.config.node.clone();
+        for (req, since) in std::mem::take(&mut self.waiting) {
+            let here = self.cache.local_addresses(&req.pod, &node);
+            let placed = here
+                .as_ref()
+                .is_some_and(|ips| req.ips.iter().all(|ip| ips.contains(ip)));
+            if synced && placed {
+                let _ = req.reply.send(Ok(()));
+            } else if since.elapsed() > CNI_WAIT_LIMIT {
+                let why = match here {
+                    None => format!("{} is not known on node {node}", req.pod),
+                    Some(_) => format!("{} is not placed yet", req.pod),
+                };
+                let _ = req.reply.send(Err(why));
+            } else {
+                self.waiting.push((req, since));
+            }
         }
     }
 
@@ -226,7 +323,7 @@ impl<R: Runner + 'static> Agent<R> {
         let (events, _, _) = self.telemetry.progress();
         let snap = self.cache.snapshot();
         let node = self.config.node.clone();
-        let opts = self.config.compile;
+        let opts = self.config.compile.clone();
         // Only pods changed since the rules on the node were compiled: check those pods again
         // against the sets (milliseconds) rather than compiling the cluster.
         let pod_changes = self.cache.take_pod_changes();
@@ -329,6 +426,17 @@ impl<R: Runner + 'static> Agent<R> {
                 );
                 self.applied = Some(rules);
                 self.failures = 0;
+                let now = Instant::now();
+                let placed: Vec<Duration> = std::mem::take(&mut self.unplaced)
+                    .into_iter()
+                    .map(|(pod, seen)| {
+                        let took = now - seen;
+                        tracing::debug!(pod, ms = took.as_secs_f64() * 1000.0, "pod placed");
+                        took
+                    })
+                    .collect();
+                self.telemetry.placed(&placed);
+                self.answer_waiting();
                 self.update_warnings();
                 true
             }

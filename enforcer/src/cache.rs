@@ -8,6 +8,7 @@
 //! listed again are gone), `Apply`/`Delete` edit in place.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Pod as K8sPod};
@@ -37,6 +38,14 @@ impl Change {
             Change::Namespace(_) => "namespace",
             Change::Pod(_) => "pod",
             Change::Policy(_) => "networkpolicy",
+        }
+    }
+
+    /// The `namespace/name` of the pod an `Apply` or `Delete` of a pod is about.
+    pub fn pod_key(&self) -> Option<String> {
+        match self {
+            Change::Pod(Event::Apply(o) | Event::Delete(o)) => Some(store_key(o)),
+            _ => None,
         }
     }
 
@@ -176,7 +185,13 @@ pub struct Cache {
     /// change costs a patch rather than a copy of every pod.
     last: Option<Arc<Snapshot>>,
     stale_pods: Option<BTreeSet<String>>,
+    /// Addresses the CNI plugin reported for pods whose API object has none yet (the kubelet
+    /// reports them a moment later), with when: the pod is placed with them meanwhile.
+    cni_addresses: BTreeMap<String, (Vec<IpAddr>, std::time::Instant)>,
 }
+
+/// How long a CNI-reported address waits for its pod to show up in the watch.
+const CNI_ADDRESS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// More changed pods than this since the last reconcile: compiling everything is as cheap.
 const MAX_POD_CHANGES: usize = 2000;
@@ -235,23 +250,19 @@ impl Cache {
                 let k = store_key(o);
                 let before = self.pods.items.get(&k).cloned();
                 self.pods.apply(e, parse_pod);
-                let after = self.pods.items.get(&k);
-                if before.as_ref() != after {
-                    let after = after.cloned();
-                    if let Some(list) = &mut self.pod_changes {
-                        list.extend(before);
-                        list.extend(after);
-                        if list.len() > MAX_POD_CHANGES {
-                            self.pod_changes = None;
-                        }
-                    }
-                    if let Some(stale) = &mut self.stale_pods {
-                        stale.insert(k);
-                    }
+                if matches!(e, Event::Delete(_)) {
+                    self.cni_addresses.remove(&k);
+                } else {
+                    self.fill_from_cni(&k);
                 }
+                self.record_pod_change(k, before);
             }
             Change::Pod(e) => {
                 self.pods.apply(e, parse_pod);
+                let keys: Vec<String> = self.cni_addresses.keys().cloned().collect();
+                for k in keys {
+                    self.fill_from_cni(&k);
+                }
                 self.changed_more_than_pods();
             }
             // (Namespaces and policies are compared by content: a resync or a status update that
@@ -267,6 +278,51 @@ impl Cache {
                 }
             }
         }
+    }
+
+    /// Notes that pod `k` changed from `before` (for the incremental update and the patched
+    /// snapshot).
+    fn record_pod_change(&mut self, k: String, before: Option<Pod>) {
+        let after = self.pods.items.get(&k);
+        if before.as_ref() == after {
+            return;
+        }
+        let after = after.cloned();
+        if let Some(list) = &mut self.pod_changes {
+            list.extend(before);
+            list.extend(after);
+            if list.len() > MAX_POD_CHANGES {
+                self.pod_changes = None;
+            }
+        }
+        if let Some(stale) = &mut self.stale_pods {
+            stale.insert(k);
+        }
+    }
+
+    /// Gives pod `k` the addresses the CNI plugin reported while its object has none; forgets
+    /// them once the API reports its own.
+    fn fill_from_cni(&mut self, k: &str) {
+        let Some(pod) = self.pods.items.get_mut(k) else {
+            return;
+        };
+        if !pod.ips.is_empty() {
+            self.cni_addresses.remove(k);
+        } else if let Some((ips, _)) = self.cni_addresses.get(k) {
+            pod.ips = ips.clone();
+        }
+    }
+
+    /// The CNI plugin reports pod `key`'s addresses before the API server has them: the pod is
+    /// placed with these until its object says otherwise.
+    pub fn set_cni_addresses(&mut self, key: &str, ips: Vec<IpAddr>) {
+        let now = std::time::Instant::now();
+        self.cni_addresses
+            .retain(|_, (_, at)| now.duration_since(*at) < CNI_ADDRESS_TTL);
+        self.cni_addresses.insert(key.to_string(), (ips, now));
+        let before = self.pods.items.get(key).cloned();
+        self.fill_from_cni(key);
+        self.record_pod_change(key.to_string(), before);
     }
 
     fn changed_more_than_pods(&mut self) {
@@ -296,6 +352,15 @@ impl Cache {
             .chain(self.policies.unreadable.values())
             .cloned()
             .collect()
+    }
+
+    /// The addresses of pod `key` when it runs on `node` in the pod network (not hostNetwork).
+    pub fn local_addresses(&self, key: &str, node: &str) -> Option<Vec<std::net::IpAddr>> {
+        self.pods
+            .items
+            .get(key)
+            .filter(|p| p.node.as_deref() == Some(node) && !p.host_network)
+            .map(|p| p.ips.clone())
     }
 
     pub fn pod_count(&self) -> usize {

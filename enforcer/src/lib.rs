@@ -14,6 +14,7 @@ pub mod agent;
 pub mod backend;
 pub mod bridge;
 pub mod cache;
+pub mod cni;
 pub mod http;
 pub mod nflog;
 pub mod source;
@@ -39,7 +40,12 @@ pub struct RunOptions {
     pub listen: SocketAddr,
     pub debounce: Duration,
     pub max_delay: Duration,
+    pub placement_delay: Duration,
     pub repair_interval: Duration,
+    /// The node's pod address ranges for the hold (empty: read them from the Node object).
+    pub pod_cidrs: Vec<ipnet::IpNet>,
+    /// Chain the CNI plugin into the node's conflist (None: do not; the hold alone).
+    pub cni: Option<cni::CniChain>,
     /// None: drops are not logged.
     pub drop_log: Option<DropLog>,
     pub backend: Backend,
@@ -71,6 +77,30 @@ pub fn families<R: Runner>(runner: &R) -> (Vec<Family>, Vec<String>) {
                 e.message
             )],
         ),
+    }
+}
+
+/// Listens on the plugin's socket and chains the plugin into the node's conflist.
+async fn start_cni(
+    chain: &cni::CniChain,
+) -> Result<(cni::Chained, tokio::sync::mpsc::Receiver<cni::PlaceRequest>), String> {
+    if let Some(dir) = chain.socket.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    // A socket file left by a killed agent would make bind fail.
+    let _ = std::fs::remove_file(&chain.socket);
+    let listener = tokio::net::UnixListener::bind(&chain.socket)
+        .map_err(|e| format!("cannot listen on {}: {e}", chain.socket.display()))?;
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    tokio::spawn(cni::serve(listener, tx));
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+    match chain.install(&exe) {
+        Ok(chained) => Ok((chained, rx)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&chain.socket);
+            Err(e)
+        }
     }
 }
 
@@ -134,30 +164,86 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?
     .0;
+    let pod_cidrs = if opts.pod_cidrs.is_empty() {
+        source::node_pod_cidrs(&client, &opts.node).await
+    } else {
+        opts.pod_cidrs.clone()
+    };
+    let cidr_text: Vec<String> = pod_cidrs.iter().map(|n| n.to_string()).collect();
+    if pod_cidrs.is_empty() {
+        let w = format!(
+            "no pod address range known for node {} (its spec.podCIDRs is empty and --pod-cidr is not set): a new pod is not held until the agent places it",
+            opts.node
+        );
+        tracing::warn!("{w}");
+        warnings.push(w);
+    } else {
+        tracing::info!(
+            "new pods are held until placed: traffic of addresses in {} that no placed pod holds is dropped",
+            cidr_text.join(", ")
+        );
+    }
     let (tx, rx) = tokio::sync::mpsc::channel(4096);
     source::spawn_watches(client, tx);
+    let (chained, placements) = match &opts.cni {
+        Some(chain) => match start_cni(chain).await {
+            Ok((chained, rx)) => {
+                tracing::info!(
+                    "pod start waits for placement: {} chains the netpol-enforcer CNI plugin",
+                    chained.conflist.display()
+                );
+                (Some(chained), Some(rx))
+            }
+            Err(e) => {
+                let w = format!("the CNI plugin is not chained ({e}): new pods start held and are let through once placed");
+                tracing::warn!("{w}");
+                warnings.push(w);
+                (None, None)
+            }
+        },
+        None => (None, None),
+    };
+    let mode = match (chained.is_some(), pod_cidrs.is_empty()) {
+        (true, false) => "cni+hold",
+        (true, true) => "cni",
+        (false, false) => "hold",
+        (false, true) => "none",
+    };
+    telemetry.set_new_pods(mode, &cidr_text);
 
     let config = AgentConfig {
         node: opts.node.clone(),
         debounce: opts.debounce,
         max_delay: opts.max_delay,
+        placement_delay: opts.placement_delay,
         repair_interval: opts.repair_interval,
         compile: CompileOptions {
             log_drops: drop_log,
+            hold: pod_cidrs,
         },
         bridge: opts.proc_sys_net.clone().map(|p| bridge::BridgeCheck {
             proc_sys_net: p,
             ..Default::default()
         }),
     };
-    let agent = Agent::new(
+    let mut agent = Agent::new(
         config,
         Applier::with_families(runner, families),
         telemetry.clone(),
     )
     .with_static_warnings(warnings);
+    if let Some(p) = placements {
+        agent = agent.with_cni(p);
+    }
     let result = agent.run(rx, shutdown_signal()).await;
     stop.store(true, Ordering::Relaxed);
+    if let (Some(chain), Some(chained)) = (&opts.cni, &chained) {
+        match chain.uninstall(chained) {
+            Ok(()) => tracing::info!("{} is as it was before", chained.conflist.display()),
+            Err(e) => tracing::error!("unchaining the CNI plugin failed: {e}"),
+        }
+        let _ = std::fs::remove_file(&chain.socket);
+    }
     server.abort();
     match result {
         Ok(()) => {

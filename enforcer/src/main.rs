@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the agent: watch the API, program this node's rules, clean up on SIGTERM.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Compile manifests for a node and apply the rules once (what the agent would do).
     Apply(ApplyArgs),
     /// Remove every chain, rule and set of the enforcer.
@@ -58,6 +58,32 @@ struct RunArgs {
     /// The longest a change waits while changes keep coming, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     max_delay_ms: u64,
+    /// The longest a local pod's new address waits for its rules, in milliseconds.
+    #[arg(long, default_value_t = 10)]
+    placement_delay_ms: u64,
+    /// This node's pod address range (repeatable; default: the Node's spec.podCIDRs). Traffic
+    /// of addresses in it that no placed pod holds is dropped until the agent places the pod.
+    #[arg(long = "pod-cidr", env = "NETPOL_POD_CIDRS", value_delimiter = ',')]
+    pod_cidrs: Vec<ipnet::IpNet>,
+    /// The node's CNI configuration directory, as mounted in the agent's container.
+    #[arg(
+        long,
+        env = "NETPOL_CNI_CONF_DIR",
+        default_value = "/host/etc/cni/net.d"
+    )]
+    cni_conf_dir: PathBuf,
+    /// The node's CNI plugin directory, as mounted in the agent's container.
+    #[arg(long, env = "NETPOL_CNI_BIN_DIR", default_value = "/host/opt/cni/bin")]
+    cni_bin_dir: PathBuf,
+    /// The socket the CNI plugin asks the agent on (the same path on the node and here).
+    #[arg(long, default_value = netpol_enforcer::cni::DEFAULT_SOCKET)]
+    cni_socket: PathBuf,
+    /// How long a pod's CNI ADD waits for placement before the pod starts held, in seconds.
+    #[arg(long, default_value_t = 10)]
+    cni_timeout_s: u64,
+    /// Do not chain the CNI plugin: new pods start at once and are held until placed.
+    #[arg(long)]
+    no_cni: bool,
     /// How often to check that nobody removed our rules, in seconds.
     #[arg(long, default_value_t = 30)]
     repair_interval_s: u64,
@@ -118,6 +144,14 @@ fn run_agent(a: RunArgs) -> Result<(), String> {
         listen: a.listen,
         debounce: Duration::from_millis(a.debounce_ms),
         max_delay: Duration::from_millis(a.max_delay_ms.max(a.debounce_ms)),
+        placement_delay: Duration::from_millis(a.placement_delay_ms),
+        pod_cidrs: a.pod_cidrs,
+        cni: (!a.no_cni).then(|| netpol_enforcer::cni::CniChain {
+            conf_dir: a.cni_conf_dir,
+            bin_dir: a.cni_bin_dir,
+            socket: a.cni_socket,
+            timeout: Duration::from_secs(a.cni_timeout_s.max(1)),
+        }),
         repair_interval: Duration::from_secs(a.repair_interval_s.max(1)),
         drop_log: (!a.no_drop_log).then_some(DropLog {
             nflog_group: a.nflog_group,
@@ -172,6 +206,10 @@ fn apply_once(a: ApplyArgs) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    // Run by the container runtime as the chained CNI plugin (copied into the CNI bin dir).
+    if netpol_enforcer::cni::invoked_as_plugin() {
+        return netpol_enforcer::cni::plugin_main();
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "prober") {
         return ExitCode::from(
@@ -190,7 +228,7 @@ fn main() -> ExitCode {
     };
     init_logging();
     let result = match cli.command {
-        Command::Run(a) => run_agent(a),
+        Command::Run(a) => run_agent(*a),
         Command::Apply(a) => apply_once(a),
         Command::Remove(c) => {
             let runner = runner(c.netns, c.iptables);

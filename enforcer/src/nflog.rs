@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use netpol::enforce::compile::HOLD_CHAIN;
 use netpol::enforce::status::DropRecord;
 use netpol::enforce::DROP_LOG_PREFIX;
 use nix::sys::socket::{
@@ -181,6 +182,24 @@ pub fn drop_record(prefix: &str, packet: &PacketInfo, ctx: &DropContext) -> Opti
         .strip_prefix(DROP_LOG_PREFIX)?
         .trim()
         .to_string();
+    let name = |ip: &IpAddr| ctx.pods_by_ip.get(ip).cloned();
+    if chain == HOLD_CHAIN {
+        // A pod not placed yet has no name here; the other side may have one.
+        return Some(DropRecord {
+            unix_ms: unix_ms(),
+            direction: "held".into(),
+            pod: None,
+            peer: name(&packet.src)
+                .or_else(|| name(&packet.dst))
+                .unwrap_or_else(|| format!("{} → {}", packet.src, packet.dst)),
+            src: packet.src.to_string(),
+            dst: packet.dst.to_string(),
+            protocol: protocol_name(packet.protocol),
+            port: packet.port,
+            policies: Vec::new(),
+            chain,
+        });
+    }
     let info = ctx.chains.get(&chain);
     let ingress = match info {
         Some(i) => i.direction == netpol::model::Direction::Ingress,

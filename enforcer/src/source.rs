@@ -6,7 +6,7 @@
 //! of containers): the parser needs labels, ports, node, hostNetwork, addresses and phase.
 
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
@@ -65,6 +65,42 @@ async fn forward<K, S>(
             Err(e) => tracing::warn!("watching {kind} failed (retrying): {e}"),
         }
     }
+}
+
+/// The pod address ranges of `node` (`spec.podCIDRs`, else `spec.podCIDR`). Empty when the
+/// node has none (some IPAMs ignore them) or cannot be read: the caller warns.
+pub async fn node_pod_cidrs(client: &Client, node: &str) -> Vec<ipnet::IpNet> {
+    let api = Api::<Node>::all(client.clone());
+    let mut delay = std::time::Duration::from_millis(200);
+    for attempt in 1..=5 {
+        match api.get(node).await {
+            Ok(n) => {
+                let spec = n.spec.unwrap_or_default();
+                let texts = spec
+                    .pod_cidrs
+                    .filter(|v| !v.is_empty())
+                    .or_else(|| spec.pod_cidr.map(|c| vec![c]))
+                    .unwrap_or_default();
+                return texts
+                    .iter()
+                    .filter_map(|t| match t.parse::<ipnet::IpNet>() {
+                        Ok(n) => Some(n.trunc()),
+                        Err(e) => {
+                            tracing::warn!("node {node}: pod CIDR {t:?} is not a CIDR: {e}");
+                            None
+                        }
+                    })
+                    .collect();
+            }
+            Err(e) if attempt < 5 => {
+                tracing::warn!("reading node {node} failed (attempt {attempt}, retrying): {e}");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => tracing::warn!("reading node {node} failed: {e}"),
+        }
+    }
+    Vec::new()
 }
 
 /// Starts the three watches; they run until the receiver is dropped.

@@ -8,13 +8,16 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use netpol::enforce::status::{AgentStatus, DropRecord, DropsDoc, SyncRecord};
+use netpol::enforce::status::{AgentStatus, DropRecord, DropsDoc, PlacementStats, SyncRecord};
 use netpol::enforce::{ChainInfo, Family, NodeRules};
 use netpol::model::{Pod, Snapshot};
 use netpol::probe::cluster::RUN_LABEL;
 
 /// How many drops `/drops` keeps.
 pub const DROP_HISTORY: usize = 1000;
+
+/// How many placement latencies the status summary is computed over.
+const PLACEMENT_HISTORY: usize = 1000;
 
 /// Upper bounds of the sync duration histogram, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -68,7 +71,13 @@ pub struct SyncOutcome {
 pub struct DropContext {
     pub chains: BTreeMap<String, ChainInfo>,
     pub pods_by_ip: HashMap<IpAddr, String>,
+    /// Addresses in `pods_by_ip` whose pod is deleted, and since when: a drop read a moment
+    /// after its pod went away still names it, for [`REMEMBER_GONE`].
+    gone_since: HashMap<IpAddr, Instant>,
 }
+
+/// How long a deleted pod's address keeps naming it in drops.
+pub const REMEMBER_GONE: Duration = Duration::from_secs(120);
 
 impl DropContext {
     pub fn new(snap: &Snapshot, rules: &NodeRules) -> DropContext {
@@ -82,6 +91,22 @@ impl DropContext {
         DropContext {
             chains: rules.chain_info.clone(),
             pods_by_ip,
+            gone_since: HashMap::new(),
+        }
+    }
+
+    /// Keeps the pods of `previous` that are gone now (their addresses not reused), until they
+    /// have been gone for [`REMEMBER_GONE`].
+    pub fn keep_gone(&mut self, previous: &DropContext, now: Instant) {
+        for (ip, name) in &previous.pods_by_ip {
+            if self.pods_by_ip.contains_key(ip) {
+                continue;
+            }
+            let since = previous.gone_since.get(ip).copied().unwrap_or(now);
+            if now.saturating_duration_since(since) < REMEMBER_GONE {
+                self.pods_by_ip.insert(*ip, name.clone());
+                self.gone_since.insert(*ip, since);
+            }
         }
     }
 }
@@ -117,6 +142,9 @@ struct Counters {
     duration_sum: f64,
     duration_count: u64,
     drops_by_direction: BTreeMap<String, u64>,
+    placement_histogram: [u64; BUCKETS.len()],
+    placement_sum: f64,
+    placement_count: u64,
     /// Per family: (rules, chains, sets, members).
     sizes: BTreeMap<Family, (usize, usize, usize, usize)>,
 }
@@ -132,6 +160,8 @@ struct Inner {
     /// on these).
     events: u64,
     synced_events: u64,
+    /// The most recent placement latencies, in seconds.
+    placements: VecDeque<f64>,
 }
 
 /// Shared, cheap to clone.
@@ -164,6 +194,7 @@ impl Telemetry {
                 heartbeat: Instant::now(),
                 events: 0,
                 synced_events: 0,
+                placements: VecDeque::new(),
             })),
         }
     }
@@ -258,7 +289,49 @@ impl Telemetry {
         st.isolated_pods = isolated_pods as u64;
         st.local_pods = local_pods as u64;
         st.pods_without_ip = rules.pods_without_ip.clone();
+        let mut context = context;
+        context.keep_gone(&i.context, Instant::now());
         i.context = Arc::new(context);
+    }
+
+    /// How new pods are protected (see [`AgentStatus::new_pods`]).
+    pub fn set_new_pods(&self, mode: &str, pod_cidrs: &[String]) {
+        let mut i = self.lock();
+        i.status.new_pods = mode.to_string();
+        i.status.pod_cidrs = pod_cidrs.to_vec();
+    }
+
+    /// Records placement latencies (a sync that included new, changed or removed local pod
+    /// addresses).
+    pub fn placed(&self, latencies: &[Duration]) {
+        if latencies.is_empty() {
+            return;
+        }
+        let mut i = self.lock();
+        for l in latencies {
+            let secs = l.as_secs_f64();
+            let c = &mut i.counters;
+            for (b, le) in BUCKETS.iter().enumerate() {
+                if secs <= *le {
+                    c.placement_histogram[b] += 1;
+                }
+            }
+            c.placement_sum += secs;
+            c.placement_count += 1;
+            if i.placements.len() >= PLACEMENT_HISTORY {
+                i.placements.pop_front();
+            }
+            i.placements.push_back(secs);
+        }
+        let mut recent: Vec<f64> = i.placements.iter().copied().collect();
+        recent.sort_by(f64::total_cmp);
+        let at = |q: f64| recent[((recent.len() - 1) as f64 * q).round() as usize] * 1000.0;
+        i.status.placement = Some(PlacementStats {
+            count: i.counters.placement_count,
+            p50_ms: at(0.5),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        });
     }
 
     pub fn sync_failed(&self, kind: SyncKind, took: Duration, error: &str) {
@@ -364,6 +437,20 @@ impl Telemetry {
             "netpol_enforcer_sync_duration_seconds",
             "histogram",
             "Time from starting a reconcile (compile included) to the node being programmed.",
+            hist,
+        );
+        let mut hist: Vec<(String, String)> = BUCKETS
+            .iter()
+            .zip(c.placement_histogram.iter())
+            .map(|(le, n)| (format!("_bucket{{le=\"{le}\"}}"), n.to_string()))
+            .collect();
+        hist.push(("_bucket{le=\"+Inf\"}".into(), c.placement_count.to_string()));
+        hist.push(("_sum".into(), format!("{:.6}", c.placement_sum)));
+        hist.push(("_count".into(), c.placement_count.to_string()));
+        metric(
+            "netpol_enforcer_placement_seconds",
+            "histogram",
+            "Time from a local pod's address (or its removal) reaching the agent to the node's rules having it.",
             hist,
         );
         let last = i

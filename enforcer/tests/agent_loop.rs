@@ -84,6 +84,8 @@ impl World {
 /// The running agent and its lab.
 struct Harness {
     lab: LocalLab,
+    cni_socket: std::path::PathBuf,
+    _cni_dir: tempfile::TempDir,
     runtime: tokio::runtime::Runtime,
     tx: tokio::sync::mpsc::Sender<Change>,
     telemetry: Telemetry,
@@ -116,7 +118,10 @@ fn opts() -> LocalOptions {
 }
 
 impl Harness {
-    fn start(all_pods: &[(&str, Vec<&str>)]) -> Harness {
+    /// A lab with every pod that will ever exist (their network namespaces, as a CNI would
+    /// have made them) and an agent that knows none of them yet; `hold`: this node's pod
+    /// ranges.
+    fn start(all_pods: &[(&str, Vec<&str>)], hold: &[&str]) -> Harness {
         let specs: Vec<LabPodSpec> = all_pods
             .iter()
             .map(|(key, ips)| LabPodSpec {
@@ -126,6 +131,11 @@ impl Harness {
                 dns_records: Vec::new(),
             })
             .collect();
+        Harness::start_with(specs, hold, false)
+    }
+
+    /// `cni`: the agent answers a chained CNI plugin on a socket (`cni_socket`).
+    fn start_with(specs: Vec<LabPodSpec>, hold: &[&str], cni: bool) -> Harness {
         let lab = LocalLab::build(&specs, exe(), &opts()).expect("building the lab");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -151,10 +161,21 @@ impl Harness {
                     nflog_group: group,
                     per_second: 1000,
                 }),
+                hold: hold.iter().map(|n| n.parse().unwrap()).collect(),
             },
             ..AgentConfig::new(NODE)
         };
-        let agent = Agent::new(config, Applier::new(lab.node_runner()), telemetry.clone());
+        let mut agent = Agent::new(config, Applier::new(lab.node_runner()), telemetry.clone());
+        let cni_dir = tempfile::tempdir().unwrap();
+        let cni_socket = cni_dir.path().join("cni.sock");
+        if cni {
+            let (place_tx, place_rx) = tokio::sync::mpsc::channel(64);
+            let listener = runtime.block_on(async {
+                tokio::net::UnixListener::bind(&cni_socket).expect("binding the CNI socket")
+            });
+            runtime.spawn(netpol_enforcer::cni::serve(listener, place_tx));
+            agent = agent.with_cni(place_rx);
+        }
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let done = runtime.spawn(agent.run(rx, async {
@@ -162,6 +183,8 @@ impl Harness {
         }));
         Harness {
             lab,
+            cni_socket,
+            _cni_dir: cni_dir,
             runtime,
             tx,
             telemetry,
@@ -200,6 +223,10 @@ impl Harness {
     /// Probes every pair of pods the world has (on this node) and returns disagreements; at
     /// least `min_denied` connections must be denied (so a step cannot pass vacuously).
     fn disagreements(&self, world: &World, min_denied: usize) -> Vec<String> {
+        self.disagreements_on(world, &PROBES, min_denied)
+    }
+
+    fn disagreements_on(&self, world: &World, probes: &[Probe], min_denied: usize) -> Vec<String> {
         let snap = world.snapshot();
         let engine = Engine::new(&snap);
         let local: Vec<String> = snap
@@ -210,7 +237,7 @@ impl Harness {
             .collect();
         let results = self
             .lab
-            .probe_pairs(&local, &local, &PROBES, &opts())
+            .probe_pairs(&local, &local, probes, &opts())
             .expect("probing");
         let mut bad = Vec::new();
         let mut denied = 0;
@@ -239,7 +266,7 @@ impl Harness {
                 ));
             }
         }
-        assert_eq!(results.len(), local.len() * local.len() * PROBES.len());
+        assert_eq!(results.len(), local.len() * local.len() * probes.len());
         assert!(
             denied >= min_denied,
             "only {denied} denied connections: the step tests too little"
@@ -319,7 +346,7 @@ fn agent_loop_agrees_with_the_engine_through_every_kind_of_change() {
         ("y/other-1", vec!["10.77.0.5", "fd77::5"]),
     ];
     let ips = |k: &str| all.iter().find(|(p, _)| *p == k).unwrap().1.clone();
-    let mut h = Harness::start(&all);
+    let mut h = Harness::start(&all, &["10.77.0.0/24", "fd77::/121"]);
 
     let mut world = World::default();
     for (n, team) in [("x", "a"), ("y", "b")] {
@@ -494,4 +521,311 @@ spec:
     h.shutdown();
     let left = leftovers(&node);
     assert!(left.is_empty(), "left behind:\n{}", left.join("\n"));
+}
+
+/// What a burst of new pods managed while the agent was placing them.
+#[derive(Debug, Default)]
+struct BurstOutcome {
+    /// Connection attempts that policies deny (new pod → server:80, server → new pod:80).
+    denied_tries: usize,
+    /// Of those, the ones that connected: must be none under the hold.
+    got_through: Vec<String>,
+    /// Per new pod: time from its event being sent to its first allowed connection
+    /// (new pod → server:81); None when it never connected.
+    usable_after: Vec<Option<Duration>>,
+}
+
+/// Tries `addr` from inside `netns` until `until`, every `every`: (tries, connected).
+fn keep_trying(netns: &str, addr: std::net::SocketAddr, until: Instant) -> (usize, usize) {
+    in_netns(netns, move || {
+        let (mut tries, mut connected) = (0, 0);
+        while Instant::now() < until {
+            tries += 1;
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(60)).is_ok() {
+                connected += 1;
+            }
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        (tries, connected)
+    })
+}
+
+/// Starts trying denied connections from and to each of `new` (pods the agent has not heard
+/// of yet) from their first instant, then tells the agent about all of them at once (each
+/// first without an address, then with it, as the API server reports a starting pod), and
+/// keeps trying until well after they are placed.
+fn burst(h: &Harness, world: &mut World, new: &[(&str, &str)], server_ip: &str) -> BurstOutcome {
+    let until = Instant::now() + Duration::from_millis(1500);
+    let server_ns = h.lab.pod_netns("srv/server").unwrap().to_string();
+    let mut tries = Vec::new();
+    for (key, ip) in new {
+        let netns = h.lab.pod_netns(key).unwrap().to_string();
+        let to_server: std::net::SocketAddr = format!("{server_ip}:80").parse().unwrap();
+        let ns = netns.clone();
+        tries.push((
+            format!("{key} -> srv/server:80"),
+            std::thread::spawn(move || keep_trying(&ns, to_server, until)),
+        ));
+        let to_pod: std::net::SocketAddr = format!("{ip}:80").parse().unwrap();
+        let ns = server_ns.clone();
+        tries.push((
+            format!("srv/server -> {key}:80"),
+            std::thread::spawn(move || keep_trying(&ns, to_pod, until)),
+        ));
+    }
+    let usable: Vec<_> = new
+        .iter()
+        .map(|(key, _)| {
+            let netns = h.lab.pod_netns(key).unwrap().to_string();
+            let allowed: std::net::SocketAddr = format!("{server_ip}:81").parse().unwrap();
+            std::thread::spawn(move || {
+                in_netns(&netns, move || {
+                    while Instant::now() < until {
+                        if TcpStream::connect_timeout(&allowed, Duration::from_millis(60)).is_ok() {
+                            return Some(Instant::now());
+                        }
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    None
+                })
+            })
+        })
+        .collect();
+    // The pods run (their namespaces answer) before the agent hears of them.
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = Instant::now();
+    let mut events = Vec::new();
+    for (key, ip) in new {
+        let mut p = pod(key, &[("app", "new")], &[ip], NODE);
+        let running = p.clone();
+        world.pods.insert(key.to_string(), running.clone());
+        p.status = None;
+        events.push(Change::Pod(Event::Apply(p)));
+        events.push(Change::Pod(Event::Apply(running)));
+    }
+    for e in events {
+        h.runtime.block_on(h.tx.send(e)).unwrap();
+    }
+    let mut out = BurstOutcome::default();
+    for (what, t) in tries {
+        let (n, connected) = t.join().unwrap();
+        out.denied_tries += n;
+        if connected > 0 {
+            out.got_through
+                .push(format!("{what}: {connected} of {n} connected"));
+        }
+    }
+    out.usable_after = usable
+        .into_iter()
+        .map(|t| {
+            t.join()
+                .unwrap()
+                .map(|at| at.saturating_duration_since(sent))
+        })
+        .collect();
+    out
+}
+
+/// The scene of the new-pod tests: a server in `srv`, and namespace `app` under a default deny
+/// both ways that lets its pods reach the server on port 81 only.
+fn new_pod_world(server_ip: &str) -> World {
+    let mut world = World::default();
+    for n in ["srv", "app"] {
+        world
+            .namespaces
+            .insert(n.into(), namespace(n, &[("name", n)]));
+    }
+    world.pods.insert(
+        "srv/server".into(),
+        pod("srv/server", &[("app", "server")], &[server_ip], NODE),
+    );
+    let deny = policy(
+        r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: app, name: default-deny-but-81}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {name: srv}}}]
+    ports: [{protocol: TCP, port: 81}]
+"#,
+    );
+    world.policies.insert(key(&deny), deny);
+    world
+}
+
+fn new_pod_lab(count: usize, hold: &[&str], cni: bool) -> (Harness, World, Vec<(String, String)>) {
+    let server_ip = "10.78.0.1";
+    let new: Vec<(String, String)> = (0..count)
+        .map(|i| (format!("app/new-{i}"), format!("10.78.0.{}", 10 + i)))
+        .collect();
+    let mut all: Vec<(&str, Vec<&str>)> = vec![("srv/server", vec![server_ip])];
+    all.extend(new.iter().map(|(k, ip)| (k.as_str(), vec![ip.as_str()])));
+    let specs: Vec<LabPodSpec> = all
+        .iter()
+        .map(|(key, ips)| LabPodSpec {
+            key: key.to_string(),
+            ips: ips.iter().map(|i| i.parse().unwrap()).collect(),
+            serve: vec![
+                Probe {
+                    protocol: Protocol::Tcp,
+                    port: 80,
+                },
+                Probe {
+                    protocol: Protocol::Tcp,
+                    port: 81,
+                },
+            ],
+            dns_records: Vec::new(),
+        })
+        .collect();
+    let mut h = Harness::start_with(specs, hold, cni);
+    let world = new_pod_world(server_ip);
+    h.send(world.initial());
+    (h, world, new)
+}
+
+#[test]
+fn new_pods_never_send_or_receive_before_they_are_placed() {
+    let _serial = require_root();
+    let (mut h, mut world, new) = new_pod_lab(40, &["10.78.0.0/24"], false);
+    let pairs: Vec<(&str, &str)> = new.iter().map(|(k, i)| (k.as_str(), i.as_str())).collect();
+    // Ten pods started together, then thirty in one burst (a Deployment scaling up).
+    for (round, pods) in [&pairs[..10], &pairs[10..]].into_iter().enumerate() {
+        let out = burst(&h, &mut world, pods, "10.78.0.1");
+        assert!(
+            out.denied_tries >= 100,
+            "round {round}: only {} tries",
+            out.denied_tries
+        );
+        assert!(
+            out.got_through.is_empty(),
+            "round {round}: denied traffic of new pods got through before they were placed:\n{}",
+            out.got_through.join("\n")
+        );
+        // Placed, not held for ever: each reaches what its policy allows.
+        let never: Vec<&str> = pods
+            .iter()
+            .zip(&out.usable_after)
+            .filter(|(_, u)| u.is_none())
+            .map(|((k, _), _)| *k)
+            .collect();
+        assert!(never.is_empty(), "round {round}: never placed: {never:?}");
+        let mut usable: Vec<Duration> = out.usable_after.iter().flatten().copied().collect();
+        usable.sort();
+        eprintln!(
+            "round {round}: {} pods, {} denied tries, none through; usable after median {:?}, max {:?}",
+            pods.len(),
+            out.denied_tries,
+            usable[usable.len() / 2],
+            usable[usable.len() - 1]
+        );
+    }
+    let placement = h.telemetry.status().placement.expect("placements recorded");
+    assert!(placement.count >= 40, "{placement:?}");
+    eprintln!(
+        "placement latency over {} placements: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        placement.count, placement.p50_ms, placement.p99_ms, placement.max_ms
+    );
+    // Every pair agrees with the engine once placed.
+    let bad = h.disagreements_on(
+        &world,
+        &[
+            Probe {
+                protocol: Protocol::Tcp,
+                port: 80,
+            },
+            Probe {
+                protocol: Protocol::Tcp,
+                port: 81,
+            },
+        ],
+        40,
+    );
+    assert!(bad.is_empty(), "after placement:\n{}", bad.join("\n"));
+    h.shutdown();
+    let left = leftovers(h.lab.node_netns());
+    assert!(left.is_empty(), "left behind:\n{}", left.join("\n"));
+}
+
+/// The same burst without the hold: the window the hold closes exists (so the test above can
+/// fail).
+#[test]
+fn without_the_hold_new_pods_send_before_they_are_placed() {
+    let _serial = require_root();
+    let (h, mut world, new) = new_pod_lab(5, &[], false);
+    let pairs: Vec<(&str, &str)> = new.iter().map(|(k, i)| (k.as_str(), i.as_str())).collect();
+    let out = burst(&h, &mut world, &pairs, "10.78.0.1");
+    assert!(
+        !out.got_through.is_empty(),
+        "without the hold, nothing got through: the burst test cannot see the window"
+    );
+}
+
+/// With the CNI plugin chained, pod start waits for placement: once the ADD returns, the pod
+/// reaches what its policy allows at the first try and never what it denies; an ADD that
+/// comes before the watch has the pod is answered once the pod shows up.
+#[test]
+fn a_cni_add_returns_once_the_pod_is_placed() {
+    use netpol_enforcer::cni::{ask_agent, PlaceMessage};
+    let _serial = require_root();
+    let (h, mut world, new) = new_pod_lab(12, &["10.78.0.0/24"], true);
+    let server: std::net::SocketAddr = "10.78.0.1:81".parse().unwrap();
+    let denied: std::net::SocketAddr = "10.78.0.1:80".parse().unwrap();
+    let mut add_times = Vec::new();
+    for (i, (key, ip)) in new.iter().enumerate() {
+        let (ns, name) = key.split_once('/').unwrap();
+        let running = pod(key, &[("app", "new")], &[ip], NODE);
+        let mut pending = running.clone();
+        pending.status = None;
+        world.pods.insert(key.clone(), running);
+        let msg = PlaceMessage {
+            namespace: ns.into(),
+            name: name.into(),
+            ips: vec![ip.parse().unwrap()],
+        };
+        let sock = h.cni_socket.clone();
+        let started = Instant::now();
+        let add = std::thread::spawn(move || ask_agent(&sock, &msg, Duration::from_secs(10)));
+        // Every third ADD comes before the scheduler's pod event reaches the agent.
+        if i % 3 == 0 {
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(
+                !add.is_finished(),
+                "{key}: ADD answered before the pod was known"
+            );
+        }
+        h.runtime
+            .block_on(h.tx.send(Change::Pod(Event::Apply(pending))))
+            .unwrap();
+        add.join().unwrap().unwrap_or_else(|e| panic!("{key}: {e}"));
+        add_times.push(started.elapsed());
+        // The container starts now: its network is ready at once.
+        let netns = h.lab.pod_netns(key).unwrap().to_string();
+        let (first_try, leaked) = in_netns(&netns, move || {
+            let ok = TcpStream::connect_timeout(&server, Duration::from_millis(500)).is_ok();
+            let leak = TcpStream::connect_timeout(&denied, Duration::from_millis(100)).is_ok();
+            (ok, leak)
+        });
+        assert!(
+            first_try,
+            "{key}: the allowed connection failed right after the ADD"
+        );
+        assert!(!leaked, "{key}: denied traffic got through");
+    }
+    let direct: Vec<Duration> = add_times
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 0)
+        .map(|(_, t)| *t)
+        .collect();
+    let mut sorted = direct.clone();
+    sorted.sort();
+    eprintln!(
+        "CNI ADD wait (pod known to the agent): median {:?}, max {:?}",
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() - 1]
+    );
 }

@@ -113,6 +113,16 @@ struct AgentJson<'a> {
     error: Option<&'a str>,
 }
 
+/// How the agent keeps new pods from sending before their rules exist (`hold`, `cni+hold`),
+/// in red when it does not (`none`, or an agent too old to say).
+fn new_pods_mode(s: &crate::enforce::status::AgentStatus) -> String {
+    match s.new_pods.as_str() {
+        "" => report::red("unknown"),
+        "none" => report::red("none"),
+        m => m.to_string(),
+    }
+}
+
 fn status_text(rollout: Option<Rollout>, agents: &[NodeAgent]) -> String {
     let mut out = String::new();
     match rollout {
@@ -135,6 +145,7 @@ fn status_text(rollout: Option<Rollout>, agents: &[NodeAgent]) -> String {
         "SETS",
         "MEMBERS",
         "ISOLATED PODS",
+        "NEW PODS",
         "DROPS",
         "ERRORS",
     ]
@@ -167,6 +178,7 @@ fn status_text(rollout: Option<Rollout>, agents: &[NodeAgent]) -> String {
                     s.ipsets.to_string(),
                     s.ipset_members.to_string(),
                     format!("{}/{}", s.isolated_pods, s.local_pods),
+                    new_pods_mode(s),
                     s.drops.to_string(),
                     s.sync_errors.to_string(),
                 ]);
@@ -181,9 +193,20 @@ fn status_text(rollout: Option<Rollout>, agents: &[NodeAgent]) -> String {
                     notes.push(format!("{node}: {w}"));
                 }
                 if !s.pods_without_ip.is_empty() {
+                    let what = if s.new_pods.is_empty() || s.new_pods == "none" {
+                        "not enforced until they have an address"
+                    } else {
+                        "held (no traffic) until the agent has their address"
+                    };
+                    notes.push(format!("{node}: {what}: {}", s.pods_without_ip.join(", ")));
+                }
+                if let Some(p) = &s.placement {
                     notes.push(format!(
-                        "{node}: not enforced until they have an address: {}",
-                        s.pods_without_ip.join(", ")
+                        "{node}: new pods placed in {:.0} ms (p50), {:.0} ms (p99), {:.0} ms (max) over the last {} placements",
+                        p.p50_ms,
+                        p.p99_ms,
+                        p.max_ms,
+                        p.count.min(1000)
                     ));
                 }
             }
@@ -191,6 +214,7 @@ fn status_text(rollout: Option<Rollout>, agents: &[NodeAgent]) -> String {
                 rows.push(vec![
                     node.clone(),
                     report::red("no"),
+                    "-".into(),
                     "-".into(),
                     "-".into(),
                     "-".into(),

@@ -24,6 +24,17 @@ pub struct InstallArgs {
     /// kube-router, Antrea, Weave Net, ...) is detected.
     #[arg(long)]
     pub force: bool,
+    /// The nodes' CNI configuration directory (where the agent chains its CNI plugin into the
+    /// conflist the runtime uses).
+    #[arg(long, value_name = "DIR", default_value = "/etc/cni/net.d")]
+    pub cni_conf_dir: String,
+    /// The nodes' CNI plugin directory (the agent copies its plugin there).
+    #[arg(long, value_name = "DIR", default_value = "/opt/cni/bin")]
+    pub cni_bin_dir: String,
+    /// Do not chain the CNI plugin: pods start without waiting for the agent, and their
+    /// traffic is held (dropped) until the agent has placed them.
+    #[arg(long)]
+    pub no_cni_chain: bool,
     /// How long to wait for the agents to be ready on every node.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -83,13 +94,19 @@ fn bar(len: u64) -> indicatif::ProgressBar {
 }
 
 pub fn run_install(global: &Global, args: &InstallArgs) -> CliResult {
+    let agent = install::AgentSettings {
+        image: args.image.clone(),
+        cni_conf_dir: Some(args.cni_conf_dir.clone()),
+        cni_bin_dir: Some(args.cni_bin_dir.clone()),
+        cni_chain: !args.no_cni_chain,
+    };
     if args.dry_run {
-        let objects = install::objects(args.image.as_deref()).map_err(cluster_error)?;
+        let objects = install::objects(&agent).map_err(cluster_error)?;
         emit(&install::objects_yaml(&objects).map_err(cluster_error)?);
         return Ok(ExitCode::SUCCESS);
     }
     let opts = InstallOptions {
-        image: args.image.clone(),
+        agent,
         force: args.force,
         timeout: args.timeout,
         ..Default::default()

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use super::compile::{Family, IpSetDef, NodeRules, Ruleset, SetMember};
+use super::compile::{Family, IpSetDef, NodeRules, Ruleset, SetMember, SetOrigin};
 use super::render::{self, HookFix};
 use super::{CHAIN_PREFIX, ENTRY_CHAIN, SET_PREFIX};
 
@@ -401,17 +401,40 @@ impl<R: Runner> Applier<R> {
             drop(guard);
             return self.apply(rules).map(|_| ());
         }
-        let mut text = String::new();
+        // A pod leaves the placed set before anything else changes and joins it after its
+        // other sets are filled: between the lines of one restore, a new pod is held rather
+        // than let through unchecked.
+        let (mut unplace, mut text, mut place) = (String::new(), String::new(), String::new());
         let mut updates = Vec::new();
         for base in changed {
             let Some(set) = rules.set(base) else { continue };
             let actual = live.names[*base].clone();
-            match live.members.get(&actual) {
-                Some(old) => text.push_str(&render::ipset_delta(&actual, old, &set.members)),
-                None => text.push_str(&render::ipset_swap(&actual, set)),
+            let placed = rules.set_origins.get(*base) == Some(&SetOrigin::Placed);
+            let delta = match live.members.get(&actual) {
+                Some(old) => render::ipset_delta(&actual, old, &set.members),
+                None if placed => {
+                    place.push_str(&render::ipset_swap(&actual, set));
+                    updates.push((actual, set.members.clone()));
+                    continue;
+                }
+                None => render::ipset_swap(&actual, set),
+            };
+            if placed {
+                for line in delta.lines() {
+                    let to = if line.starts_with("add ") {
+                        &mut place
+                    } else {
+                        &mut unplace
+                    };
+                    to.push_str(line);
+                    to.push('\n');
+                }
+            } else {
+                text.push_str(&delta);
             }
             updates.push((actual, set.members.clone()));
         }
+        let text = unplace + &text + &place;
         if !text.is_empty() {
             if let Err(e) = self.runner.run("ipset", &["restore"], Some(&text)) {
                 // Part of the text may have run: the members are unknown now.

@@ -125,10 +125,17 @@ pub struct DropLog {
 /// The prefix of every NFLOG message the rules emit: `"NPDROP NETPOL-I-0123456789ab"`.
 pub const DROP_LOG_PREFIX: &str = "NPDROP";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CompileOptions {
     pub log_drops: Option<DropLog>,
+    /// This node's pod address ranges. Traffic from or to an address in them that no placed
+    /// pod holds is dropped ([`HOLD_CHAIN`]) until the agent has placed that pod under its
+    /// policies: a new pod never sends or receives before its rules exist. Empty: no hold.
+    pub hold: Vec<IpNet>,
 }
+
+/// Where traffic of local pod addresses that are not placed yet goes (and is dropped).
+pub const HOLD_CHAIN: &str = "NETPOL-HOLD";
 
 /// An egress rule with a named port, compiled in one family: its destination pods are split
 /// into one set per port number the name resolves to (see `SetOrigin::NamedPort`).
@@ -188,6 +195,8 @@ pub enum SetOrigin {
     NamedPort { group: NamedPortGroup, port: u16 },
     /// Local pods whose chain in `dir` has this key (see `chain_key`).
     Members { dir: Direction, key: String },
+    /// Every local pod address: the pods the hold lets through.
+    Placed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -544,19 +553,82 @@ impl Compiler<'_, '_> {
             .map(|&p| self.engine.snap.policies[p].key())
             .collect();
         if let Some(log) = self.log_drops {
-            out.push(format!(
-                "-m limit --limit {}/second --limit-burst {} -j NFLOG --nflog-group {} --nflog-prefix {} --nflog-size 128",
-                log.per_second.max(1),
-                log.per_second.max(1) * 2,
-                log.nflog_group,
-                quote(&format!("{DROP_LOG_PREFIX} {chain}"))
-            ));
+            out.push(nflog_rule(log, chain));
         }
         out.push(format!(
             "-m comment --comment {} -j DROP",
             quote(&format!("{dir} isolated by {}", names.join(",")))
         ));
         out
+    }
+
+    /// The entry rules that send traffic of unplaced local pod addresses to [`HOLD_CHAIN`]
+    /// (and that chain), when `hold` has ranges of this family.
+    fn hold_rules(&mut self, node: Option<&str>, hold: &[IpNet]) -> Vec<String> {
+        let ranges: Vec<SetMember> = hold
+            .iter()
+            .filter(|n| Family::of(&n.addr()) == self.family)
+            .flat_map(|n| net_members(n.trunc()))
+            .map(|net| SetMember {
+                net,
+                nomatch: false,
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if ranges.is_empty() {
+            return Vec::new();
+        }
+        let range_set = self.add_set(
+            "hold: this node's pod ranges",
+            "H",
+            SetKind::HashNet,
+            |_| ranges,
+            "this node's pod addresses".into(),
+            SetOrigin::Block,
+        );
+        let placed_set = self.add_set(
+            "hold: placed pods",
+            "PL",
+            SetKind::HashIp,
+            |c: &Self| c.placed_ips(node),
+            "local pods the enforcer has placed under their policies".into(),
+            SetOrigin::Placed,
+        );
+        let mut chain = Vec::new();
+        if let Some(log) = self.log_drops {
+            chain.push(nflog_rule(log, HOLD_CHAIN));
+        }
+        chain.push(format!(
+            "-m comment --comment {} -j DROP",
+            quote("held: a local pod the enforcer has not placed yet")
+        ));
+        self.rules.chains.insert(HOLD_CHAIN.to_string(), chain);
+        ["src", "dst"]
+            .iter()
+            .map(|flag| {
+                format!(
+                    "-m set --match-set {range_set} {flag} -m set ! --match-set {placed_set} {flag} -m comment --comment {} -j {HOLD_CHAIN}",
+                    quote("not placed yet")
+                )
+            })
+            .collect()
+    }
+
+    /// The addresses of this family of the pods on `node` (every pod when None).
+    fn placed_ips(&self, node: Option<&str>) -> Vec<SetMember> {
+        let snap = self.engine.snap;
+        let ips: BTreeSet<SetMember> = snap
+            .endpoint_pods()
+            .filter(|(_, p)| node.is_none_or(|n| p.node.as_deref() == Some(n)))
+            .flat_map(|(_, p)| p.ips.iter())
+            .filter(|ip| Family::of(ip) == self.family)
+            .map(|ip| SetMember {
+                net: host_net(*ip),
+                nomatch: false,
+            })
+            .collect();
+        ips.into_iter().collect()
     }
 
     /// For an egress named port: sets of destination pods, one per port number the name
@@ -619,6 +691,17 @@ impl Compiler<'_, '_> {
             })
             .collect()
     }
+}
+
+/// Sends a packet about to be dropped in `chain` to the drop log (rate-limited).
+fn nflog_rule(log: DropLog, chain: &str) -> String {
+    format!(
+        "-m limit --limit {}/second --limit-burst {} -j NFLOG --nflog-group {} --nflog-prefix {} --nflog-size 128",
+        log.per_second.max(1),
+        log.per_second.max(1) * 2,
+        log.nflog_group,
+        quote(&format!("{DROP_LOG_PREFIX} {chain}"))
+    )
 }
 
 /// What a chain of a class in a direction is named after: the isolating policies (and, for
@@ -802,6 +885,7 @@ pub fn update_for_pods(
             SetOrigin::Members { dir, key } => {
                 keys[&i][dir_slot(*dir)].as_deref() == Some(key.as_str())
             }
+            SetOrigin::Placed => is_local(pod),
         }
     };
     let mut out = prev.clone();
@@ -928,6 +1012,7 @@ pub fn compile_with(engine: &Engine<'_>, node: Option<&str>, opts: &CompileOptio
             "-m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment {} -j RETURN",
             quote("replies and established connections are not re-checked")
         )];
+        entry.extend(c.hold_rules(node, &opts.hold));
         let mut ingress_jumps = Vec::new();
         for ((dir, key), (class, ips)) in &chains {
             if ips.is_empty() {
@@ -992,4 +1077,75 @@ pub fn compile_with(engine: &Engine<'_>, node: Option<&str>, opts: &CompileOptio
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{load_str, LoadOptions};
+
+    fn snapshot() -> Snapshot {
+        load_str(
+            "hold.yaml",
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {namespace: a, name: here}
+spec: {nodeName: n1, containers: [{name: c, image: i}]}
+status: {phase: Running, podIP: 10.1.0.5, podIPs: [{ip: 10.1.0.5}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {namespace: a, name: there}
+spec: {nodeName: n2, containers: [{name: c, image: i}]}
+status: {phase: Running, podIP: 10.1.1.5, podIPs: [{ip: 10.1.1.5}]}
+"#,
+            &LoadOptions::default(),
+        )
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn unplaced_local_addresses_are_held_after_established_traffic() {
+        let snap = snapshot();
+        let opts = CompileOptions {
+            hold: vec!["10.1.0.0/24".parse().unwrap()],
+            ..Default::default()
+        };
+        let rules = compile_with(&Engine::new(&snap), Some("n1"), &opts);
+        let entry = &rules.v4.chains[ENTRY_CHAIN];
+        assert!(entry[0].contains("RELATED,ESTABLISHED"));
+        let (range, placed) = (&rules.v4.sets, &rules.set_origins);
+        let placed_set = placed
+            .iter()
+            .find(|(_, o)| **o == SetOrigin::Placed)
+            .map(|(n, _)| n.clone())
+            .unwrap();
+        assert_eq!(
+            range[&placed_set].members,
+            [SetMember {
+                net: "10.1.0.5/32".parse().unwrap(),
+                nomatch: false
+            }],
+            "only this node's pods are placed"
+        );
+        for (rule, flag) in entry[1..3].iter().zip(["src", "dst"]) {
+            assert!(
+                rule.contains(&format!("! --match-set {placed_set} {flag}"))
+                    && rule.ends_with(&format!("-j {HOLD_CHAIN}")),
+                "{rule}"
+            );
+        }
+        assert!(rules.v4.chains[HOLD_CHAIN]
+            .last()
+            .unwrap()
+            .ends_with("-j DROP"));
+        // No IPv6 range: nothing held there.
+        assert!(!rules.v6.chains.contains_key(HOLD_CHAIN));
+        // Without ranges, no hold at all.
+        let plain = compile(&Engine::new(&snap), Some("n1"));
+        assert!(!plain.v4.chains.contains_key(HOLD_CHAIN));
+        assert_eq!(plain.v4.chains[ENTRY_CHAIN].len(), 1);
+    }
 }

@@ -117,9 +117,70 @@ impl Object {
     }
 }
 
-/// The enforcer's objects, from the embedded manifests, with the agent image replaced when
-/// `image` is given.
-pub fn objects(image: Option<&str>) -> Result<Vec<Object>, InstallError> {
+/// How the agents are set up on the nodes (install-enforcer's flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSettings {
+    /// The agent image (None: this version's release image).
+    pub image: Option<String>,
+    /// The nodes' CNI configuration directory (None: /etc/cni/net.d).
+    pub cni_conf_dir: Option<String>,
+    /// The nodes' CNI plugin directory (None: /opt/cni/bin).
+    pub cni_bin_dir: Option<String>,
+    /// Chain the agent's CNI plugin so pod start waits for placement (else: the hold alone).
+    pub cni_chain: bool,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            image: None,
+            cni_conf_dir: None,
+            cni_bin_dir: None,
+            cni_chain: true,
+        }
+    }
+}
+
+/// Points the DaemonSet's hostPath volumes and flags at what `agent` says.
+fn set_up_daemonset(ds: &mut DaemonSet, agent: &AgentSettings) {
+    let Some(spec) = ds.spec.as_mut().and_then(|s| s.template.spec.as_mut()) else {
+        return;
+    };
+    for c in &mut spec.containers {
+        if let Some(img) = &agent.image {
+            c.image = Some(img.clone());
+        }
+        if !agent.cni_chain {
+            c.args.get_or_insert_with(Vec::new).push("--no-cni".into());
+        }
+    }
+    for v in spec.volumes.iter_mut().flatten() {
+        let path = match v.name.as_str() {
+            "cni-conf" => &agent.cni_conf_dir,
+            "cni-bin" => &agent.cni_bin_dir,
+            _ => continue,
+        };
+        if let (Some(p), Some(host)) = (path, v.host_path.as_mut()) {
+            host.path = p.clone();
+        }
+    }
+}
+
+/// The enforcer's objects, from the embedded manifests, set up as `agent` says.
+pub fn objects(agent: &AgentSettings) -> Result<Vec<Object>, InstallError> {
+    for (flag, dir) in [
+        ("--cni-conf-dir", &agent.cni_conf_dir),
+        ("--cni-bin-dir", &agent.cni_bin_dir),
+    ] {
+        if let Some(d) = dir {
+            if !d.starts_with('/') {
+                return Err(InstallError::Usage(format!(
+                    "{flag} {d:?} must be an absolute path on the nodes (e.g. /etc/cni/net.d)"
+                )));
+            }
+        }
+    }
+    let image = agent.image.as_deref();
     if let Some(img) = image {
         if img.trim().is_empty() || img.contains(char::is_whitespace) {
             return Err(InstallError::Usage(format!(
@@ -151,16 +212,7 @@ pub fn objects(image: Option<&str>) -> Result<Vec<Object>, InstallError> {
                 }
                 "DaemonSet" => {
                     let mut ds: DaemonSet = serde_yaml::from_value(value).map_err(bad)?;
-                    if let Some(img) = image {
-                        for c in ds
-                            .spec
-                            .iter_mut()
-                            .filter_map(|s| s.template.spec.as_mut())
-                            .flat_map(|s| s.containers.iter_mut())
-                        {
-                            c.image = Some(img.to_string());
-                        }
-                    }
+                    set_up_daemonset(&mut ds, agent);
                     Object::DaemonSet(Box::new(ds))
                 }
                 other => {
@@ -296,7 +348,7 @@ pub trait EnforcerCluster {
 
 #[derive(Debug, Clone)]
 pub struct InstallOptions {
-    pub image: Option<String>,
+    pub agent: AgentSettings,
     pub force: bool,
     pub timeout: Duration,
     pub poll: Duration,
@@ -305,7 +357,7 @@ pub struct InstallOptions {
 impl Default for InstallOptions {
     fn default() -> Self {
         InstallOptions {
-            image: None,
+            agent: AgentSettings::default(),
             force: false,
             timeout: Duration::from_secs(300),
             poll: Duration::from_secs(2),
@@ -360,7 +412,7 @@ pub async fn install<C: EnforcerCluster>(
     opts: &InstallOptions,
     on_step: &mut dyn FnMut(Step),
 ) -> Result<Rollout, InstallError> {
-    let objects = objects(opts.image.as_deref())?;
+    let objects = objects(&opts.agent)?;
     if let Some((cni, evidence)) = detect_policy_cni(&cluster.workloads().await?) {
         if !opts.force {
             return Err(InstallError::Refused(format!(
@@ -403,7 +455,7 @@ pub async fn uninstall<C: EnforcerCluster>(
     opts: &InstallOptions,
     on_step: &mut dyn FnMut(Step),
 ) -> Result<usize, InstallError> {
-    let objects = objects(None)?;
+    let objects = objects(&AgentSettings::default())?;
     let mut existed = 0;
     let (ds, rest): (Vec<&Object>, Vec<&Object>) = objects
         .iter()
@@ -799,8 +851,66 @@ mod tests {
     }
 
     #[test]
+    fn cni_flags_point_the_volumes_and_the_agent() {
+        let agent = AgentSettings {
+            cni_conf_dir: Some("/var/lib/e2e/cni/net.d".into()),
+            cni_bin_dir: Some("/usr/lib/cni".into()),
+            cni_chain: false,
+            ..Default::default()
+        };
+        let objs = objects(&agent).unwrap();
+        let Object::DaemonSet(ds) = &objs[4] else {
+            panic!()
+        };
+        let spec = ds.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        let host = |name: &str| {
+            spec.volumes
+                .as_ref()
+                .unwrap()
+                .iter()
+                .find(|v| v.name == name)
+                .unwrap()
+                .host_path
+                .as_ref()
+                .unwrap()
+                .path
+                .clone()
+        };
+        assert_eq!(host("cni-conf"), "/var/lib/e2e/cni/net.d");
+        assert_eq!(host("cni-bin"), "/usr/lib/cni");
+        assert_eq!(host("run"), "/run/netpol-enforcer");
+        assert_eq!(
+            spec.containers[0].args.as_ref().unwrap(),
+            &["run", "--no-cni"]
+        );
+        let default = objects(&AgentSettings::default()).unwrap();
+        let Object::DaemonSet(ds) = &default[4] else {
+            panic!()
+        };
+        let c = &ds
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0];
+        assert_eq!(c.args.as_ref().unwrap(), &["run"]);
+        let relative = AgentSettings {
+            cni_bin_dir: Some("opt/cni".into()),
+            ..Default::default()
+        };
+        assert!(matches!(objects(&relative), Err(InstallError::Usage(_))));
+    }
+
+    #[test]
     fn embedded_manifests_are_the_least_privileged_daemonset() {
-        let objs = objects(Some("localhost/netpol-enforcer:dev")).unwrap();
+        let objs = objects(&AgentSettings {
+            image: Some("localhost/netpol-enforcer:dev".into()),
+            ..Default::default()
+        })
+        .unwrap();
         let kinds: Vec<&str> = objs.iter().map(Object::kind).collect();
         assert_eq!(
             kinds,
@@ -816,9 +926,14 @@ mod tests {
             panic!()
         };
         for rule in role.rules.as_ref().unwrap() {
-            assert_eq!(rule.verbs, ["get", "list", "watch"]);
             for r in rule.resources.as_ref().unwrap() {
-                assert!(["pods", "namespaces", "networkpolicies"].contains(&r.as_str()));
+                // Nodes: only its own node's pod ranges, read once.
+                let verbs: &[&str] = match r.as_str() {
+                    "nodes" => &["get"],
+                    "pods" | "namespaces" | "networkpolicies" => &["get", "list", "watch"],
+                    other => panic!("the agent may not read {other}"),
+                };
+                assert_eq!(rule.verbs, verbs, "{r}");
             }
         }
         let Object::DaemonSet(ds) = &objs[4] else {
@@ -863,10 +978,14 @@ mod tests {
             Some("/healthz")
         );
         // The default image is this version's.
-        let objs = objects(None).unwrap();
+        let objs = objects(&AgentSettings::default()).unwrap();
         let yaml = objects_yaml(&objs).unwrap();
         assert!(yaml.contains(DEFAULT_IMAGE), "{yaml}");
-        assert!(objects(Some("has space")).is_err());
+        let image = |i: &str| AgentSettings {
+            image: Some(i.into()),
+            ..Default::default()
+        };
+        assert!(objects(&image("has space")).is_err());
     }
 
     #[test]

@@ -50,9 +50,34 @@ pub struct AgentStatus {
     #[serde(default)]
     pub pods_without_ip: Vec<String>,
     pub drops: u64,
+    /// How new pods are kept from sending or receiving before their rules exist: `hold`
+    /// (traffic of local pod addresses not placed yet is dropped until the agent places
+    /// them), or `none` (no pod address range known for this node: a new pod is unprotected
+    /// until its first sync). Empty from agents older than this field.
+    #[serde(default)]
+    pub new_pods: String,
+    /// The pod address ranges the hold covers.
+    #[serde(default)]
+    pub pod_cidrs: Vec<String>,
+    /// Time from a local pod's address (or its removal) reaching the agent to the node's rules
+    /// having it, over the recent placements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<PlacementStats>,
     /// Things an operator should know: br_netfilter missing, IPv6 not available, ...
     #[serde(default)]
     pub warnings: Vec<String>,
+}
+
+/// Placement latencies: how long after the agent saw a local pod's address its rules were in
+/// the kernel.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlacementStats {
+    /// Placements since the agent started.
+    pub count: u64,
+    /// Over the most recent placements (up to 1,000).
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
 }
 
 /// One dropped packet, as NFLOG reported it, mapped back to pods and policies (`GET /drops`).
