@@ -134,17 +134,46 @@ fn drop_name(pod: &Pod) -> String {
     )
 }
 
+/// A Prometheus histogram over [`BUCKETS`] (cumulative buckets, sum, count).
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        for (b, le) in BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                self.buckets[b] += 1;
+            }
+        }
+        self.sum += secs;
+        self.count += 1;
+    }
+
+    /// The `_bucket`, `_sum` and `_count` samples (suffix with labels, value).
+    fn samples(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = BUCKETS
+            .iter()
+            .zip(self.buckets.iter())
+            .map(|(le, n)| (format!("_bucket{{le=\"{le}\"}}"), n.to_string()))
+            .collect();
+        out.push(("_bucket{le=\"+Inf\"}".into(), self.count.to_string()));
+        out.push(("_sum".into(), format!("{:.6}", self.sum)));
+        out.push(("_count".into(), self.count.to_string()));
+        out
+    }
+}
+
 #[derive(Debug, Default)]
 struct Counters {
     syncs: BTreeMap<SyncKind, u64>,
     sync_errors: u64,
-    histogram: [u64; BUCKETS.len()],
-    duration_sum: f64,
-    duration_count: u64,
+    sync_duration: Histogram,
     drops_by_direction: BTreeMap<String, u64>,
-    placement_histogram: [u64; BUCKETS.len()],
-    placement_sum: f64,
-    placement_count: u64,
+    placement: Histogram,
     /// Per family: (rules, chains, sets, members).
     sizes: BTreeMap<Family, (usize, usize, usize, usize)>,
 }
@@ -250,13 +279,7 @@ impl Telemetry {
         let secs = took.as_secs_f64();
         let c = &mut i.counters;
         *c.syncs.entry(kind).or_insert(0) += 1;
-        for (b, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                c.histogram[b] += 1;
-            }
-        }
-        c.duration_sum += secs;
-        c.duration_count += 1;
+        c.sync_duration.observe(secs);
         for f in [Family::V4, Family::V6] {
             let r = rules.family(f);
             c.sizes.insert(
@@ -310,14 +333,7 @@ impl Telemetry {
         let mut i = self.lock();
         for l in latencies {
             let secs = l.as_secs_f64();
-            let c = &mut i.counters;
-            for (b, le) in BUCKETS.iter().enumerate() {
-                if secs <= *le {
-                    c.placement_histogram[b] += 1;
-                }
-            }
-            c.placement_sum += secs;
-            c.placement_count += 1;
+            i.counters.placement.observe(secs);
             if i.placements.len() >= PLACEMENT_HISTORY {
                 i.placements.pop_front();
             }
@@ -327,7 +343,7 @@ impl Telemetry {
         recent.sort_by(f64::total_cmp);
         let at = |q: f64| recent[((recent.len() - 1) as f64 * q).round() as usize] * 1000.0;
         i.status.placement = Some(PlacementStats {
-            count: i.counters.placement_count,
+            count: i.counters.placement.count,
             p50_ms: at(0.5),
             p99_ms: at(0.99),
             max_ms: at(1.0),
@@ -425,33 +441,17 @@ impl Telemetry {
             "Reconciles that failed (retried with backoff).",
             vec![(String::new(), c.sync_errors.to_string())],
         );
-        let mut hist: Vec<(String, String)> = BUCKETS
-            .iter()
-            .zip(c.histogram.iter())
-            .map(|(le, n)| (format!("_bucket{{le=\"{le}\"}}"), n.to_string()))
-            .collect();
-        hist.push(("_bucket{le=\"+Inf\"}".into(), c.duration_count.to_string()));
-        hist.push(("_sum".into(), format!("{:.6}", c.duration_sum)));
-        hist.push(("_count".into(), c.duration_count.to_string()));
         metric(
             "netpol_enforcer_sync_duration_seconds",
             "histogram",
             "Time from starting a reconcile (compile included) to the node being programmed.",
-            hist,
+            c.sync_duration.samples(),
         );
-        let mut hist: Vec<(String, String)> = BUCKETS
-            .iter()
-            .zip(c.placement_histogram.iter())
-            .map(|(le, n)| (format!("_bucket{{le=\"{le}\"}}"), n.to_string()))
-            .collect();
-        hist.push(("_bucket{le=\"+Inf\"}".into(), c.placement_count.to_string()));
-        hist.push(("_sum".into(), format!("{:.6}", c.placement_sum)));
-        hist.push(("_count".into(), c.placement_count.to_string()));
         metric(
             "netpol_enforcer_placement_seconds",
             "histogram",
             "Time from a local pod's address (or its removal) reaching the agent to the node's rules having it.",
-            hist,
+            c.placement.samples(),
         );
         let last = i
             .status

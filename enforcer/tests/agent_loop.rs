@@ -656,6 +656,18 @@ spec:
     world
 }
 
+/// What the new-pod tests serve and probe: 80 (denied to new pods), 81 (allowed).
+const TCP_80_81: [Probe; 2] = [
+    Probe {
+        protocol: Protocol::Tcp,
+        port: 80,
+    },
+    Probe {
+        protocol: Protocol::Tcp,
+        port: 81,
+    },
+];
+
 fn new_pod_lab(count: usize, hold: &[&str], cni: bool) -> (Harness, World, Vec<(String, String)>) {
     let server_ip = "10.78.0.1";
     let new: Vec<(String, String)> = (0..count)
@@ -668,16 +680,7 @@ fn new_pod_lab(count: usize, hold: &[&str], cni: bool) -> (Harness, World, Vec<(
         .map(|(key, ips)| LabPodSpec {
             key: key.to_string(),
             ips: ips.iter().map(|i| i.parse().unwrap()).collect(),
-            serve: vec![
-                Probe {
-                    protocol: Protocol::Tcp,
-                    port: 80,
-                },
-                Probe {
-                    protocol: Protocol::Tcp,
-                    port: 81,
-                },
-            ],
+            serve: TCP_80_81.to_vec(),
             dns_records: Vec::new(),
         })
         .collect();
@@ -730,20 +733,7 @@ fn new_pods_never_send_or_receive_before_they_are_placed() {
         placement.count, placement.p50_ms, placement.p99_ms, placement.max_ms
     );
     // Every pair agrees with the engine once placed.
-    let bad = h.disagreements_on(
-        &world,
-        &[
-            Probe {
-                protocol: Protocol::Tcp,
-                port: 80,
-            },
-            Probe {
-                protocol: Protocol::Tcp,
-                port: 81,
-            },
-        ],
-        40,
-    );
+    let bad = h.disagreements_on(&world, &TCP_80_81, 40);
     assert!(bad.is_empty(), "after placement:\n{}", bad.join("\n"));
     h.shutdown();
     let left = leftovers(h.lab.node_netns());
