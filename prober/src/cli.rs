@@ -46,6 +46,10 @@ enum Command {
     Serve(ServeArgs),
     /// Run a probe plan; print one JSON result per check, as each completes.
     Run(RunArgs),
+    /// Keep probing: read a stream plan (one JSON line) from stdin, fire its checks with new
+    /// connections every interval and exercise its flows (kept open), printing one JSON line
+    /// per result, until stdin closes.
+    Stream,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +131,7 @@ pub fn cli_main_with_stdout<W: Write + Send>(
     match cli.command {
         Command::Run(args) => run_command(args, &mut stdout),
         Command::Serve(args) => serve_command(args, &mut stdout),
+        Command::Stream => stream_command(&mut stdout),
     }
 }
 
@@ -167,6 +172,56 @@ fn run_command<W: Write + Send>(args: RunArgs, stdout: &mut W) -> i32 {
             })
             .await;
             write_error
+        })
+    });
+    match outcome {
+        Ok(None) => EXIT_OK,
+        Ok(Some(err)) => {
+            log(&format!("cannot write results: {err}"));
+            EXIT_ENV
+        }
+        Err(err) => {
+            log(&format!("cannot start the async runtime: {err}"));
+            EXIT_ENV
+        }
+    }
+}
+
+fn stream_command<W: Write + Send>(stdout: &mut W) -> i32 {
+    let mut line = String::new();
+    if let Err(err) = io::stdin().read_line(&mut line) {
+        log(&format!("cannot read the stream plan from stdin: {err}"));
+        return EXIT_USAGE;
+    }
+    let plan = match crate::stream::StreamPlan::from_json(&line) {
+        Ok(plan) => plan,
+        Err(err) => {
+            log(&format!("bad stream plan (stdin): {err}"));
+            return EXIT_USAGE;
+        }
+    };
+    let outcome = with_runtime(|runtime| {
+        runtime.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let run = crate::stream::run_stream(plan, tx, stdin_eof());
+            tokio::pin!(run);
+            let mut done = false;
+            loop {
+                tokio::select! {
+                    r = rx.recv() => match r {
+                        Some(r) => {
+                            if let Err(err) = write_json_line(stdout, &r) {
+                                return Some(err);
+                            }
+                        }
+                        None => return None,
+                    },
+                    _ = &mut run, if !done => done = true,
+                }
+                if done {
+                    return None;
+                }
+            }
         })
     });
     match outcome {
