@@ -145,6 +145,9 @@ struct Counters {
     placement_histogram: [u64; BUCKETS.len()],
     placement_sum: f64,
     placement_count: u64,
+    sync_latency_histogram: [u64; BUCKETS.len()],
+    sync_latency_sum: f64,
+    sync_latency_count: u64,
     /// Per family: (rules, chains, sets, members).
     sizes: BTreeMap<Family, (usize, usize, usize, usize)>,
 }
@@ -162,6 +165,9 @@ struct Inner {
     synced_events: u64,
     /// The most recent placement latencies, in seconds.
     placements: VecDeque<f64>,
+    /// The most recent sync latencies (event to kernel), in seconds.
+    sync_latencies: VecDeque<f64>,
+    last_sync_latency: Option<Duration>,
 }
 
 /// Shared, cheap to clone.
@@ -195,6 +201,8 @@ impl Telemetry {
                 events: 0,
                 synced_events: 0,
                 placements: VecDeque::new(),
+                sync_latencies: VecDeque::new(),
+                last_sync_latency: None,
             })),
         }
     }
@@ -334,6 +342,47 @@ impl Telemetry {
         });
     }
 
+    /// Records the time from the oldest watch event a sync included reaching the agent to
+    /// that sync's rules being in the kernel.
+    pub fn sync_latency(&self, latency: Duration) {
+        let mut i = self.lock();
+        let secs = latency.as_secs_f64();
+        let c = &mut i.counters;
+        for (b, le) in BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                c.sync_latency_histogram[b] += 1;
+            }
+        }
+        c.sync_latency_sum += secs;
+        c.sync_latency_count += 1;
+        i.last_sync_latency = Some(latency);
+        if i.sync_latencies.len() >= PLACEMENT_HISTORY {
+            i.sync_latencies.pop_front();
+        }
+        i.sync_latencies.push_back(secs);
+        let mut recent: Vec<f64> = i.sync_latencies.iter().copied().collect();
+        recent.sort_by(f64::total_cmp);
+        let at = |q: f64| recent[((recent.len() - 1) as f64 * q).round() as usize] * 1000.0;
+        i.status.sync_latency = Some(PlacementStats {
+            count: i.counters.sync_latency_count,
+            p50_ms: at(0.5),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        });
+    }
+
+    /// The latency of the last sync that included new events.
+    pub fn last_sync_latency(&self) -> Option<Duration> {
+        self.lock().last_sync_latency
+    }
+
+    /// Records established flows whose conntrack entries a sync deleted.
+    pub fn terminated(&self, enabled: bool, flows: u64) {
+        let mut i = self.lock();
+        i.status.terminate_established = enabled;
+        i.status.terminated_flows += flows;
+    }
+
     pub fn sync_failed(&self, kind: SyncKind, took: Duration, error: &str) {
         let mut i = self.lock();
         i.counters.sync_errors += 1;
@@ -452,6 +501,29 @@ impl Telemetry {
             "histogram",
             "Time from a local pod's address (or its removal) reaching the agent to the node's rules having it.",
             hist,
+        );
+        let mut hist: Vec<(String, String)> = BUCKETS
+            .iter()
+            .zip(c.sync_latency_histogram.iter())
+            .map(|(le, n)| (format!("_bucket{{le=\"{le}\"}}"), n.to_string()))
+            .collect();
+        hist.push((
+            "_bucket{le=\"+Inf\"}".into(),
+            c.sync_latency_count.to_string(),
+        ));
+        hist.push(("_sum".into(), format!("{:.6}", c.sync_latency_sum)));
+        hist.push(("_count".into(), c.sync_latency_count.to_string()));
+        metric(
+            "netpol_enforcer_sync_latency_seconds",
+            "histogram",
+            "Time from a watch event (policy, namespace or pod) reaching the agent to the rules that include it being in the kernel.",
+            hist,
+        );
+        metric(
+            "netpol_enforcer_terminated_flows_total",
+            "counter",
+            "Conntrack entries of open connections deleted because an update denies them (--terminate-established).",
+            vec![(String::new(), i.status.terminated_flows.to_string())],
         );
         let last = i
             .status

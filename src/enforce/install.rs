@@ -128,6 +128,8 @@ pub struct AgentSettings {
     pub cni_bin_dir: Option<String>,
     /// Chain the agent's CNI plugin so pod start waits for placement (else: the hold alone).
     pub cni_chain: bool,
+    /// The agents delete the conntrack entries of open connections an update denies.
+    pub terminate_established: bool,
 }
 
 impl Default for AgentSettings {
@@ -137,6 +139,7 @@ impl Default for AgentSettings {
             cni_conf_dir: None,
             cni_bin_dir: None,
             cni_chain: true,
+            terminate_established: false,
         }
     }
 }
@@ -152,6 +155,11 @@ fn set_up_daemonset(ds: &mut DaemonSet, agent: &AgentSettings) {
         }
         if !agent.cni_chain {
             c.args.get_or_insert_with(Vec::new).push("--no-cni".into());
+        }
+        if agent.terminate_established {
+            c.args
+                .get_or_insert_with(Vec::new)
+                .push("--terminate-established".into());
         }
     }
     for v in spec.volumes.iter_mut().flatten() {
