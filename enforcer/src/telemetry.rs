@@ -662,4 +662,30 @@ mod tests {
         assert_eq!(t.progress(), (0, 3, 1));
         assert_eq!(t.drops().total, 1);
     }
+
+    #[test]
+    fn sync_latency_is_a_histogram_and_a_status_figure() {
+        let t = Telemetry::new("n1", "nft", &[Family::V4]);
+        assert_eq!(t.status().sync_latency, None);
+        t.sync_latency(Duration::from_millis(120));
+        t.sync_latency(Duration::from_millis(40));
+        let m = t.metrics();
+        for line in [
+            "netpol_enforcer_sync_latency_seconds_bucket{le=\"0.05\"} 1",
+            "netpol_enforcer_sync_latency_seconds_bucket{le=\"0.1\"} 1",
+            "netpol_enforcer_sync_latency_seconds_bucket{le=\"0.25\"} 2",
+            "netpol_enforcer_sync_latency_seconds_bucket{le=\"+Inf\"} 2",
+            "netpol_enforcer_sync_latency_seconds_count 2",
+            "netpol_enforcer_terminated_flows_total 0",
+        ] {
+            assert!(m.lines().any(|l| l == line), "{line} missing in\n{m}");
+        }
+        let s = t.status().sync_latency.unwrap();
+        assert_eq!(s.count, 2);
+        assert_eq!(s.max_ms, 120.0);
+        assert_eq!(t.last_sync_latency(), Some(Duration::from_millis(40)));
+        t.terminated(true, 3);
+        assert!(t.status().terminate_established);
+        assert_eq!(t.status().terminated_flows, 3);
+    }
 }

@@ -182,7 +182,8 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     if measuring {
         return run_apply(global, args, &snap, &ns, &pods, &probes, opts);
     }
-    let report = local::run_local(&snap, &pods, &probes, &opts).map_err(map)?;
+    let mut report = local::run_local(&snap, &pods, &probes, &opts).map_err(map)?;
+    crate::probe::compare::explain_disagreements(&mut report, &snap, &files_arg(global));
     emit(&render(&report, args.output));
     let s = report
         .matrix
@@ -234,6 +235,7 @@ fn run_apply(
         keep: args.keep,
         terminate_established: args.terminate_established,
         enforcer: None,
+        explain_args: files_arg(global),
     };
     let report =
         run_local_apply(snap, &previous, &change, pods, probes, &opts).map_err(|e| match e {
@@ -249,6 +251,15 @@ fn run_apply(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// ` -f PATH ...` for the `explain traffic` commands named on disagreements.
+fn files_arg(global: &Global) -> String {
+    global
+        .files
+        .iter()
+        .map(|f| format!(" -f {}", f.display()))
+        .collect()
 }
 
 pub fn render(r: &ProbeReport, format: Format) -> String {

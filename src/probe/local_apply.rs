@@ -58,6 +58,8 @@ pub struct ApplyOptions {
     pub terminate_established: bool,
     /// The netpol-enforcer binary (None: NETPOL_ENFORCER, next to this program, or PATH).
     pub enforcer: Option<PathBuf>,
+    /// Appended to the `explain traffic` command named on a disagreement (` -f DIR`).
+    pub explain_args: String,
 }
 
 fn now_ms() -> f64 {
@@ -620,6 +622,7 @@ pub fn run_local_apply(
         None,
         &opts.local,
     )?;
+    super::compare::explain_disagreements(&mut probe, &after, &opts.explain_args);
     probe.verdict = format!("{}; after the change: {}", timing.verdict(), probe.verdict);
 
     // Put the previous policies back and check the flipped pairs are as before.

@@ -65,6 +65,12 @@ pub fn table(r: &ProbeReport) -> String {
                 if c.allowed { "allowed" } else { "denied" },
                 c.verdict.as_deref().unwrap_or("?")
             );
+            if let Some(r) = &c.reason {
+                let _ = writeln!(out, "    {}", dim(r));
+            }
+            if let Some(x) = &c.explain {
+                let _ = writeln!(out, "    {} {x}", dim("more:"));
+            }
         }
         if wrong.len() > 20 {
             let _ = writeln!(out, "  ... and {} more (-o json has all)", wrong.len() - 20);

@@ -12,6 +12,9 @@ use tokio::io::AsyncReadExt;
 pub enum IoErrorKind {
     /// RBAC said no (403): the message names the verb and resource.
     Forbidden,
+    /// A 403 that is not about RBAC: the namespace is being deleted, so nothing new may be
+    /// created in it.
+    NamespaceTerminating,
     NotFound,
     /// The server does not offer this (e.g. ephemeral containers before 1.23).
     Unsupported,
@@ -144,6 +147,7 @@ pub fn kube_error(what: &str, e: kube::Error) -> IoError {
     match e {
         kube::Error::Api(s) => {
             let kind = match s.code {
+                403 if namespace_terminating(&s.message) => IoErrorKind::NamespaceTerminating,
                 403 => IoErrorKind::Forbidden,
                 404 => IoErrorKind::NotFound,
                 405 | 415 => IoErrorKind::Unsupported,
@@ -154,6 +158,13 @@ pub fn kube_error(what: &str, e: kube::Error) -> IoError {
         }
         other => IoError::other(format!("{what}: {other}")),
     }
+}
+
+/// The API server's 403 for a namespace being deleted: `unable to create new content in
+/// namespace X because it is being terminated` (reason NamespaceTerminating). It is not an
+/// RBAC problem, and must not be reported as one.
+pub fn namespace_terminating(message: &str) -> bool {
+    message.contains("because it is being terminated")
 }
 
 fn status_failure(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Status) -> Option<String> {
@@ -435,5 +446,33 @@ impl KubeIo {
         out.sort();
         out.dedup();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: u16, message: &str) -> kube::Error {
+        kube::Error::Api(
+            serde_json::from_value(serde_json::json!({
+                "status": "Failure", "message": message, "reason": "Forbidden", "code": code
+            }))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_terminating_namespace_is_not_an_rbac_problem() {
+        let e = kube_error(
+            "creating pod payments/netpol-probe-x-0",
+            api(403, "pods \"netpol-probe-x-0\" is forbidden: unable to create new content in namespace payments because it is being terminated"),
+        );
+        assert_eq!(e.kind, IoErrorKind::NamespaceTerminating);
+        let e = kube_error(
+            "creating pod payments/netpol-probe-x-0",
+            api(403, "pods is forbidden: User \"bob\" cannot create resource \"pods\" in API group \"\" in the namespace \"payments\""),
+        );
+        assert_eq!(e.kind, IoErrorKind::Forbidden);
     }
 }

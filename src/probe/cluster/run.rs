@@ -106,10 +106,12 @@ impl ClusterError {
 const RBAC_HINT: &str = "the permissions `probe` needs are in manifests/rbac/probe-role.yaml";
 
 fn io_err(e: IoError) -> ClusterError {
-    if e.kind == IoErrorKind::Forbidden {
-        ClusterError::Cluster(format!("{e} — {RBAC_HINT}"))
-    } else {
-        ClusterError::Cluster(e.message)
+    match e.kind {
+        IoErrorKind::Forbidden => ClusterError::Cluster(format!("{e} — {RBAC_HINT}")),
+        IoErrorKind::NamespaceTerminating => ClusterError::Cluster(format!(
+            "{e} — the namespace is being deleted (Terminating), so no prober can be created in it; this is not a permissions problem: probe once it is gone, or another namespace"
+        )),
+        _ => ClusterError::Cluster(e.message),
     }
 }
 
@@ -373,7 +375,9 @@ async fn mirror_work<I: ClusterIo>(
     // 4. Probe: one exec per source (all its targets in it), a few sources at a time.
     let results = run_execs(io, &probe_plan, &exec_target, opts, notes).await?;
     timings.push(("probe", clock.elapsed()));
-    Ok(plan::assemble(probe_plan, &results))
+    let mut report = plan::assemble(probe_plan, &results);
+    crate::probe::compare::explain_disagreements(&mut report, &msnap, "");
+    Ok(report)
 }
 
 /// The model's view of a running prober, parsed like any pod of the cluster.
@@ -901,8 +905,10 @@ pub async fn probe_in_place<I: ClusterIo>(
             "a pod could not be probed in place, its rows are errors: {e}"
         ));
     }
+    let mut report = plan::assemble(probe_plan, &results);
+    crate::probe::compare::explain_disagreements(&mut report, snap, "");
     Ok(Outcome {
-        report: plan::assemble(probe_plan, &results),
+        report,
         run,
         notes,
         leftovers: Vec::new(),
@@ -947,5 +953,25 @@ async fn wait_ephemeral<I: ClusterIo>(
             )));
         }
         tokio::time::sleep(opts.poll).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminating_namespace_is_reported_as_that_not_as_rbac() {
+        let msg = |kind| match io_err(IoError::new(
+            kind,
+            "creating pod payments/p: forbidden (403)",
+        )) {
+            ClusterError::Cluster(m) => m,
+            _ => String::new(),
+        };
+        let t = msg(IoErrorKind::NamespaceTerminating);
+        assert!(t.contains("being deleted") && !t.contains("rbac"), "{t}");
+        let f = msg(IoErrorKind::Forbidden);
+        assert!(f.contains("manifests/rbac/probe-role.yaml"), "{f}");
     }
 }
