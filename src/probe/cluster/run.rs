@@ -736,7 +736,11 @@ async fn delete_and_wait<I: ClusterIo>(
     }
 }
 
-/// Deletes the run's objects and waits until they are gone. Returns what is still there.
+/// Deletes the run's objects with grace period 0 and does not wait for them to terminate:
+/// the prober pods are owned by the run's ConfigMap, never ready (Services never route to
+/// them) and stop by themselves (activeDeadlineSeconds), so what terminates after the probe
+/// returns is harmless, and `kubectl netpol cleanup` finds anything left. Returns what could not
+/// be deleted.
 async fn cleanup<I: ClusterIo>(
     io: &I,
     namespaces: Option<&[String]>,
@@ -744,9 +748,14 @@ async fn cleanup<I: ClusterIo>(
     opts: &ClusterOptions,
 ) -> Vec<String> {
     let pb = bar(opts.progress, 1, "cleaning up");
-    let left = delete_and_wait(io, namespaces, &run_selector(Some(run)), opts.poll, &pb)
-        .await
-        .unwrap_or_else(|e| vec![format!("(clean-up failed: {e})")]);
+    let selector = run_selector(Some(run));
+    let left = match io.delete_labelled(namespaces, &selector, true).await {
+        Ok(_) => Vec::new(),
+        Err(e) => match io.list_labelled(namespaces, &selector).await {
+            Ok(found) if !found.is_empty() => found,
+            _ => vec![format!("(clean-up failed: {e})")],
+        },
+    };
     pb.finish_and_clear();
     left
 }
