@@ -403,6 +403,8 @@ impl<R: Runner + 'static> Agent<R> {
             Plan::Full => applier.apply(&to_apply).map(|_| ()),
         })
         .await;
+        // The rules are in the kernel now (cutting open connections below comes after).
+        let in_kernel = Instant::now();
         // Open connections the new rules deny: cut them (conntrack forgets them, so their next
         // packet meets the rules as NEW).
         if self.config.terminate_established
@@ -432,7 +434,7 @@ impl<R: Runner + 'static> Agent<R> {
         };
         match result {
             Ok(()) => {
-                let took = start.elapsed();
+                let took = in_kernel - start;
                 if kind != SyncKind::Unchanged {
                     tracing::info!(
                         kind = kind.as_str(),
@@ -474,7 +476,7 @@ impl<R: Runner + 'static> Agent<R> {
                     .collect();
                 self.telemetry.placed(&placed);
                 if let Some(oldest) = oldest {
-                    self.telemetry.sync_latency(now - oldest);
+                    self.telemetry.sync_latency(in_kernel - oldest);
                 }
                 self.answer_waiting();
                 self.update_warnings();

@@ -101,25 +101,36 @@ pub fn denied(snap: &Snapshot, node: &str, entries: &[Entry]) -> Vec<Entry> {
         .collect()
 }
 
-/// Lists conntrack (both families), deletes the denied entries, and returns how many it
-/// deleted.
+/// Lists conntrack (both families), deletes the denied entries, and returns how many
+/// connections it cut. Entries are deleted per (protocol, source, destination, port): the
+/// policies decide on exactly those, so one `conntrack -D` covers every denied connection of
+/// the group.
 pub fn terminate<R: Runner>(runner: &R, snap: &Snapshot, node: &str) -> Result<u64, String> {
     let mut deleted = 0;
     for family in ["ipv4", "ipv6"] {
         let listing = runner
             .run("conntrack", &["-L", "-f", family], None)
             .map_err(|e| format!("cannot list conntrack: {e}"))?;
+        let mut groups: std::collections::BTreeMap<(String, String, String, u16), u64> =
+            std::collections::BTreeMap::new();
         for e in denied(snap, node, &parse_listing(&listing)) {
-            let (src, dst) = (e.src.to_string(), e.dst.to_string());
-            let (sport, dport) = (e.sport.to_string(), e.dport.to_string());
-            let proto = e.protocol.as_str().to_ascii_lowercase();
+            *groups
+                .entry((
+                    e.protocol.as_str().to_ascii_lowercase(),
+                    e.src.to_string(),
+                    e.dst.to_string(),
+                    e.dport,
+                ))
+                .or_insert(0) += 1;
+        }
+        for ((proto, src, dst, dport), n) in groups {
+            let dport = dport.to_string();
             let args = [
-                "-D", "-f", family, "-p", &proto, "-s", &src, "-d", &dst, "--sport", &sport,
-                "--dport", &dport,
+                "-D", "-f", family, "-p", &proto, "-s", &src, "-d", &dst, "--dport", &dport,
             ];
             // Gone already (the connection closed meanwhile) is not a failure.
             if runner.run("conntrack", &args, None).is_ok() {
-                deleted += 1;
+                deleted += n;
             }
         }
     }
