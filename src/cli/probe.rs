@@ -131,11 +131,6 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
             }
         }
     }
-    if measuring && !args.local {
-        return Err(CliError::Usage(
-            "--apply/--delete measure a change in the --local sandbox in this version (the cluster path is not built yet): add --local -f MANIFESTS".into(),
-        ));
-    }
     if !args.local {
         return super::probe_cluster::run(global, args);
     }

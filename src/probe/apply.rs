@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use netpol_prober::plan::{StreamEvent, StreamPlan, StreamResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -520,6 +521,167 @@ impl ApplyReport {
 
 /// Per pair: samples by the pair's index in `flips`.
 pub type Samples = BTreeMap<usize, Vec<Sample>>;
+
+/// What the streaming probers said, by flipped pair: checks are `c<N>`, flows `f<N>`, N the
+/// pair's index in the flips.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub samples: Samples,
+    pub flows: BTreeMap<usize, Vec<Sample>>,
+    pub flow_open: BTreeMap<usize, bool>,
+    /// Probers that have opened their flows and started their rounds.
+    pub started: usize,
+}
+
+impl Observed {
+    pub fn take(&mut self, r: StreamResult) {
+        let index = |id: &str, p: char| id.strip_prefix(p).and_then(|n| n.parse::<usize>().ok());
+        let sample = Sample {
+            sent_ms: r.sent_unix_ms,
+            latency_ms: r.latency_ms,
+            observed: r.verdict.and_then(super::compare::observed_of),
+        };
+        match r.event {
+            StreamEvent::Started => self.started += 1,
+            StreamEvent::Check => {
+                if let Some(i) = index(&r.id, 'c') {
+                    self.samples.entry(i).or_default().push(sample);
+                }
+            }
+            StreamEvent::FlowOpen => {
+                if let Some(i) = index(&r.id, 'f') {
+                    self.flow_open.insert(
+                        i,
+                        r.verdict == Some(netpol_prober::plan::Verdict::Connected),
+                    );
+                }
+            }
+            StreamEvent::Flow => {
+                if let Some(i) = index(&r.id, 'f') {
+                    self.flows.entry(i).or_default().push(sample);
+                }
+            }
+        }
+    }
+
+    /// How many flipped pairs have converged, judging probes sent before `horizon`.
+    pub fn converged(&self, flipped: &[Flip], t0: f64, horizon: f64) -> usize {
+        flipped
+            .iter()
+            .enumerate()
+            .filter(|(n, f)| {
+                converged_at(
+                    self.samples.get(n).map_or(&[][..], Vec::as_slice),
+                    f.after,
+                    t0,
+                    horizon,
+                )
+                .is_some()
+            })
+            .count()
+    }
+}
+
+/// The stream plans: for each source pod of a flipped pair, its checks (`c<N>`) and, for the
+/// pairs the change denies, an established flow (`f<N>`; TCP and UDP).
+pub fn stream_plans(
+    snap: &Snapshot,
+    flipped: &[Flip],
+    interval_ms: u64,
+    timeout_ms: u64,
+    concurrency: usize,
+) -> BTreeMap<usize, StreamPlan> {
+    let mut plans: BTreeMap<usize, StreamPlan> = BTreeMap::new();
+    for (n, f) in flipped.iter().enumerate() {
+        let Some(ip) = snap.pods[f.to].ips.first() else {
+            continue;
+        };
+        let plan = plans.entry(f.from).or_insert_with(|| StreamPlan {
+            interval_ms,
+            timeout_ms: timeout_ms.max(1),
+            concurrency: concurrency.max(1),
+            checks: Vec::new(),
+            flows: Vec::new(),
+        });
+        plan.checks
+            .push(super::connection_check(format!("c{n}"), *ip, f.probe));
+        if f.before && !f.after && f.probe.protocol != crate::model::Protocol::Sctp {
+            plan.flows
+                .push(super::connection_check(format!("f{n}"), *ip, f.probe));
+        }
+    }
+    plans
+}
+
+/// Per flipped pair: its timing and established flow; plus notes on pairs that already behaved
+/// as after the change before it.
+pub fn pair_timings(
+    snap: &Snapshot,
+    flipped: &[Flip],
+    seen: &Observed,
+    t0: f64,
+    horizon: f64,
+) -> (Vec<PairTiming>, Vec<String>) {
+    let key = |p: usize| snap.pods[p].key();
+    let mut pairs = Vec::new();
+    let mut notes = Vec::new();
+    for (n, f) in flipped.iter().enumerate() {
+        let samples = seen.samples.get(&n).map_or(&[][..], Vec::as_slice);
+        let at = converged_at(samples, f.after, t0, horizon);
+        let observed_before = samples
+            .iter()
+            .filter(|s| s.sent_ms + s.latency_ms < t0)
+            .max_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms))
+            .and_then(|s| s.observed);
+        if observed_before.is_some_and(|o| o != f.before) {
+            notes.push(format!(
+                "{} -> {} {}: already {} before the change (expected {})",
+                key(f.from),
+                key(f.to),
+                f.probe,
+                if f.before { "denied" } else { "allowed" },
+                if f.before { "allowed" } else { "denied" }
+            ));
+        }
+        let established = established_of(seen, n, f, at.unwrap_or(t0));
+        pairs.push(PairTiming {
+            from: key(f.from),
+            to: key(f.to),
+            protocol: f.probe.protocol.as_str().to_string(),
+            port: f.probe.port,
+            allowed_before: f.before,
+            allowed_after: f.after,
+            observed_before,
+            converged: at.is_some(),
+            time_to_enforce_s: at.map(|a| ((a - t0) / 1000.0).max(0.0)),
+            probes: samples.iter().filter(|s| s.sent_ms >= t0).count(),
+            established,
+            established_protocol: established.map(|_| f.probe.protocol.as_str().to_string()),
+        });
+    }
+    (pairs, notes)
+}
+
+/// Did the pair's flow keep carrying traffic once the pair had converged (or the settle time
+/// ended)? Only pairs the change denies have a flow.
+fn established_of(seen: &Observed, n: usize, f: &Flip, from: f64) -> Option<Established> {
+    if !f.before || f.after || f.probe.protocol == crate::model::Protocol::Sctp {
+        return None;
+    }
+    if seen.flow_open.get(&n) != Some(&true) {
+        return Some(Established::NotOpen);
+    }
+    let flow = seen.flows.get(&n).map_or(&[][..], Vec::as_slice);
+    let last = flow
+        .iter()
+        .filter(|s| s.sent_ms >= from)
+        .max_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms))
+        .or_else(|| flow.iter().max_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms)));
+    Some(match last.and_then(|s| s.observed) {
+        Some(true) => Established::Survived,
+        _ => Established::Cut,
+    })
+}
 
 #[cfg(test)]
 mod tests {

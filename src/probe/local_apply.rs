@@ -17,7 +17,7 @@
 //! checked (unless --keep); the agent removes its rules and the lab is deleted. Ctrl-C kills
 //! the agent and the probers and deletes the lab, as every local probe does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -25,15 +25,14 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use netpol_prober::plan::{StreamEvent, StreamPlan, StreamResult};
+use netpol_prober::plan::{StreamPlan, StreamResult};
 use serde_json::{json, Value};
 
 use super::apply::{
-    after_snapshot, converged_at, flips, ApplyReport, ChangeDoc, ChangeSet, Established, Flip,
-    PairTiming, RawPolicy, Sample, Samples, TimingDoc,
+    after_snapshot, flips, pair_timings, stream_plans, ApplyReport, ChangeDoc, ChangeSet, Flip,
+    Observed, RawPolicy, TimingDoc,
 };
 use super::compare::observed_of;
-use super::connection_check;
 use super::local::{
     lab_specs, preflight, probe_every_pair, progress, self_exe, track_child, untrack_child,
     LocalError, LocalLab, LocalOptions,
@@ -383,52 +382,12 @@ impl Drop for Streams {
     }
 }
 
-/// What the probers said, by pair.
-#[derive(Default)]
-struct Observed {
-    samples: Samples,
-    flows: BTreeMap<usize, Vec<Sample>>,
-    flow_open: BTreeMap<usize, bool>,
-    started: usize,
-}
-
-impl Observed {
-    fn take(&mut self, r: StreamResult) {
-        let index = |id: &str, p: char| id.strip_prefix(p).and_then(|n| n.parse::<usize>().ok());
-        let sample = Sample {
-            sent_ms: r.sent_unix_ms,
-            latency_ms: r.latency_ms,
-            observed: r.verdict.and_then(observed_of),
-        };
-        match r.event {
-            StreamEvent::Started => self.started += 1,
-            StreamEvent::Check => {
-                if let Some(i) = index(&r.id, 'c') {
-                    self.samples.entry(i).or_default().push(sample);
-                }
-            }
-            StreamEvent::FlowOpen => {
-                if let Some(i) = index(&r.id, 'f') {
-                    self.flow_open.insert(
-                        i,
-                        r.verdict == Some(netpol_prober::plan::Verdict::Connected),
-                    );
-                }
-            }
-            StreamEvent::Flow => {
-                if let Some(i) = index(&r.id, 'f') {
-                    self.flows.entry(i).or_default().push(sample);
-                }
-            }
-        }
-    }
-
-    fn drain(&mut self, rx: &Receiver<StreamResult>, wait: Duration) {
-        if let Ok(r) = rx.recv_timeout(wait) {
-            self.take(r);
-            while let Ok(r) = rx.try_recv() {
-                self.take(r);
-            }
+/// Reads what the streaming probers said for up to `wait`.
+fn drain(seen: &mut Observed, rx: &Receiver<StreamResult>, wait: Duration) {
+    if let Ok(r) = rx.recv_timeout(wait) {
+        seen.take(r);
+        while let Ok(r) = rx.try_recv() {
+            seen.take(r);
         }
     }
 }
@@ -490,33 +449,22 @@ pub fn run_local_apply(
 
     // Streaming probers in the sources of flipped pairs; a flow for each pair the change denies.
     let timeout = opts.local.timeout;
-    let mut plans: BTreeMap<String, StreamPlan> = BTreeMap::new();
-    for (n, f) in flipped.iter().enumerate() {
-        let Some(ip) = before.pods[f.to].ips.first() else {
-            continue;
-        };
-        let plan = plans
-            .entry(before.pods[f.from].key())
-            .or_insert_with(|| StreamPlan {
-                interval_ms: opts.interval.as_millis() as u64,
-                timeout_ms: timeout.as_millis().max(1) as u64,
-                concurrency: opts.local.concurrency.max(1),
-                checks: Vec::new(),
-                flows: Vec::new(),
-            });
-        plan.checks
-            .push(connection_check(format!("c{n}"), *ip, f.probe));
-        if f.before && !f.after && f.probe.protocol != crate::model::Protocol::Sctp {
-            plan.flows
-                .push(connection_check(format!("f{n}"), *ip, f.probe));
-        }
-    }
+    let plans: Vec<(String, StreamPlan)> = stream_plans(
+        before,
+        &flipped,
+        opts.interval.as_millis() as u64,
+        timeout.as_millis() as u64,
+        opts.local.concurrency,
+    )
+    .into_iter()
+    .map(|(from, plan)| (before.pods[from].key(), plan))
+    .collect();
     let sources = plans.len();
-    let streams = Streams::start(&lab, &exe, plans.into_iter().collect())?;
+    let streams = Streams::start(&lab, &exe, plans)?;
     let mut seen = Observed::default();
     let ready_by = Instant::now() + Duration::from_secs(30);
     while seen.started < sources && Instant::now() < ready_by {
-        seen.drain(&streams.results, Duration::from_millis(20));
+        drain(&mut seen, &streams.results, Duration::from_millis(20));
     }
     if seen.started < sources {
         return Err(env_err("the streaming probers did not start within 30 s"));
@@ -524,7 +472,7 @@ pub fn run_local_apply(
     // A full round before the change, answered: the 'before' observation.
     let before_until = Instant::now() + timeout + opts.interval * 2;
     while Instant::now() < before_until {
-        seen.drain(&streams.results, Duration::from_millis(20));
+        drain(&mut seen, &streams.results, Duration::from_millis(20));
     }
 
     // The change; its acceptance by the agent is t0.
@@ -536,21 +484,9 @@ pub fn run_local_apply(
     let settle_end = t0 + opts.settle.as_secs_f64() * 1000.0;
     let slack = timeout.as_secs_f64() * 1000.0 + 150.0;
     loop {
-        seen.drain(&streams.results, Duration::from_millis(20));
+        drain(&mut seen, &streams.results, Duration::from_millis(20));
         let horizon = (now_ms() - slack).min(settle_end);
-        let done = flipped
-            .iter()
-            .enumerate()
-            .filter(|(n, f)| {
-                converged_at(
-                    seen.samples.get(n).map_or(&[][..], Vec::as_slice),
-                    f.after,
-                    t0,
-                    horizon,
-                )
-                .is_some()
-            })
-            .count();
+        let done = seen.converged(&flipped, t0, horizon);
         pb.set_position(done as u64);
         if done == flipped.len() || horizon >= settle_end {
             break;
@@ -561,47 +497,12 @@ pub fn run_local_apply(
     // The flows: a few more exchanges after the last pair converged.
     let flows_until = Instant::now() + timeout + opts.interval * 3;
     while Instant::now() < flows_until {
-        seen.drain(&streams.results, Duration::from_millis(20));
+        drain(&mut seen, &streams.results, Duration::from_millis(20));
     }
     drop(streams);
 
     let key = |p: usize| before.pods[p].key();
-    let mut pairs = Vec::new();
-    let mut notes = Vec::new();
-    for (n, f) in flipped.iter().enumerate() {
-        let samples = seen.samples.get(&n).map_or(&[][..], Vec::as_slice);
-        let at = converged_at(samples, f.after, t0, final_horizon);
-        let observed_before = samples
-            .iter()
-            .filter(|s| s.sent_ms + s.latency_ms < t0)
-            .max_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms))
-            .and_then(|s| s.observed);
-        if observed_before.is_some_and(|o| o != f.before) {
-            notes.push(format!(
-                "{} -> {} {}: already {} before the change (expected {})",
-                key(f.from),
-                key(f.to),
-                f.probe,
-                if f.before { "denied" } else { "allowed" },
-                if f.before { "allowed" } else { "denied" }
-            ));
-        }
-        let established = established_of(&seen, n, f, at.unwrap_or(t0));
-        pairs.push(PairTiming {
-            from: key(f.from),
-            to: key(f.to),
-            protocol: f.probe.protocol.as_str().to_string(),
-            port: f.probe.port,
-            allowed_before: f.before,
-            allowed_after: f.after,
-            observed_before,
-            converged: at.is_some(),
-            time_to_enforce_s: at.map(|a| ((a - t0) / 1000.0).max(0.0)),
-            probes: samples.iter().filter(|s| s.sent_ms >= t0).count(),
-            established,
-            established_protocol: established.map(|_| f.probe.protocol.as_str().to_string()),
-        });
-    }
+    let (pairs, mut notes) = pair_timings(before, &flipped, &seen, t0, final_horizon);
     let timing = TimingDoc::new(
         t0,
         opts.interval.as_millis() as u64,
@@ -657,27 +558,6 @@ pub fn run_local_apply(
         unflipped,
         restored,
         notes,
-    })
-}
-
-/// Did the pair's flow keep carrying traffic once the pair had converged (or the settle time
-/// ended)? Only pairs the change denies have a flow.
-fn established_of(seen: &Observed, n: usize, f: &Flip, from: f64) -> Option<Established> {
-    if !f.before || f.after || f.probe.protocol == crate::model::Protocol::Sctp {
-        return None;
-    }
-    if seen.flow_open.get(&n) != Some(&true) {
-        return Some(Established::NotOpen);
-    }
-    let flow = seen.flows.get(&n).map_or(&[][..], Vec::as_slice);
-    let last = flow
-        .iter()
-        .filter(|s| s.sent_ms >= from)
-        .max_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms))
-        .or_else(|| flow.iter().max_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms)));
-    Some(match last.and_then(|s| s.observed) {
-        Some(true) => Established::Survived,
-        _ => Established::Cut,
     })
 }
 

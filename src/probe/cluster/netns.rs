@@ -20,9 +20,10 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus,
     EphemeralContainer, Pod, PodIP, PodStatus, Service,
 };
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::io::{ClusterIo, EphemeralState, ExecOutput, IoError, IoErrorKind};
+use super::io::{ClusterIo, EphemeralState, ExecOutput, IoError, IoErrorKind, LineStream};
 use super::plan::{AGENT, DNS_LABEL, DNS_NAMESPACE};
 use crate::enforce::{compile, Applier, CommandRunner, Runner};
 use crate::engine::Engine;
@@ -44,6 +45,9 @@ struct FakePod {
 
 struct Inner {
     base: Snapshot,
+    /// NetworkPolicies as the API would store them (`get_policy`); the base snapshot's policies
+    /// are seeded with [`NetnsCluster::set_policy_objects`].
+    policy_objects: BTreeMap<String, NetworkPolicy>,
     pods: Vec<FakePod>,
     config_maps: Vec<ConfigMap>,
     next_index: usize,
@@ -149,6 +153,7 @@ impl NetnsCluster {
             }),
             inner: Mutex::new(Inner {
                 base: snap.clone(),
+                policy_objects: BTreeMap::new(),
                 pods: Vec::new(),
                 config_maps: Vec::new(),
                 next_index: 0,
@@ -265,6 +270,19 @@ impl NetnsCluster {
         );
         snap.finish();
         snap
+    }
+
+    /// The stored objects of the manifests' NetworkPolicies (what `get_policy` returns).
+    pub fn set_policy_objects(&self, policies: Vec<NetworkPolicy>) {
+        let mut inner = self.lock();
+        for p in policies {
+            let key = format!(
+                "{}/{}",
+                p.metadata.namespace.clone().unwrap_or_default(),
+                p.metadata.name.clone().unwrap_or_default()
+            );
+            inner.policy_objects.insert(key, p);
+        }
     }
 
     /// Applies the enforcer's rules for the pods as they are now (no-op without enforcement).
@@ -847,5 +865,107 @@ impl ClusterIo for NetnsCluster {
         );
         out.sort();
         Ok(out)
+    }
+
+    async fn get_policy(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<NetworkPolicy>, IoError> {
+        Ok(self
+            .lock()
+            .policy_objects
+            .get(&format!("{namespace}/{name}"))
+            .cloned())
+    }
+
+    /// Accepted at once, and the rules are in the node namespace when it returns (a CNI that
+    /// programs synchronously).
+    async fn apply_policy(&self, policy: &NetworkPolicy) -> Result<(), IoError> {
+        let ns = policy.metadata.namespace.clone().unwrap_or_default();
+        let value = serde_json::to_value(policy).map_err(io_other)?;
+        let model = crate::model::parse_policy_object(&value, &ns, Source::default()).map_err(
+            |(_, e)| {
+                IoError::other(format!(
+                    "NetworkPolicy.networking.k8s.io is invalid: {}: {}",
+                    e.field, e.message
+                ))
+            },
+        )?;
+        {
+            let mut inner = self.lock();
+            let key = model.key();
+            inner.base.policies.retain(|p| p.key() != key);
+            inner.base.policies.push(model);
+            inner.base.finish();
+            inner.policy_objects.insert(key, policy.clone());
+        }
+        self.reapply()
+    }
+
+    async fn delete_policy(&self, namespace: &str, name: &str) -> Result<(), IoError> {
+        {
+            let mut inner = self.lock();
+            let key = format!("{namespace}/{name}");
+            inner.base.policies.retain(|p| p.key() != key);
+            inner.policy_objects.remove(&key);
+        }
+        self.reapply()
+    }
+
+    async fn exec_stream(
+        &self,
+        namespace: &str,
+        pod: &str,
+        _container: &str,
+        argv: &[String],
+        input: &str,
+    ) -> Result<LineStream, IoError> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+        let netns = self.find(namespace, pod)?;
+        let argv = self.agent_argv(argv)?;
+        let mut child = tokio::process::Command::new("ip")
+            .args(["netns", "exec", &netns])
+            .args(&argv)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(io_other)?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| IoError::other("no stdin"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| IoError::other("no stdout"))?;
+        stdin.write_all(input.as_bytes()).await.map_err(io_other)?;
+        stdin.flush().await.map_err(io_other)?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stdout).lines();
+            loop {
+                tokio::select! {
+                    _ = &mut stop_rx => break,
+                    l = lines.next_line() => match l {
+                        Ok(Some(l)) => {
+                            if tx.send(l).is_err() {
+                                break;
+                            }
+                        }
+                        _ => break,
+                    },
+                }
+            }
+            drop(stdin);
+            let _ = child.kill().await;
+        });
+        Ok(LineStream {
+            lines: rx,
+            stop: Some(stop_tx),
+        })
     }
 }

@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt};
 use k8s_openapi::api::core::v1::Pod as K8sPod;
 use netpol_prober::plan::{CheckResult, Plan};
 
-use super::io::{ClusterIo, EphemeralState, IoError, IoErrorKind};
+use super::io::{ClusterIo, EphemeralState, IoError, IoErrorKind, LineStream};
 use super::plan::{
     self, build_plan, dns_names, dns_target, ephemeral_container, group_pods, mirror_snapshot,
     not_ready_service_warnings, owner_config_map, parse_results, prober_name, prober_pod,
@@ -17,7 +17,13 @@ use super::plan::{
     ProberSettings, ServiceInfo, AGENT, CONTAINER,
 };
 use crate::model::{parse_pod_object, Pod, Probe, Snapshot, Source};
+use crate::probe::apply::{
+    after_snapshot, flips, pair_timings, stream_plans, ApplyReport, ChangeDoc, ChangeSet, Observed,
+    TimingDoc,
+};
 use crate::probe::ProbeReport;
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use netpol_prober::plan::StreamResult;
 
 /// How a cluster run behaves.
 #[derive(Debug, Clone)]
@@ -300,6 +306,308 @@ pub async fn probe_mirror<I: ClusterIo>(
     })
 }
 
+/// `probe --apply/--delete` on a cluster: what changes and how it is watched.
+#[derive(Debug, Clone)]
+pub struct ApplyRun {
+    pub change: ChangeSet,
+    pub interval: Duration,
+    pub settle: Duration,
+    /// Leave the change in place.
+    pub keep: bool,
+}
+
+/// What a `probe --apply` run found.
+#[derive(Debug, Clone)]
+pub struct ApplyOutcome {
+    pub report: ApplyReport,
+    pub run: String,
+    pub notes: Vec<String>,
+    pub leftovers: Vec<String>,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Mirror mode with a change: probers as `probe` makes them, then streaming probers in the
+/// sources of the pairs the change flips (new connections every interval, one established flow
+/// per pair it denies), the change applied server-side (its acceptance is t0), every flipped
+/// pair watched until it matched three times in a row or the settle time ends, the flows
+/// checked, every pair probed once more, and the previous objects put back (unless `keep`;
+/// also on error and on Ctrl-C once the change went in). Then the usual clean-up.
+pub async fn probe_mirror_apply<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    scope: &[usize],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+    apply: &ApplyRun,
+) -> Result<ApplyOutcome, ClusterError> {
+    let groups = group_pods(snap, scope);
+    if groups.is_empty() {
+        return Err(ClusterError::Input(
+            "no pods in scope to probe (hostNetwork pods are not probed)".into(),
+        ));
+    }
+    // The objects to apply, and what each key holds now (to put back).
+    let mut applied_objects = Vec::new();
+    for raw in &apply.change.applied {
+        let p: NetworkPolicy = serde_json::from_value(raw.value.clone()).map_err(|e| {
+            ClusterError::Input(format!("{}: NetworkPolicy {}: {e}", raw.source, raw.key()))
+        })?;
+        applied_objects.push(p);
+    }
+    let mut previous: Vec<(String, Option<NetworkPolicy>)> = Vec::new();
+    for key in apply.change.keys() {
+        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+        let current = io.get_policy(ns, name).await.map_err(io_err)?;
+        if current.is_none() && apply.change.deleted.contains(&key) {
+            return Err(ClusterError::Input(format!(
+                "--delete networkpolicy/{key}: there is no such NetworkPolicy in the cluster"
+            )));
+        }
+        previous.push((key, current));
+    }
+
+    let run = plan::new_run_id();
+    let namespaces: BTreeSet<String> = groups.iter().map(|g| g.namespace.clone()).collect();
+    let ns_list: Vec<String> = namespaces.iter().cloned().collect();
+    let mut notes = group_notes(&groups, snap);
+    let services = services(io, &namespaces, &mut notes).await;
+    notes.extend(not_ready_service_warnings(&services, &groups));
+    let mut plan_opts = plan_options(opts, snap, &services, &groups, &mut notes);
+    // DNS rows are not what a change is about.
+    plan_opts.dns_names.clear();
+    let checks_per_source = groups.len() * probes.len() + opts.externals.len();
+    let settings = ProberSettings {
+        run: run.clone(),
+        image: opts.image.clone(),
+        probes: probes.to_vec(),
+        // The probers must outlive the watch and the probe after it.
+        deadline: plan::deadline(
+            opts.start_timeout,
+            groups.len(),
+            checks_per_source,
+            opts.timeout,
+            opts.concurrency,
+            opts.retries,
+            opts.parallel_sources,
+        ) * 2
+            + apply.settle
+            + Duration::from_secs(60),
+    };
+    let changed = std::cell::Cell::new(false);
+    let mut timings = Vec::new();
+    let work = apply_work(
+        io,
+        snap,
+        &groups,
+        probes,
+        opts,
+        &settings,
+        &plan_opts,
+        apply,
+        &applied_objects,
+        &changed,
+        &mut notes,
+        &mut timings,
+    );
+    let result = tokio::select! {
+        r = work => r,
+        why = interrupted() => Err(ClusterError::Interrupted(format!(
+            "{why}: removed the objects of run {run}{}",
+            if changed.get() && !apply.keep { " and put the previous policies back" } else { "" }
+        ))),
+    };
+    // Put the previous objects back (also after an error or Ctrl-C), then clean up.
+    let mut restored = false;
+    if changed.get() && !apply.keep {
+        let clock = Instant::now();
+        let mut failed = Vec::new();
+        for (key, before) in &previous {
+            let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+            let r = match before {
+                Some(p) => io.apply_policy(p).await,
+                None => io.delete_policy(ns, name).await,
+            };
+            if let Err(e) = r {
+                failed.push(format!("{key}: {e}"));
+            }
+        }
+        restored = failed.is_empty();
+        if !restored {
+            notes.push(format!(
+                "putting the previous policies back failed: {}",
+                failed.join("; ")
+            ));
+        }
+        timings.push(("restore", clock.elapsed()));
+    }
+    let clock = Instant::now();
+    let leftovers = cleanup(io, Some(&ns_list), &run, opts).await;
+    timings.push(("clean up", clock.elapsed()));
+    let mut report = match result {
+        Err(e) if !restored && changed.get() && !apply.keep => {
+            return Err(e.with_note(&notes.join("; ")))
+        }
+        other => other?,
+    };
+    report.restored = restored;
+    Ok(ApplyOutcome {
+        report,
+        run,
+        notes,
+        leftovers,
+        timings,
+    })
+}
+
+/// Reads every line the streams have for up to `wait`.
+async fn drain_streams(streams: &mut [LineStream], seen: &mut Observed, wait: Duration) {
+    let until = Instant::now() + wait;
+    loop {
+        let mut any = false;
+        for s in streams.iter_mut() {
+            while let Ok(line) = s.lines.try_recv() {
+                any = true;
+                if let Ok(r) = serde_json::from_str::<StreamResult>(&line) {
+                    seen.take(r);
+                }
+            }
+        }
+        if Instant::now() >= until {
+            return;
+        }
+        if !any {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_work<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    groups: &[Group],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+    settings: &ProberSettings,
+    plan_opts: &PlanOptions,
+    apply: &ApplyRun,
+    applied_objects: &[NetworkPolicy],
+    changed: &std::cell::Cell<bool>,
+    notes: &mut Vec<String>,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> Result<ApplyReport, ClusterError> {
+    let probers = start_probers(io, snap, groups, opts, settings, notes, timings).await?;
+    let clock = Instant::now();
+    let before = &probers.snap;
+    let after = after_snapshot(before, &apply.change).map_err(ClusterError::Input)?;
+    let (flipped, unflipped) = flips(before, &after, &probers.endpoints, probes, &apply.change);
+
+    // Streaming probers in the sources of flipped pairs.
+    let plans = stream_plans(
+        before,
+        &flipped,
+        apply.interval.as_millis() as u64,
+        opts.timeout.as_millis() as u64,
+        opts.concurrency,
+    );
+    let mut streams = Vec::new();
+    for (from, plan) in &plans {
+        let (ns, pod) = &probers.exec_target[from];
+        let line = serde_json::to_string(plan)
+            .map_err(|e| ClusterError::Cluster(format!("stream plan: {e}")))?;
+        let argv = vec![AGENT.to_string(), "stream".to_string()];
+        streams.push(
+            io.exec_stream(ns, pod, CONTAINER, &argv, &format!("{line}\n"))
+                .await
+                .map_err(io_err)?,
+        );
+    }
+    let mut seen = Observed::default();
+    let ready_by = Instant::now() + Duration::from_secs(60);
+    while seen.started < plans.len() && Instant::now() < ready_by {
+        drain_streams(&mut streams, &mut seen, Duration::from_millis(20)).await;
+    }
+    if seen.started < plans.len() {
+        return Err(ClusterError::Cluster(format!(
+            "{} of {} streaming probers did not start within 60 s (the prober image must have `stream`: this version's image)",
+            plans.len() - seen.started,
+            plans.len()
+        )));
+    }
+    drain_streams(&mut streams, &mut seen, opts.timeout + apply.interval * 2).await;
+
+    // The change, server-side applied; the API server's acceptance is t0.
+    changed.set(true);
+    for p in applied_objects {
+        io.apply_policy(p).await.map_err(io_err)?;
+    }
+    for key in &apply.change.deleted {
+        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+        io.delete_policy(ns, name).await.map_err(io_err)?;
+    }
+    let t0 = now_ms();
+
+    let pb = bar(
+        opts.progress,
+        flipped.len() as u64,
+        "waiting for the change",
+    );
+    let settle_end = t0 + apply.settle.as_secs_f64() * 1000.0;
+    let slack = opts.timeout.as_secs_f64() * 1000.0 + 300.0;
+    loop {
+        drain_streams(&mut streams, &mut seen, Duration::from_millis(50)).await;
+        let horizon = (now_ms() - slack).min(settle_end);
+        let done = seen.converged(&flipped, t0, horizon);
+        pb.set_position(done as u64);
+        if done == flipped.len() || horizon >= settle_end {
+            break;
+        }
+    }
+    pb.finish_and_clear();
+    let final_horizon = (now_ms() - slack).min(settle_end);
+    drain_streams(&mut streams, &mut seen, opts.timeout + apply.interval * 3).await;
+    drop(streams);
+    timings.push(("watch", clock.elapsed()));
+
+    let (pairs, pair_notes) = pair_timings(before, &flipped, &seen, t0, final_horizon);
+    notes.extend(pair_notes);
+    let timing = TimingDoc::new(
+        t0,
+        apply.interval.as_millis() as u64,
+        apply.settle.as_secs_f64(),
+        pairs,
+        unflipped.len(),
+        None,
+    );
+
+    // The new state, every pair.
+    let clock = Instant::now();
+    let probe_plan = build_plan(&after, &probers.endpoints, probes, plan_opts);
+    let results = run_execs(io, &probe_plan, &probers.exec_target, opts, notes).await?;
+    let mut probe = plan::assemble(probe_plan, &results);
+    crate::probe::compare::explain_disagreements(&mut probe, &after, "");
+    probe.verdict = format!("{}; after the change: {}", timing.verdict(), probe.verdict);
+    timings.push(("probe", clock.elapsed()));
+    Ok(ApplyReport {
+        probe,
+        change: ChangeDoc {
+            applied: apply.change.applied.iter().map(|r| r.key()).collect(),
+            deleted: apply.change.deleted.clone(),
+        },
+        timing,
+        unflipped,
+        restored: false,
+        notes: Vec::new(),
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn mirror_work<I: ClusterIo>(
     io: &I,
@@ -312,6 +620,35 @@ async fn mirror_work<I: ClusterIo>(
     notes: &mut Vec<String>,
     timings: &mut Vec<(&'static str, Duration)>,
 ) -> Result<ProbeReport, ClusterError> {
+    let probers = start_probers(io, snap, groups, opts, settings, notes, timings).await?;
+    let clock = Instant::now();
+    let probe_plan = build_plan(&probers.snap, &probers.endpoints, probes, plan_opts);
+
+    // 4. Probe: one exec per source (all its targets in it), a few sources at a time.
+    let results = run_execs(io, &probe_plan, &probers.exec_target, opts, notes).await?;
+    timings.push(("probe", clock.elapsed()));
+    let mut report = plan::assemble(probe_plan, &results);
+    crate::probe::compare::explain_disagreements(&mut report, &probers.snap, "");
+    Ok(report)
+}
+
+/// The probers of a run, running: the snapshot with them standing for their groups, their
+/// indices in it, and where to exec for each.
+struct Probers {
+    snap: Snapshot,
+    endpoints: Vec<usize>,
+    exec_target: HashMap<usize, (String, String)>,
+}
+
+async fn start_probers<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    groups: &[Group],
+    opts: &ClusterOptions,
+    settings: &ProberSettings,
+    notes: &mut Vec<String>,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> Result<Probers, ClusterError> {
     // 1. Create: the owners, then one prober per group.
     let mut clock = Instant::now();
     let namespaces: BTreeSet<&str> = groups.iter().map(|g| g.namespace.as_str()).collect();
@@ -346,7 +683,6 @@ async fn mirror_work<I: ClusterIo>(
     // 2. Wait until every prober runs, has an address and says its listeners are bound.
     let running = wait_for_probers(io, groups, &settings.run, opts, notes).await?;
     timings.push(("wait", clock.elapsed()));
-    clock = Instant::now();
     let mut probers = Vec::with_capacity(groups.len());
     for (i, g) in groups.iter().enumerate() {
         let name = prober_name(&settings.run, i);
@@ -358,9 +694,8 @@ async fn mirror_work<I: ClusterIo>(
         probers.push(as_model_pod(k8s)?);
     }
 
-    // 3. The expected side for the probers as they really run, and the exec plans.
+    // 3. The expected side for the probers as they really run, and where to exec.
     let (msnap, endpoints) = mirror_snapshot(snap, groups, &probers);
-    let probe_plan = build_plan(&msnap, &endpoints, probes, plan_opts);
     let exec_target: HashMap<usize, (String, String)> = endpoints
         .iter()
         .enumerate()
@@ -371,13 +706,11 @@ async fn mirror_work<I: ClusterIo>(
             )
         })
         .collect();
-
-    // 4. Probe: one exec per source (all its targets in it), a few sources at a time.
-    let results = run_execs(io, &probe_plan, &exec_target, opts, notes).await?;
-    timings.push(("probe", clock.elapsed()));
-    let mut report = plan::assemble(probe_plan, &results);
-    crate::probe::compare::explain_disagreements(&mut report, &msnap, "");
-    Ok(report)
+    Ok(Probers {
+        snap: msnap,
+        endpoints,
+        exec_target,
+    })
 }
 
 /// The model's view of a running prober, parsed like any pod of the cluster.
