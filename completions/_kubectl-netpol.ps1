@@ -215,6 +215,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('--no-dns', '--no-dns', [CompletionResultType]::ParameterName, 'Do not resolve the cluster DNS and the targets'' Service names from every pod')
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'With --apply/--delete: leave the change in place')
             [CompletionResult]::new('--require-cut', '--require-cut', [CompletionResultType]::ParameterName, 'With --apply/--delete: an established connection that survives a new deny is a failure (exit 1)')
+            [CompletionResult]::new('--new-pod', '--new-pod', [CompletionResultType]::ParameterName, 'With --apply/--delete on a cluster: after the change, start one more prober in the namespace of the change and measure how long it could send or receive what its policies deny (the new-pod window; 0 is the goal)')
             [CompletionResult]::new('--terminate-established', '--terminate-established', [CompletionResultType]::ParameterName, 'With --local --apply: run the sandbox''s enforcer with --terminate-established (open connections a change denies are cut)')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace')

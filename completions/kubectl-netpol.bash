@@ -2241,7 +2241,7 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__probe)
-            opts="-o -f -n -A -l -v -h -V --local --ports --timeout --concurrency --no-enforce --output --image --to --in-place --start-timeout --no-dns --apply --delete --interval --settle --keep --require-cut --terminate-established --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            opts="-o -f -n -A -l -v -h -V --local --ports --timeout --concurrency --no-enforce --output --image --to --in-place --start-timeout --no-dns --apply --delete --interval --settle --keep --require-cut --new-pod --terminate-established --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

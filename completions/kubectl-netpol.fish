@@ -187,6 +187,7 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l 
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l no-dns -d 'Do not resolve the cluster DNS and the targets\' Service names from every pod'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l keep -d 'With --apply/--delete: leave the change in place'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l require-cut -d 'With --apply/--delete: an established connection that survives a new deny is a failure (exit 1)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l new-pod -d 'With --apply/--delete on a cluster: after the change, start one more prober in the namespace of the change and measure how long it could send or receive what its policies deny (the new-pod window; 0 is the goal)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l terminate-established -d 'With --local --apply: run the sandbox\'s enforcer with --terminate-established (open connections a change denies are cut)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'

@@ -544,6 +544,7 @@ fn apply_run(change: netpol::probe::apply::ChangeSet) -> netpol::probe::cluster:
         interval: Duration::from_millis(100),
         settle: Duration::from_secs(20),
         keep: false,
+        new_pod: false,
     }
 }
 
@@ -713,4 +714,66 @@ fn apply_measures_time_to_enforce_and_puts_the_previous_policies_back() {
         ),
     }
     assert_eq!(cluster.namespaces().len(), base);
+}
+
+#[test]
+fn new_pod_window_is_measured_from_the_first_instant() {
+    use netpol::probe::apply::{read_policies, ChangeSet};
+    use netpol::probe::cluster::probe_mirror_apply;
+    let _serial = require_root();
+    let snap = payments(0);
+    let pods = scope(&snap, &["payments", "monitoring", "frontend"]);
+    let probes = [netpol::model::Probe::new(Protocol::Tcp, 8080)];
+    let opts = ClusterOptions {
+        timeout: Duration::from_millis(300),
+        ..options()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deny.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-all, namespace: frontend}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    .unwrap();
+    let run = |enforce: bool| {
+        let cluster =
+            NetnsCluster::start(snap.clone(), services(), agent(), enforce, (1, 30)).unwrap();
+        let base = cluster.namespaces().len();
+        let change = ChangeSet {
+            applied: read_policies(std::slice::from_ref(&file), "default", true).unwrap(),
+            deleted: vec![],
+        };
+        let apply = netpol::probe::cluster::ApplyRun {
+            settle: Duration::from_secs(if enforce { 20 } else { 2 }),
+            new_pod: true,
+            ..apply_run(change)
+        };
+        let outcome = block_on(probe_mirror_apply(
+            &cluster, &snap, &pods, &probes, &opts, &apply,
+        ))
+        .unwrap();
+        assert_eq!(
+            cluster.namespaces().len(),
+            base,
+            "the new pod is cleaned up too"
+        );
+        outcome.report
+    };
+    // Nothing enforces: the new frontend pod talks against its policies the whole time.
+    let r = run(false);
+    let w = r.new_pod.clone().expect("new pod measured");
+    assert!(w.pod.starts_with("frontend/"), "{w:?}");
+    assert!(w.denied_out > 0 && w.denied_in > 0, "{w:?}");
+    assert!(w.leaked_out > 0 && w.leaked_in > 0, "{w:?}");
+    assert!(w.window_s > 2.0, "{w:?}");
+    assert!(
+        r.probe.verdict.contains("could talk against its policies"),
+        "{}",
+        r.probe.verdict
+    );
+    // The double programs a new pod right after its prober started: a short window at most.
+    let r = run(true);
+    let w = r.new_pod.clone().expect("new pod measured");
+    assert!(w.denied_out > 0 && w.denied_in > 0, "{w:?}");
+    assert!(w.window_s < 1.0, "{w:?}");
 }

@@ -75,6 +75,11 @@ pub struct ProbeArgs {
     /// (exit 1).
     #[arg(long)]
     pub require_cut: bool,
+    /// With --apply/--delete on a cluster: after the change, start one more prober in the
+    /// namespace of the change and measure how long it could send or receive what its policies
+    /// deny (the new-pod window; 0 is the goal).
+    #[arg(long, conflicts_with = "local")]
+    pub new_pod: bool,
     /// With --local --apply: run the sandbox's enforcer with --terminate-established (open
     /// connections a change denies are cut).
     #[arg(long, requires = "local")]
@@ -123,6 +128,7 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
             (args.keep, "--keep"),
             (args.require_cut, "--require-cut"),
             (args.terminate_established, "--terminate-established"),
+            (args.new_pod, "--new-pod"),
         ] {
             if set {
                 return Err(CliError::Usage(format!(

@@ -224,6 +224,7 @@ fn apply_run(args: &ProbeArgs, default_ns: &str) -> Result<ApplyRun, CliError> {
         interval: args.interval,
         settle: args.settle,
         keep: args.keep,
+        new_pod: args.new_pod,
     })
 }
 

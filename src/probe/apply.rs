@@ -505,6 +505,47 @@ pub struct ApplyReport {
     /// Things the reader should know (pairs that disagreed before the change, ...).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
+    /// `--new-pod`: how long a pod started after the change could talk against its policies.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub new_pod: Option<NewPodWindow>,
+}
+
+/// `--new-pod`: one more prober started after the change, probing every other prober from its
+/// first instant and probed by them as soon as its address is known.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewPodWindow {
+    pub pod: String,
+    /// The pod whose labels and ports it carries.
+    pub mirrors: String,
+    /// Its first probe (ms since the Unix epoch): its first instant, as near as it can tell.
+    pub first_probe_unix_ms: Option<f64>,
+    /// Probes its policies deny, from it and towards it.
+    pub denied_out: usize,
+    pub denied_in: usize,
+    /// Of those, how many got through.
+    pub leaked_out: usize,
+    pub leaked_in: usize,
+    /// From its first probe to the last denied probe that got through, in seconds (0: none got
+    /// through; the goal).
+    pub window_s: f64,
+}
+
+impl NewPodWindow {
+    pub fn verdict(&self) -> String {
+        if self.leaked_out + self.leaked_in == 0 {
+            format!(
+                "a new pod sent and received nothing its policies deny (window 0 s; {} denied probes)",
+                self.denied_out + self.denied_in
+            )
+        } else {
+            format!(
+                "a new pod could talk against its policies for {:.2} s ({} of {} denied probes got through)",
+                self.window_s,
+                self.leaked_out + self.leaked_in,
+                self.denied_out + self.denied_in
+            )
+        }
+    }
 }
 
 impl ApplyReport {

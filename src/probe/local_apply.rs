@@ -558,6 +558,7 @@ pub fn run_local_apply(
         unflipped,
         restored,
         notes,
+        new_pod: None,
     })
 }
 

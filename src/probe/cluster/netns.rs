@@ -39,7 +39,8 @@ struct FakePod {
     /// Created through the trait (a prober), not one of the manifests' pods.
     created: bool,
     server: Option<Child>,
-    log: String,
+    /// What the server printed: its ready line, then anything else (a --stream-plan's results).
+    log: Arc<Mutex<String>>,
     ephemeral: BTreeMap<String, Arc<Mutex<Option<std::process::Output>>>>,
 }
 
@@ -331,7 +332,7 @@ impl NetnsCluster {
         let my_mac = mac(index);
         let namespace = object.metadata.namespace.clone().unwrap_or_default();
         sh(&["ip", "netns", "add", &netns], None)?;
-        let wired = (|| -> Result<(Child, String), IoError> {
+        let wired = (|| -> Result<(Child, String, Option<BufReader<std::process::ChildStdout>>), IoError> {
             sh(
                 &["ip", "-n", &self.node, "-batch", "-"],
                 Some(&format!(
@@ -404,8 +405,11 @@ impl NetnsCluster {
                 .spawn()
                 .map_err(|e| IoError::other(format!("cannot start the prober: {e}")))?;
             let mut line = String::new();
+            let mut rest = None;
             if let Some(out) = child.stdout.take() {
-                let _ = BufReader::new(out).read_line(&mut line);
+                let mut reader = BufReader::new(out);
+                let _ = reader.read_line(&mut line);
+                rest = Some(reader);
             }
             if !line.contains("\"ready\":true") {
                 let mut err = String::new();
@@ -419,7 +423,7 @@ impl NetnsCluster {
                     err.trim()
                 )));
             }
-            Ok((child, line))
+            Ok((child, line, rest))
         })();
         let mut record = FakePod {
             object,
@@ -427,12 +431,23 @@ impl NetnsCluster {
             mac: my_mac,
             created,
             server: None,
-            log: String::new(),
+            log: Arc::new(Mutex::new(String::new())),
             ephemeral: BTreeMap::new(),
         };
         match wired {
-            Ok((child, line)) => {
-                record.log = line;
+            Ok((child, line, rest)) => {
+                record.log = Arc::new(Mutex::new(line));
+                if let Some(reader) = rest {
+                    let log = record.log.clone();
+                    std::thread::spawn(move || {
+                        for l in reader.lines().map_while(Result::ok) {
+                            if let Ok(mut log) = log.lock() {
+                                log.push_str(&l);
+                                log.push('\n');
+                            }
+                        }
+                    });
+                }
                 record.server = Some(child);
                 self.lock().pods.push(record);
                 Ok(())
@@ -601,7 +616,7 @@ impl ClusterIo for NetnsCluster {
                 mac: String::new(),
                 created: true,
                 server: None,
-                log: String::new(),
+                log: Arc::new(Mutex::new(String::new())),
                 ephemeral: BTreeMap::new(),
             });
             return Ok(object);
@@ -658,7 +673,8 @@ impl ClusterIo for NetnsCluster {
                 .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
                 .unwrap_or_default());
         }
-        Ok(p.log.clone())
+        let log = p.log.lock().map(|l| l.clone()).unwrap_or_default();
+        Ok(log)
     }
 
     async fn exec(
