@@ -427,6 +427,11 @@ pub fn run_local_apply(
     super::local::install_interrupt_handler();
     let exe = self_exe()?;
     let enforcer_bin = find_enforcer(opts.enforcer.as_deref())?;
+    if opts.terminate_established && !super::local::on_path("conntrack") {
+        return Err(env_err(
+            "--terminate-established needs conntrack on PATH (Debian/Ubuntu: apt-get install conntrack)",
+        ));
+    }
     let after = after_snapshot(before, change).map_err(LocalError::Input)?;
     let (flipped, unflipped) = flips(before, &after, pods, probes, change);
     let engine_before = Engine::new(before);
