@@ -905,6 +905,28 @@ mod tests {
             .unwrap()
             .containers[0];
         assert_eq!(c.args.as_ref().unwrap(), &["run"]);
+        // --terminate-established reaches the agent.
+        let cut = objects(&AgentSettings {
+            terminate_established: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let Object::DaemonSet(ds) = &cut[4] else {
+            panic!()
+        };
+        let args = ds
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .args
+            .clone()
+            .unwrap();
+        assert_eq!(args, ["run", "--terminate-established"]);
         let relative = AgentSettings {
             cni_bin_dir: Some("opt/cni".into()),
             ..Default::default()
