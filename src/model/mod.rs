@@ -12,6 +12,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 pub use error::{FieldError, InputError};
+pub(crate) use load::collect_files;
 pub use load::{load_paths, load_str, LoadOptions, Skipped};
 pub use parse::{parse_namespace_object, parse_pod_object, parse_policy_object};
 pub use selector_text::parse_selector_text;

@@ -28,6 +28,12 @@ pub struct Connection {
     pub verdict: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub agree: Option<bool>,
+    /// On a disagreement: what the engine decided the expectation on.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    /// On a disagreement: the command that shows the rest.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub explain: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -63,6 +69,8 @@ impl MatrixDoc {
                         observed: None,
                         verdict: None,
                         agree: None,
+                        reason: None,
+                        explain: None,
                     });
                 }
             }
