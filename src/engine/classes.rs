@@ -24,6 +24,8 @@ pub(crate) struct Classes {
     pub pod_class: Vec<Option<ClassId>>,
     /// Global id of the first peer of each rule: `[policy][dir][rule]`.
     rule_base: Vec<[Vec<usize>; 2]>,
+    /// Number of global peer ids (bits in `Class::peer_bits`).
+    pub peer_count: usize,
 }
 
 /// What a (namespace, labels) shape decides: policies selecting it per direction, peer bits.
@@ -47,6 +49,11 @@ fn bit(bits: &[u64], i: usize) -> bool {
 }
 
 impl Classes {
+    /// The global id of a rule's `peer`-th peer.
+    pub fn peer_id(&self, policy: usize, dir: Direction, rule: usize, peer: usize) -> usize {
+        self.rule_base[policy][dir_index(dir)][rule] + peer
+    }
+
     pub fn peer_match(
         &self,
         class: ClassId,
@@ -57,7 +64,7 @@ impl Classes {
     ) -> bool {
         bit(
             &self.list[class].peer_bits,
-            self.rule_base[policy][dir_index(dir)][rule] + peer,
+            self.peer_id(policy, dir, rule, peer),
         )
     }
 
@@ -223,6 +230,7 @@ impl Classes {
             list,
             pod_class,
             rule_base,
+            peer_count,
         }
     }
 }

@@ -7,12 +7,14 @@
 //! a pipeline of tiers so that cluster-scoped tiers (AdminNetworkPolicy / BaselineAdminNetworkPolicy)
 //! can slot in before and after the namespaced tier.
 
+mod bits;
 mod classes;
 pub mod explain;
 mod lint_facts;
 pub mod matrix;
 mod near_miss;
 mod selector;
+pub mod sets;
 mod tier;
 pub mod words;
 
@@ -290,6 +292,20 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// The answer of `port_matches` when it is the same for every destination; None when it
+    /// depends on the destination's container ports (a named port of the probe's protocol).
+    pub fn port_matches_anywhere(&self, port: &PolicyPort, probe: Probe) -> Option<bool> {
+        match &port.port {
+            Some(PortSpec::Name(_)) if port.protocol == probe.protocol => None,
+            _ => Some(self.port_matches(port, probe, Endpoint::Ip(UNSPECIFIED_IP))),
+        }
+    }
+
+    /// Do a rule's ports admit the probe towards `dest`? (No ports: every port.)
+    pub fn rule_ports_admit(&self, ports: &[PolicyPort], probe: Probe, dest: Endpoint) -> bool {
+        ports.is_empty() || ports.iter().any(|p| self.port_matches(p, probe, dest))
+    }
+
     /// Does a rule allow the traffic in direction `dir`? The peer is the other side.
     pub fn rule_allows(&self, policy: usize, dir: Direction, rule_idx: usize, t: &Traffic) -> bool {
         let rule: &Rule = &self.snap.policies[policy].rules(dir)[rule_idx];
@@ -297,17 +313,16 @@ impl<'s> Engine<'s> {
             Direction::Ingress => t.from,
             Direction::Egress => t.to,
         };
-        let ports_ok = rule.ports.is_empty()
-            || rule
-                .ports
-                .iter()
-                .any(|p| self.port_matches(p, t.probe, t.to));
+        let ports_ok = self.rule_ports_admit(&rule.ports, t.probe, t.to);
         ports_ok
             && (rule.peers.is_empty()
                 || (0..rule.peers.len())
                     .any(|i| self.peer_matches(policy, dir, rule_idx, i, other)))
     }
 }
+
+/// Stands for "no pod" where a port's answer cannot depend on the destination.
+const UNSPECIFIED_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
 pub(crate) fn dir_index(dir: Direction) -> usize {
     match dir {
