@@ -41,7 +41,7 @@ pub fn run(global: &Global, args: &MatrixArgs) -> CliResult {
         }
         None => None,
     };
-    let (snap, ns) = global.snapshot(&[])?;
+    let (snap, ns) = global.snapshot_in_scope()?;
     let pods = global.pods_in_scope(&snap, &ns)?;
     let probes = explicit.unwrap_or_else(|| default_probes(&snap, &pods));
     if probes.is_empty() {
