@@ -33,11 +33,65 @@ type ShapeFacts = ([Vec<usize>; 2], Vec<u64>);
 /// A namespace and the labels that some selector mentions.
 type ShapeKey<'a> = (&'a str, Vec<(&'a str, &'a str)>);
 
+/// What makes two pods one class: the facts of their shape, the ipBlock peers their addresses
+/// fall in, their container ports (for named ports).
 #[derive(PartialEq, Eq, Hash)]
-struct Signature {
-    selected_by: [Vec<usize>; 2],
-    peer_bits: Vec<u64>,
-    ports: Vec<ContainerPort>,
+struct Signature<'a> {
+    facts: usize,
+    ip_peers: &'a [usize],
+    ports: &'a [ContainerPort],
+}
+
+/// A pod peer: its global id, the policy namespace or a namespace selector, its pod selector.
+struct PodPeer<'a> {
+    id: usize,
+    ns_scope: Result<&'a str, &'a LabelSelector>,
+    pod_sel: usize,
+}
+
+/// Everything needed to work out a shape's facts from one of its pods.
+struct ShapeEval<'a> {
+    snap: &'a Snapshot,
+    /// Distinct selectors (policy targets and pod peers).
+    distinct: &'a [&'a LabelSelector],
+    /// Per policy: its podSelector's index in `distinct`.
+    target_sel: &'a [usize],
+    policies_by_ns: &'a HashMap<&'a str, Vec<usize>>,
+    pod_peers: &'a [PodPeer<'a>],
+    /// Per pod peer, per namespace (in `ns_index` order): does its namespace side match?
+    peer_ns_ok: &'a [Vec<bool>],
+    ns_index: &'a HashMap<&'a str, usize>,
+    words: usize,
+}
+
+impl ShapeEval<'_> {
+    /// The policies selecting the pod per direction, and the pod peers matching it.
+    fn facts(&self, pod: &crate::model::Pod) -> ShapeFacts {
+        let sel_results: Vec<bool> = self
+            .distinct
+            .iter()
+            .map(|s| s.matches(&pod.labels))
+            .collect();
+        let mut selected_by: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        let own = self.policies_by_ns.get(pod.namespace.as_str());
+        for &p in own.map(Vec::as_slice).unwrap_or(&[]) {
+            if sel_results[self.target_sel[p]] {
+                for dir in Direction::BOTH {
+                    if self.snap.policies[p].affects(dir) {
+                        selected_by[dir_index(dir)].push(p);
+                    }
+                }
+            }
+        }
+        let mut bits = vec![0u64; self.words];
+        let ns_i = self.ns_index.get(pod.namespace.as_str()).copied();
+        for (k, pp) in self.pod_peers.iter().enumerate() {
+            if ns_i.is_some_and(|n| self.peer_ns_ok[k][n]) && sel_results[pp.pod_sel] {
+                set_bit(&mut bits, pp.id);
+            }
+        }
+        (selected_by, bits)
+    }
 }
 
 fn set_bit(bits: &mut [u64], i: usize) {
@@ -75,12 +129,7 @@ impl Classes {
         let mut peer_count = 0usize;
         let mut selectors: HashMap<&LabelSelector, usize> = HashMap::new();
         let mut target_sel = Vec::with_capacity(snap.policies.len());
-        // Pod peers: (global id, policy namespace or selector, pod selector id); ipBlock peers apart.
-        struct PodPeer<'a> {
-            id: usize,
-            ns_scope: Result<&'a str, &'a LabelSelector>,
-            pod_sel: usize,
-        }
+        // Pod peers by global id; ipBlock peers apart.
         let mut pod_peers: Vec<PodPeer<'_>> = Vec::new();
         let mut ip_peers: Vec<(usize, &crate::model::IpBlock)> = Vec::new();
         let mut distinct: Vec<&LabelSelector> = Vec::new();
@@ -159,70 +208,84 @@ impl Classes {
                     .chain(s.match_expressions.iter().map(|r| r.key.as_str()))
             })
             .collect();
-        let mut shapes: HashMap<ShapeKey<'_>, ShapeFacts> = HashMap::new();
-        let mut signatures: HashMap<Signature, ClassId> = HashMap::new();
+        let eval = ShapeEval {
+            snap,
+            distinct: &distinct,
+            target_sel: &target_sel,
+            policies_by_ns: &policies_by_ns,
+            pod_peers: &pod_peers,
+            peer_ns_ok: &peer_ns_ok,
+            ns_index: &ns_index,
+            words,
+        };
+        let endpoints: Vec<usize> = snap.endpoint_pods().map(|(i, _)| i).collect();
+
+        // Pods that agree on namespace and relevant labels share a shape: evaluate every
+        // selector once per shape, on all cores, then merge shapes with the same facts.
+        let mut shape_of_key: HashMap<ShapeKey<'_>, usize> = HashMap::new();
+        let mut shape_pod: Vec<usize> = Vec::new();
+        let pod_shape: Vec<usize> = endpoints
+            .iter()
+            .map(|&pi| {
+                let pod = &snap.pods[pi];
+                let labels: Vec<(&str, &str)> = pod
+                    .labels
+                    .iter()
+                    .filter(|(k, _)| relevant.contains(k.as_str()))
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                *shape_of_key
+                    .entry((pod.namespace.as_str(), labels))
+                    .or_insert_with(|| {
+                        shape_pod.push(pi);
+                        shape_pod.len() - 1
+                    })
+            })
+            .collect();
+        let facts: Vec<ShapeFacts> =
+            super::bits::par_map(shape_pod.len(), |s| eval.facts(&snap.pods[shape_pod[s]]));
+        let mut fact_id: HashMap<&ShapeFacts, usize> = HashMap::new();
+        let shape_fact: Vec<usize> = facts
+            .iter()
+            .map(|f| {
+                let next = fact_id.len();
+                *fact_id.entry(f).or_insert(next)
+            })
+            .collect();
+        // The ipBlock peers each pod's addresses fall in (the costly part for many pods).
+        let ip_ids: Vec<Vec<usize>> = super::bits::par_map(endpoints.len(), |e| {
+            let pod = &snap.pods[endpoints[e]];
+            ip_peers
+                .iter()
+                .filter(|(_, block)| pod.ips.iter().any(|ip| ip_block_contains(block, *ip)))
+                .map(|(id, _)| *id)
+                .collect()
+        });
+
+        // Classes in order of their first pod: same facts, same ipBlock peers, same ports.
+        let mut signatures: HashMap<Signature<'_>, ClassId> = HashMap::new();
         let mut list: Vec<Class> = Vec::new();
         let mut pod_class = vec![None; snap.pods.len()];
-        for (pi, pod) in snap.endpoint_pods() {
-            let shape_labels: Vec<(&str, &str)> = pod
-                .labels
-                .iter()
-                .filter(|(k, _)| relevant.contains(k.as_str()))
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            let (selected_by, shape_bits) = shapes
-                .entry((pod.namespace.as_str(), shape_labels))
-                .or_insert_with(|| {
-                    let sel_results: Vec<bool> =
-                        distinct.iter().map(|s| s.matches(&pod.labels)).collect();
-                    let mut selected_by: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
-                    for &p in policies_by_ns
-                        .get(pod.namespace.as_str())
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[])
-                    {
-                        if sel_results[target_sel[p]] {
-                            for dir in Direction::BOTH {
-                                if snap.policies[p].affects(dir) {
-                                    selected_by[dir_index(dir)].push(p);
-                                }
-                            }
-                        }
-                    }
-                    let mut bits = vec![0u64; words];
-                    let ns_i = ns_index.get(pod.namespace.as_str()).copied();
-                    for (k, pp) in pod_peers.iter().enumerate() {
-                        if ns_i.is_some_and(|n| peer_ns_ok[k][n]) && sel_results[pp.pod_sel] {
-                            set_bit(&mut bits, pp.id);
-                        }
-                    }
-                    (selected_by, bits)
-                })
-                .clone();
-            let mut peer_bits = shape_bits;
-            for (id, block) in &ip_peers {
-                if pod.ips.iter().any(|ip| ip_block_contains(block, *ip)) {
-                    set_bit(&mut peer_bits, *id);
-                }
-            }
+        for (e, &pi) in endpoints.iter().enumerate() {
+            let shape = pod_shape[e];
             let sig = Signature {
-                selected_by,
-                peer_bits,
-                ports: pod.ports.clone(),
+                facts: shape_fact[shape],
+                ip_peers: &ip_ids[e],
+                ports: &snap.pods[pi].ports,
             };
-            let class = match signatures.get(&sig) {
-                Some(c) => *c,
-                None => {
-                    let c = list.len();
-                    list.push(Class {
-                        members: Vec::new(),
-                        selected_by: sig.selected_by.clone(),
-                        peer_bits: sig.peer_bits.clone(),
-                    });
-                    signatures.insert(sig, c);
-                    c
+            let class = *signatures.entry(sig).or_insert_with(|| {
+                let (selected_by, bits) = &facts[shape];
+                let mut peer_bits = bits.clone();
+                for &id in &ip_ids[e] {
+                    set_bit(&mut peer_bits, id);
                 }
-            };
+                list.push(Class {
+                    members: Vec::new(),
+                    selected_by: selected_by.clone(),
+                    peer_bits,
+                });
+                list.len() - 1
+            });
             list[class].members.push(pi);
             pod_class[pi] = Some(class);
         }
