@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::model::{ContainerPort, Direction, LabelSelector, NamespaceScope, Peer, Snapshot};
 
-use super::{dir_index, ip_block_contains};
+use super::dir_index;
 
 pub type ClassId = usize;
 
@@ -34,12 +34,52 @@ type ShapeFacts = ([Vec<usize>; 2], Vec<u64>);
 type ShapeKey<'a> = (&'a str, Vec<(&'a str, &'a str)>);
 
 /// What makes two pods one class: the facts of their shape, the ipBlock peers their addresses
-/// fall in, their container ports (for named ports).
+/// fall in (a bitset over `ip_peers` positions), their container ports (for named ports).
 #[derive(PartialEq, Eq, Hash)]
 struct Signature<'a> {
     facts: usize,
-    ip_peers: &'a [usize],
+    ip_peers: &'a [u64],
     ports: &'a [ContainerPort],
+}
+
+/// An address as (is IPv4, value): cheap to mask, for millions of ipBlock checks.
+fn numeric(ip: std::net::IpAddr) -> (bool, u128) {
+    match ip {
+        std::net::IpAddr::V4(a) => (true, u32::from(a) as u128),
+        std::net::IpAddr::V6(a) => (false, u128::from(a)),
+    }
+}
+
+/// A network as (is IPv4, network, mask).
+fn numeric_net(net: &ipnet::IpNet) -> (bool, u128, u128) {
+    match net {
+        ipnet::IpNet::V4(n) => (
+            true,
+            u32::from(n.network()) as u128,
+            u32::from(n.netmask()) as u128,
+        ),
+        ipnet::IpNet::V6(n) => (false, u128::from(n.network()), u128::from(n.netmask())),
+    }
+}
+
+/// An ipBlock in numbers: the same answer as `ip_block_contains`, without the enum matching.
+struct NumericBlock {
+    cidr: (bool, u128, u128),
+    except: Vec<(bool, u128, u128)>,
+}
+
+impl NumericBlock {
+    fn of(b: &crate::model::IpBlock) -> NumericBlock {
+        NumericBlock {
+            cidr: numeric_net(&b.cidr),
+            except: b.except.iter().map(numeric_net).collect(),
+        }
+    }
+
+    fn contains(&self, (v4, ip): (bool, u128)) -> bool {
+        let inside = |&(net_v4, net, mask): &(bool, u128, u128)| net_v4 == v4 && ip & mask == net;
+        inside(&self.cidr) && !self.except.iter().any(inside)
+    }
 }
 
 /// A pod peer: its global id, the policy namespace or a namespace selector, its pod selector.
@@ -253,13 +293,22 @@ impl Classes {
             })
             .collect();
         // The ipBlock peers each pod's addresses fall in (the costly part for many pods).
-        let ip_ids: Vec<Vec<usize>> = super::bits::par_map(endpoints.len(), |e| {
-            let pod = &snap.pods[endpoints[e]];
-            ip_peers
+        // Bitsets, not lists: with many ipBlocks most pods fall in most of them.
+        let ip_words = ip_peers.len().div_ceil(64);
+        let blocks: Vec<NumericBlock> = ip_peers.iter().map(|(_, b)| NumericBlock::of(b)).collect();
+        let ip_bits: Vec<Vec<u64>> = super::bits::par_map(endpoints.len(), |e| {
+            let ips: Vec<(bool, u128)> = snap.pods[endpoints[e]]
+                .ips
                 .iter()
-                .filter(|(_, block)| pod.ips.iter().any(|ip| ip_block_contains(block, *ip)))
-                .map(|(id, _)| *id)
-                .collect()
+                .map(|ip| numeric(*ip))
+                .collect();
+            let mut in_blocks = vec![0u64; ip_words];
+            for (k, block) in blocks.iter().enumerate() {
+                if ips.iter().any(|ip| block.contains(*ip)) {
+                    set_bit(&mut in_blocks, k);
+                }
+            }
+            in_blocks
         });
 
         // Classes in order of their first pod: same facts, same ipBlock peers, same ports.
@@ -270,14 +319,16 @@ impl Classes {
             let shape = pod_shape[e];
             let sig = Signature {
                 facts: shape_fact[shape],
-                ip_peers: &ip_ids[e],
+                ip_peers: &ip_bits[e],
                 ports: &snap.pods[pi].ports,
             };
             let class = *signatures.entry(sig).or_insert_with(|| {
                 let (selected_by, bits) = &facts[shape];
                 let mut peer_bits = bits.clone();
-                for &id in &ip_ids[e] {
-                    set_bit(&mut peer_bits, id);
+                for (k, (id, _)) in ip_peers.iter().enumerate() {
+                    if bit(&ip_bits[e], k) {
+                        set_bit(&mut peer_bits, *id);
+                    }
                 }
                 list.push(Class {
                     members: Vec::new(),
@@ -294,6 +345,52 @@ impl Classes {
             pod_class,
             rule_base,
             peer_count,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{numeric, NumericBlock};
+    use crate::engine::ip_block_contains;
+    use crate::model::IpBlock;
+
+    #[test]
+    fn numeric_blocks_agree_with_ip_block_contains() {
+        let blocks = [
+            ("10.0.0.0/8", vec!["10.100.0.0/26", "10.1.2.3/32"]),
+            ("0.0.0.0/0", vec![]),
+            ("fd00::/120", vec!["fd00::8/125"]),
+            ("::/0", vec!["fd00::/16"]),
+        ];
+        let ips = [
+            "10.100.0.5",
+            "10.100.0.64",
+            "10.1.2.3",
+            "10.1.2.4",
+            "11.0.0.1",
+            "0.0.0.0",
+            "fd00::1",
+            "fd00::9",
+            "fd00::100",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ];
+        for (cidr, except) in blocks {
+            let b = IpBlock {
+                cidr_text: cidr.into(),
+                cidr: cidr.parse().unwrap(),
+                except: except.iter().map(|e| e.parse().unwrap()).collect(),
+            };
+            let n = NumericBlock::of(&b);
+            for ip in ips {
+                let ip = ip.parse().unwrap();
+                assert_eq!(
+                    n.contains(numeric(ip)),
+                    ip_block_contains(&b, ip),
+                    "{cidr} {ip}"
+                );
+            }
         }
     }
 }
