@@ -31,14 +31,13 @@ fn main() -> Result<(), String> {
     let compiled = start.elapsed();
     let pods: Vec<usize> = (0..snap.pods.len()).collect();
     let start = Instant::now();
-    let sets = Matrix::compute(&engine, &pods, &probes);
-    let counts = sets.summary();
+    let counts = Matrix::count_only(&engine, &pods, &probes);
     let set_time = start.elapsed();
     println!(
         "{} pods, {} policies, {} classes: load {:.2} s, classes {:.2} s, matrix+summary (sets) {:.3} s",
         snap.pods.len(),
         snap.policies.len(),
-        sets.class_count(),
+        counts.classes,
         loaded.as_secs_f64(),
         compiled.as_secs_f64(),
         set_time.as_secs_f64()
@@ -46,8 +45,9 @@ fn main() -> Result<(), String> {
     if args.iter().any(|a| a == "--pairwise") {
         let start = Instant::now();
         let pairwise = Matrix::compute_pairwise(&engine, &pods, &probes);
-        let old_counts = pairwise.summary();
+        let old_counts = pairwise.counts();
         let pair_time = start.elapsed();
+        let sets = Matrix::compute(&engine, &pods, &probes);
         if old_counts != counts || !pairwise.same_verdicts(&sets) {
             return Err("the set algebra and the pair-by-pair matrix differ".into());
         }
@@ -57,7 +57,7 @@ fn main() -> Result<(), String> {
             pair_time.as_secs_f64() / set_time.as_secs_f64().max(1e-9)
         );
     }
-    for c in &counts {
+    for c in &counts.probes {
         println!(
             "{} {}: {} allowed, {} denied",
             c.protocol, c.port, c.allowed, c.denied

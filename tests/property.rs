@@ -360,6 +360,7 @@ proptest! {
         }
         // The summary counts agree with the expanded matrix.
         let summary = m.summary();
+        prop_assert_eq!(&Matrix::count_only(&engine, &all, &probes).probes, &summary);
         for (k, count) in summary.iter().enumerate() {
             let allowed = (0..m.pods.len()).flat_map(|i| (0..m.pods.len()).map(move |j| (i, j))).filter(|&(i, j)| m.allowed(i, j, k)).count() as u64;
             prop_assert_eq!(count.allowed, allowed);

@@ -49,10 +49,16 @@ pub fn run(global: &Global, args: &MatrixArgs) -> CliResult {
     }
     let pb = spinner("computing the matrix");
     let engine = Engine::new(&snap);
+    if args.output == Format::Summary {
+        // Counts only: one probe's class matrix in memory at a time.
+        let counts = Matrix::count_only(&engine, &pods, &probes);
+        pb.finish_and_clear();
+        emit(&report::matrix::summary_text(&counts, false));
+        return Ok(ExitCode::SUCCESS);
+    }
     let m = Matrix::compute(&engine, &pods, &probes);
     pb.finish_and_clear();
     let text = match args.output {
-        Format::Summary => report::matrix::summary_text(&m, false),
         Format::Table => {
             if m.pods.is_empty() {
                 "no pods in scope\n".to_string()

@@ -120,17 +120,6 @@ impl BitMatrix {
         });
     }
 
-    /// `self[i] &= other[i]` for every row.
-    pub fn and_assign(&mut self, other: &BitMatrix) {
-        let words = self.words;
-        par_chunks(&mut self.data, 64 * words.max(1), |block, chunk| {
-            let start = block * 64 * words;
-            for (d, s) in chunk.iter_mut().zip(&other.data[start..]) {
-                *d &= s;
-            }
-        });
-    }
-
     /// The transpose of a `rows × cols` matrix given row by row.
     pub fn transpose_of<'a>(
         rows: usize,
@@ -159,13 +148,31 @@ impl BitMatrix {
         out
     }
 
-    pub fn transpose(&self) -> BitMatrix {
-        BitMatrix::transpose_of(self.rows, self.cols, |i| self.row(i))
+    /// `self[i][j] &= other(j)[i]`: ANDs in the transpose of a matrix given row by row
+    /// (`self.cols()` rows of `self.rows()` bits) without building that transpose.
+    pub fn and_transpose_of<'a>(&mut self, other: impl Fn(usize) -> &'a [u64] + Sync) {
+        let (words, other_rows) = (self.words, self.cols);
+        if words == 0 {
+            return;
+        }
+        // Block `b` holds rows 64b..64b+64 of self, i.e. word column `b` of the other rows.
+        par_chunks(&mut self.data, 64 * words, |b, chunk| {
+            let mut block = [0u64; 64];
+            for w in 0..words {
+                for (k, slot) in block.iter_mut().enumerate() {
+                    let r = w * 64 + k;
+                    *slot = if r < other_rows { other(r)[b] } else { 0 };
+                }
+                transpose64(&mut block);
+                for (j, row) in chunk.chunks_mut(words).enumerate() {
+                    row[w] &= block[j];
+                }
+            }
+        });
     }
 
-    /// Bytes held, for the curious (benchmarks).
-    pub fn heap_bytes(&self) -> usize {
-        self.data.len() * 8
+    pub fn transpose(&self) -> BitMatrix {
+        BitMatrix::transpose_of(self.rows, self.cols, |i| self.row(i))
     }
 }
 
@@ -260,7 +267,7 @@ mod tests {
 
     #[test]
     fn transpose_matches_the_definition() {
-        for (rows, cols) in [(1, 1), (3, 70), (64, 64), (130, 5), (200, 333)] {
+        for (rows, cols) in [(1, 1), (3, 70), (64, 64), (130, 5), (200, 333), (300, 300)] {
             let m = sample(rows, cols, (rows * 1000 + cols) as u64);
             let t = m.transpose();
             assert_eq!((t.rows(), t.cols()), (cols, rows));
@@ -270,6 +277,15 @@ mod tests {
                 }
             }
             assert_eq!(t.transpose(), m);
+            if rows == cols {
+                let mut ones = BitMatrix::zeros(rows, rows);
+                ones.fill_rows(|_, row| fill(row, rows));
+                ones.and_transpose_of(|i| m.row(i));
+                assert_eq!(
+                    ones, t,
+                    "{rows}x{cols}: AND with the transpose of m on ones is it"
+                );
+            }
         }
     }
 

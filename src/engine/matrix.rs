@@ -22,6 +22,14 @@ pub struct Matrix {
     allowed: Vec<BitMatrix>,
 }
 
+/// The counts of a matrix, without the matrix (what `-o summary` prints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixCounts {
+    pub pods: usize,
+    pub classes: usize,
+    pub probes: Vec<ProbeCount>,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ProbeCount {
     pub protocol: String,
@@ -89,6 +97,21 @@ impl Matrix {
         scope.into_matrix(probes, allowed)
     }
 
+    /// Counts only: each probe's class matrix is counted and dropped, so memory holds one
+    /// probe's matrix at a time (100,000 pods can make 70,000 classes: 600 MB per probe).
+    pub fn count_only(engine: &Engine<'_>, pods: &[usize], probes: &[Probe]) -> MatrixCounts {
+        let scope = Scope::of(engine, pods);
+        let sets = ClassSets::new(engine, scope.classes.clone());
+        MatrixCounts {
+            pods: scope.pods.len(),
+            classes: scope.classes.len(),
+            probes: probes
+                .iter()
+                .map(|&p| count(p, &sets.allowed_matrix(p), &scope.class_sizes))
+                .collect(),
+        }
+    }
+
     /// The previous algorithm, a full verdict per pair of classes on one core: kept only so the
     /// benchmark can measure the set algebra against it, and the property test compare them.
     #[doc(hidden)]
@@ -140,36 +163,47 @@ impl Matrix {
             && self.allowed == other.allowed
     }
 
-    /// Allowed and denied counts per probe, without expanding to pod pairs: per source class,
-    /// popcounts of its row over each run of equally sized classes, times the sizes.
+    /// Allowed and denied counts per probe, without expanding to pod pairs.
     pub fn summary(&self) -> Vec<ProbeCount> {
-        let runs = size_runs(&self.class_sizes);
-        let pods: u64 = self.class_sizes.iter().map(|&s| s as u64).sum();
         self.probes
             .iter()
             .zip(&self.allowed)
-            .map(|(probe, grid)| {
-                let per_class = bits::par_map(self.class_sizes.len(), |a| {
-                    let row = grid.row(a);
-                    let size = self.class_sizes[a] as u64;
-                    let reached: u64 = runs
-                        .iter()
-                        .map(|&(lo, hi, s)| s * bits::count_range(row, lo, hi))
-                        .sum();
-                    // Pairs of two different pods of this class count size*(size-1), not
-                    // size²; each pod to itself is always allowed.
-                    let own = if bits::get(row, a) { size } else { 0 };
-                    size * reached - own + size
-                });
-                let allowed: u64 = per_class.iter().sum();
-                ProbeCount {
-                    protocol: probe.protocol.as_str().to_string(),
-                    port: probe.port,
-                    allowed,
-                    denied: pods * pods - allowed,
-                }
-            })
+            .map(|(&probe, grid)| count(probe, grid, &self.class_sizes))
             .collect()
+    }
+
+    pub fn counts(&self) -> MatrixCounts {
+        MatrixCounts {
+            pods: self.pods.len(),
+            classes: self.class_count(),
+            probes: self.summary(),
+        }
+    }
+}
+
+/// Allowed and denied pod pairs of one probe's class matrix: per source class, popcounts of
+/// its row over each run of equally sized classes, times the sizes (sizes sorted, largest first).
+fn count(probe: Probe, grid: &BitMatrix, class_sizes: &[usize]) -> ProbeCount {
+    let runs = size_runs(class_sizes);
+    let pods: u64 = class_sizes.iter().map(|&s| s as u64).sum();
+    let per_class = bits::par_map(class_sizes.len(), |a| {
+        let row = grid.row(a);
+        let size = class_sizes[a] as u64;
+        let reached: u64 = runs
+            .iter()
+            .map(|&(lo, hi, s)| s * bits::count_range(row, lo, hi))
+            .sum();
+        // Pairs of two different pods of this class count size*(size-1), not size²; each pod
+        // to itself is always allowed.
+        let own = if bits::get(row, a) { size } else { 0 };
+        size * reached - own + size
+    });
+    let allowed: u64 = per_class.iter().sum();
+    ProbeCount {
+        protocol: probe.protocol.as_str().to_string(),
+        port: probe.port,
+        allowed,
+        denied: pods * pods - allowed,
     }
 }
 

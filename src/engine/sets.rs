@@ -281,67 +281,106 @@ impl<'e, 's> ClassSets<'e, 's> {
         }
     }
 
-    /// Row `s`: the peer classes subject class `s` admits in `dir` after every tier (the first
-    /// tier with an opinion on a peer decides it; peers no tier decides are allowed).
-    pub fn direction_rows(&self, dir: Direction, probe: Probe) -> BitMatrix {
-        let decisions: Vec<ClassDecisions> = self
+    /// Per subject class, the peer classes it admits in `dir` after every tier. With only
+    /// NetworkPolicy, rows are shared by subjects with the same isolation (nothing is copied).
+    pub fn direction_rows(&self, dir: Direction, probe: Probe) -> DirectionRows {
+        let mut decisions: Vec<ClassDecisions> = self
             .engine
             .tiers
             .iter()
             .map(|t| t.decide_classes(self, dir, probe))
             .collect();
         let n = self.len();
+        let mut every = vec![0; self.words()];
+        bits::fill(&mut every, n);
+        let decides_all =
+            |d: &ClassDecisions| d.groups.iter().all(|g| matches!(g.deny, Denied::AllOthers));
+        if decisions.len() == 1 && decides_all(&decisions[0]) {
+            if let Some(only) = decisions.pop() {
+                return DirectionRows::Shared { only, every };
+            }
+        }
         let mut rows = BitMatrix::zeros(n, n);
-        rows.fill_rows(|s, row| {
-            // None: every peer is still undecided.
-            let mut undecided: Option<Vec<u64>> = None;
-            for d in &decisions {
-                let Some(g) = d.subject_group[s].and_then(|g| d.groups.get(g)) else {
-                    continue;
-                };
-                match (&mut undecided, &g.deny) {
-                    (None, Denied::AllOthers) => {
-                        row.copy_from_slice(&g.allow);
-                        return;
-                    }
-                    (Some(u), Denied::AllOthers) => {
-                        for ((r, u), a) in row.iter_mut().zip(u.iter()).zip(&g.allow) {
-                            *r |= u & a;
-                        }
-                        return;
-                    }
-                    (None, Denied::Classes(deny)) => {
-                        bits::or_into(row, &g.allow);
-                        let mut u = vec![0; row.len()];
-                        bits::fill(&mut u, n);
-                        for ((u, a), d) in u.iter_mut().zip(&g.allow).zip(deny) {
-                            *u &= !(a | d);
-                        }
-                        undecided = Some(u);
-                    }
-                    (Some(u), Denied::Classes(deny)) => {
-                        for (((r, u), a), d) in
-                            row.iter_mut().zip(u.iter_mut()).zip(&g.allow).zip(deny)
-                        {
-                            *r |= *u & a;
-                            *u &= !(a | d);
-                        }
-                    }
-                }
-            }
-            match undecided {
-                None => bits::fill(row, n),
-                Some(u) => bits::or_into(row, &u),
-            }
-        });
-        rows
+        rows.fill_rows(|s, row| combine_tiers(&decisions, s, n, row));
+        DirectionRows::Own(rows)
     }
 
     /// allowed(s, t) for two different pods of classes s and t: egress(s) ∋ t ∧ ingress(t) ∋ s.
     pub fn allowed_matrix(&self, probe: Probe) -> BitMatrix {
-        let mut allowed = self.direction_rows(Direction::Egress, probe);
-        let ingress_by_source = self.direction_rows(Direction::Ingress, probe).transpose();
-        allowed.and_assign(&ingress_by_source);
+        let egress = self.direction_rows(Direction::Egress, probe);
+        let ingress = self.direction_rows(Direction::Ingress, probe);
+        let n = self.len();
+        let mut allowed = BitMatrix::zeros(n, n);
+        allowed.fill_rows(|s, row| row.copy_from_slice(egress.row(s)));
+        allowed.and_transpose_of(|t| ingress.row(t));
         allowed
+    }
+}
+
+/// The rows of one direction: each subject's admitted peers.
+pub enum DirectionRows {
+    /// One tier that decides every peer of the subjects it speaks for: their rows are its
+    /// groups; the other subjects admit every peer.
+    Shared {
+        only: ClassDecisions,
+        every: Vec<u64>,
+    },
+    Own(BitMatrix),
+}
+
+impl DirectionRows {
+    pub fn row(&self, subject: usize) -> &[u64] {
+        match self {
+            DirectionRows::Shared { only, every } => {
+                match only.subject_group[subject].and_then(|g| only.groups.get(g)) {
+                    Some(g) => &g.allow,
+                    None => every,
+                }
+            }
+            DirectionRows::Own(rows) => rows.row(subject),
+        }
+    }
+}
+
+/// Row `s` after every tier: the first tier with an opinion on a peer decides it; peers no
+/// tier decides are allowed. `row` starts empty.
+fn combine_tiers(decisions: &[ClassDecisions], s: usize, n: usize, row: &mut [u64]) {
+    // None: every peer is still undecided.
+    let mut undecided: Option<Vec<u64>> = None;
+    for d in decisions {
+        let Some(g) = d.subject_group[s].and_then(|g| d.groups.get(g)) else {
+            continue;
+        };
+        match (&mut undecided, &g.deny) {
+            (None, Denied::AllOthers) => {
+                row.copy_from_slice(&g.allow);
+                return;
+            }
+            (Some(u), Denied::AllOthers) => {
+                for ((r, u), a) in row.iter_mut().zip(u.iter()).zip(&g.allow) {
+                    *r |= u & a;
+                }
+                return;
+            }
+            (None, Denied::Classes(deny)) => {
+                bits::or_into(row, &g.allow);
+                let mut u = vec![0; row.len()];
+                bits::fill(&mut u, n);
+                for ((u, a), d) in u.iter_mut().zip(&g.allow).zip(deny) {
+                    *u &= !(a | d);
+                }
+                undecided = Some(u);
+            }
+            (Some(u), Denied::Classes(deny)) => {
+                for (((r, u), a), d) in row.iter_mut().zip(u.iter_mut()).zip(&g.allow).zip(deny) {
+                    *r |= *u & a;
+                    *u &= !(a | d);
+                }
+            }
+        }
+    }
+    match undecided {
+        None => bits::fill(row, n),
+        Some(u) => bits::or_into(row, &u),
     }
 }
