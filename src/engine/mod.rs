@@ -88,7 +88,9 @@ pub struct Verdict {
 /// The compiled snapshot.
 pub struct Engine<'s> {
     pub snap: &'s Snapshot,
-    classes: classes::Classes,
+    /// Built on first use: `explain pod` never needs them, and they cost more than the
+    /// question on a big snapshot.
+    classes: std::sync::OnceLock<classes::Classes>,
     tiers: Vec<Box<dyn Tier>>,
 }
 
@@ -103,30 +105,43 @@ impl<'s> Engine<'s> {
     pub fn with_tiers(snap: &'s Snapshot, tiers: Vec<Box<dyn Tier>>) -> Engine<'s> {
         Engine {
             snap,
-            classes: classes::Classes::build(snap),
+            classes: std::sync::OnceLock::new(),
             tiers,
         }
     }
 
+    fn classes(&self) -> &classes::Classes {
+        self.classes
+            .get_or_init(|| classes::Classes::build(self.snap))
+    }
+
     /// The class of a pod; None for hostNetwork pods.
     pub fn class_of(&self, pod: usize) -> Option<ClassId> {
-        self.classes.pod_class[pod]
+        self.classes().pod_class[pod]
     }
 
     pub fn class_count(&self) -> usize {
-        self.classes.list.len()
+        self.classes().list.len()
     }
 
     pub fn class_members(&self, class: ClassId) -> &[usize] {
-        &self.classes.list[class].members
+        &self.classes().list[class].members
     }
 
     /// Policies that select the pod and have `dir` in their policyTypes, in snapshot order.
     pub fn isolating(&self, pod: usize, dir: Direction) -> &[usize] {
         match self.class_of(pod) {
-            Some(c) => &self.classes.list[c].selected_by[dir_index(dir)],
+            Some(c) => &self.classes().list[c].selected_by[dir_index(dir)],
             None => &[],
         }
+    }
+
+    /// As `isolating`, worked out for this pod alone (no classes needed: `explain pod`).
+    pub fn isolating_pod(&self, pod: usize, dir: Direction) -> Vec<usize> {
+        self.selecting(pod)
+            .into_iter()
+            .filter(|&i| self.snap.policies[i].affects(dir))
+            .collect()
     }
 
     /// Every policy whose podSelector selects the pod, whatever its policyTypes.
@@ -244,7 +259,7 @@ impl<'s> Engine<'s> {
     ) -> bool {
         match ep {
             Endpoint::Pod(p) => match self.class_of(p) {
-                Some(c) => self.classes.peer_match(c, policy, dir, rule, peer),
+                Some(c) => self.classes().peer_match(c, policy, dir, rule, peer),
                 // A hostNetwork pod is seen as its address.
                 None => self.snap.pods[p]
                     .ips
@@ -344,19 +359,19 @@ impl Engine<'_> {
         rule: usize,
         peer: usize,
     ) -> Vec<ClassId> {
-        (0..self.classes.list.len())
-            .filter(|&c| self.classes.peer_match(c, policy, dir, rule, peer))
+        (0..self.classes().list.len())
+            .filter(|&c| self.classes().peer_match(c, policy, dir, rule, peer))
             .collect()
     }
 
     /// The container ports every pod of a class declares (they are part of the class).
     pub fn class_ports(&self, class: ClassId) -> &[crate::model::ContainerPort] {
-        &self.snap.pods[self.classes.list[class].members[0]].ports
+        &self.snap.pods[self.classes().list[class].members[0]].ports
     }
 
     /// Policies isolating a class in a direction.
     pub fn class_isolating(&self, class: ClassId, dir: Direction) -> &[usize] {
-        &self.classes.list[class].selected_by[dir_index(dir)]
+        &self.classes().list[class].selected_by[dir_index(dir)]
     }
 
     /// The port number a named port means on a pod, if it declares it for that protocol.

@@ -55,8 +55,8 @@ enum PortsMask {
 impl<'e, 's> ClassSets<'e, 's> {
     /// The set view of `classes` (engine class ids, each once).
     pub fn new(engine: &'e Engine<'s>, classes: Vec<ClassId>) -> ClassSets<'e, 's> {
-        let list = &engine.classes.list;
-        let peers = BitMatrix::transpose_of(classes.len(), engine.classes.peer_count, |c| {
+        let list = &engine.classes().list;
+        let peers = BitMatrix::transpose_of(classes.len(), engine.classes().peer_count, |c| {
             &list[classes[c]].peer_bits
         });
         ClassSets {
@@ -91,7 +91,7 @@ impl<'e, 's> ClassSets<'e, 's> {
             bits::fill(dst, self.len());
             return;
         }
-        let base = self.engine.classes.peer_id(policy, dir, rule, 0);
+        let base = self.engine.classes().peer_id(policy, dir, rule, 0);
         for k in 0..peers.len() {
             bits::or_into(dst, self.peers.row(base + k));
         }
