@@ -11,6 +11,10 @@ use netpol::engine::matrix::Matrix;
 use netpol::engine::Engine;
 use netpol::model::{load_paths, LoadOptions, Probe};
 
+// The allocator the CLI uses, so the numbers are comparable.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let file = args
@@ -28,6 +32,7 @@ fn main() -> Result<(), String> {
     let loaded = start.elapsed();
     let start = Instant::now();
     let engine = Engine::new(&snap);
+    let _ = engine.class_count(); // classes are built on first use
     let compiled = start.elapsed();
     let pods: Vec<usize> = (0..snap.pods.len()).collect();
     let start = Instant::now();
