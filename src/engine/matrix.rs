@@ -207,6 +207,53 @@ fn count(probe: Probe, grid: &BitMatrix, class_sizes: &[usize]) -> ProbeCount {
     }
 }
 
+/// One verdict that differs between two snapshots: groups `from` → `to`, and the new verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangedPair {
+    pub from: usize,
+    pub to: usize,
+    pub now_allowed: bool,
+}
+
+/// For groups of pods that are one class in each snapshot (`old_classes[g]`, `new_classes[g]`;
+/// a class may stand for several groups), the pairs of groups whose verdict differs, per probe:
+/// the two snapshots' class matrices in set algebra, XORed. A pair (g, g) means two different
+/// pods of group g.
+pub fn changed_pairs(
+    old: &Engine<'_>,
+    old_classes: Vec<ClassId>,
+    new: &Engine<'_>,
+    new_classes: Vec<ClassId>,
+    probes: &[Probe],
+) -> Vec<Vec<ChangedPair>> {
+    let (before, after) = (
+        ClassSets::new(old, old_classes),
+        ClassSets::new(new, new_classes),
+    );
+    probes
+        .iter()
+        .map(|&probe| {
+            let (a, b) = (before.allowed_matrix(probe), after.allowed_matrix(probe));
+            let mut out = Vec::new();
+            for from in 0..a.rows() {
+                for (w, (x, y)) in a.row(from).iter().zip(b.row(from)).enumerate() {
+                    let mut differ = x ^ y;
+                    while differ != 0 {
+                        let to = w * 64 + differ.trailing_zeros() as usize;
+                        differ &= differ - 1;
+                        out.push(ChangedPair {
+                            from,
+                            to,
+                            now_allowed: b.get(from, to),
+                        });
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// Runs of equal sizes in a list sorted by size: (start, end, size).
 fn size_runs(sizes: &[usize]) -> Vec<(usize, usize, u64)> {
     let mut runs: Vec<(usize, usize, u64)> = Vec::new();
