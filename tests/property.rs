@@ -369,6 +369,86 @@ proptest! {
     }
 }
 
+// ---- Enough classes that the set algebra runs on several threads. ----
+
+/// A random cluster grown to hundreds of pods with their own addresses, and egress policies
+/// whose ipBlocks cut those addresses into ranges, so there are hundreds of classes.
+fn big_cluster(seed: u64) -> Snapshot {
+    let mut snap = cluster(seed);
+    let mut g = Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let namespaces: Vec<String> = snap.namespaces.keys().cloned().collect();
+    for i in 0..900u64 {
+        snap.pods.push(Pod {
+            namespace: namespaces[g.below(namespaces.len() as u64) as usize].clone(),
+            name: format!("big{i}"),
+            labels: labels(&mut g),
+            ports: container_ports(&mut g),
+            ips: vec![format!("10.0.{}.{}", 4 + i / 250, i % 250).parse().unwrap()],
+            host_network: false,
+            node: None,
+            origin: PodOrigin::Pod,
+            source: Source::default(),
+        });
+    }
+    for k in 0..24u64 {
+        let base = g.below(900);
+        let net = |b: u64, len: u8| -> ipnet::IpNet {
+            format!("10.0.{}.{}/{len}", 4 + b / 250, b % 250)
+                .parse::<ipnet::IpNet>()
+                .unwrap()
+                .trunc()
+        };
+        let cidr = net(base, 25);
+        let except: Vec<ipnet::IpNet> = vec![net(base, 28)]
+            .into_iter()
+            .filter(|e| cidr.contains(e) && *e != cidr)
+            .collect();
+        snap.policies.push(Policy {
+            namespace: namespaces[g.below(namespaces.len() as u64) as usize].clone(),
+            name: format!("cut{k}"),
+            pod_selector: selector(&mut g),
+            ingress: rules(&mut g),
+            egress: vec![Rule {
+                peers: vec![Peer::IpBlock(IpBlock {
+                    cidr_text: cidr.to_string(),
+                    cidr,
+                    except,
+                })],
+                ports: (0..g.below(2)).map(|_| policy_port(&mut g)).collect(),
+            }],
+            types_ingress: g.chance(50),
+            types_egress: true,
+            types_explicit: true,
+            egress_written: true,
+            source: Source::default(),
+        });
+    }
+    snap.finish();
+    snap
+}
+
+#[test]
+fn set_algebra_on_hundreds_of_classes_equals_pair_by_pair() {
+    let mut biggest = 0;
+    for seed in 1..=4u64 {
+        let snap = big_cluster(seed);
+        let engine = Engine::new(&snap);
+        let all: Vec<usize> = (0..snap.pods.len()).collect();
+        let probes = [Probe::new(Protocol::Tcp, 80), Probe::new(Protocol::Udp, 53)];
+        let m = Matrix::compute(&engine, &all, &probes);
+        biggest = biggest.max(m.class_count());
+        let pairwise = Matrix::compute_pairwise(&engine, &all, &probes);
+        assert!(m.same_verdicts(&pairwise), "seed {seed}");
+        assert_eq!(
+            Matrix::count_only(&engine, &all, &probes),
+            pairwise.counts(),
+            "seed {seed}"
+        );
+    }
+    // Enough classes that rows, transposes and counts were split over threads.
+    assert!(biggest > 600, "only {biggest} classes");
+}
+
 // ---- Ordered first-match tiers (the shape of cluster-scoped policy) around NetworkPolicy. ----
 
 #[derive(Clone, Copy, Debug)]
@@ -707,4 +787,77 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
         "only {incremental} of {cases} pod changes were updated without a compile"
     );
     eprintln!("{incremental} of {cases} pod changes updated without a compile");
+}
+
+// ---- diff: the changed connections are exactly those whose naive verdict changed. ----
+
+#[test]
+fn diff_lists_exactly_the_connections_whose_verdict_changed() {
+    use netpol::diff::{diff, Side};
+    for seed in 1..=600u64 {
+        let old = cluster(seed);
+        let mut new = old.clone();
+        let mut g = Gen(seed.wrapping_mul(0x5851_f42d_4c95_7f2d) | 1);
+        // Drop a policy, or relabel a pod, or both.
+        if !new.policies.is_empty() && g.chance(70) {
+            let i = g.below(new.policies.len() as u64) as usize;
+            new.policies.remove(i);
+        }
+        if g.chance(50) {
+            let i = g.below(new.pods.len() as u64) as usize;
+            new.pods[i].labels = labels(&mut g);
+        }
+        let probes = probes();
+        let (old_pods, new_pods): (Vec<usize>, Vec<usize>) =
+            ((0..old.pods.len()).collect(), (0..new.pods.len()).collect());
+        let d = diff(
+            &Side {
+                name: "old",
+                snap: &old,
+                pods: &old_pods,
+            },
+            &Side {
+                name: "new",
+                snap: &new,
+                pods: &new_pods,
+            },
+            &probes,
+        );
+        let mut allowed = Vec::new();
+        let mut denied = Vec::new();
+        let endpoints: Vec<usize> = (0..old.pods.len())
+            .filter(|&i| !old.pods[i].host_network)
+            .collect();
+        for &a in &endpoints {
+            for &b in &endpoints {
+                for probe in &probes {
+                    let before = naive(&old, &old.pods[a], &old.pods[b], a == b, *probe);
+                    let after = naive(&new, &new.pods[a], &new.pods[b], a == b, *probe);
+                    let key = (
+                        old.pods[a].key(),
+                        old.pods[b].key(),
+                        probe.protocol.as_str().to_string(),
+                        probe.port,
+                    );
+                    match (before, after) {
+                        (false, true) => allowed.push(key),
+                        (true, false) => denied.push(key),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let listed = |v: &[netpol::diff::ConnectionChange]| {
+            let mut out: Vec<_> = v
+                .iter()
+                .map(|c| (c.from.clone(), c.to.clone(), c.protocol.clone(), c.port))
+                .collect();
+            out.sort();
+            out
+        };
+        allowed.sort();
+        denied.sort();
+        assert_eq!(listed(&d.allowed), allowed, "seed {seed}: became allowed");
+        assert_eq!(listed(&d.denied), denied, "seed {seed}: became denied");
+    }
 }
