@@ -163,8 +163,36 @@ impl Classes {
     }
 
     pub fn build(snap: &Snapshot) -> Classes {
-        // Global peer ids, and the distinct selectors (interned by content: policy targets and
-        // pod peers that write the same selector share one evaluation per pod shape).
+        let peers = PeerIndex::of(snap);
+        let endpoints: Vec<usize> = snap.endpoint_pods().map(|(i, _)| i).collect();
+        let shapes = Shapes::of(snap, &peers, &endpoints);
+        let ip_bits = ip_memberships(snap, &peers.ip_peers, &endpoints);
+        let (list, pod_class) = group(snap, &endpoints, &shapes, &peers.ip_peers, &ip_bits);
+        Classes {
+            list,
+            pod_class,
+            rule_base: peers.rule_base,
+            peer_count: peers.peer_count,
+        }
+    }
+}
+
+/// Every peer of every rule numbered globally, and the distinct selectors (interned by content:
+/// policy targets and pod peers that write the same selector share one evaluation per shape).
+struct PeerIndex<'a> {
+    /// Global id of the first peer of each rule: `[policy][dir][rule]`.
+    rule_base: Vec<[Vec<usize>; 2]>,
+    peer_count: usize,
+    distinct: Vec<&'a LabelSelector>,
+    /// Per policy: its podSelector's index in `distinct`.
+    target_sel: Vec<usize>,
+    pod_peers: Vec<PodPeer<'a>>,
+    /// (global id, block) of every ipBlock peer.
+    ip_peers: Vec<(usize, &'a crate::model::IpBlock)>,
+}
+
+impl<'a> PeerIndex<'a> {
+    fn of(snap: &'a Snapshot) -> PeerIndex<'a> {
         let mut rule_base = Vec::with_capacity(snap.policies.len());
         let mut peer_count = 0usize;
         let mut selectors: HashMap<&LabelSelector, usize> = HashMap::new();
@@ -208,8 +236,32 @@ impl Classes {
             }
             rule_base.push(per_dir);
         }
-        let words = peer_count.div_ceil(64).max(1);
+        PeerIndex {
+            rule_base,
+            peer_count,
+            distinct,
+            target_sel,
+            pod_peers,
+            ip_peers,
+        }
+    }
+}
 
+/// Pods that agree on namespace and relevant labels share a shape; shapes with the same facts
+/// share a fact id.
+struct Shapes {
+    /// Per endpoint (position in `endpoints`): its shape.
+    pod_shape: Vec<usize>,
+    /// Per shape: the policies selecting it and the pod peers matching it.
+    facts: Vec<ShapeFacts>,
+    /// Per shape: the id of its facts (equal facts, equal id).
+    fact_id: Vec<usize>,
+}
+
+impl Shapes {
+    fn of(snap: &Snapshot, peers: &PeerIndex<'_>, endpoints: &[usize]) -> Shapes {
+        let (distinct, target_sel, pod_peers) =
+            (&peers.distinct, &peers.target_sel, &peers.pod_peers);
         // Namespace-side matches, once per (peer, namespace).
         let ns_names: Vec<&str> = snap.namespaces.keys().map(String::as_str).collect();
         let ns_index: HashMap<&str, usize> =
@@ -250,16 +302,14 @@ impl Classes {
             .collect();
         let eval = ShapeEval {
             snap,
-            distinct: &distinct,
-            target_sel: &target_sel,
+            distinct,
+            target_sel,
             policies_by_ns: &policies_by_ns,
-            pod_peers: &pod_peers,
+            pod_peers,
             peer_ns_ok: &peer_ns_ok,
             ns_index: &ns_index,
-            words,
+            words: peers.peer_count.div_ceil(64).max(1),
         };
-        let endpoints: Vec<usize> = snap.endpoint_pods().map(|(i, _)| i).collect();
-
         // Pods that agree on namespace and relevant labels share a shape: evaluate every
         // selector once per shape, on all cores, then merge shapes with the same facts.
         let mut shape_of_key: HashMap<ShapeKey<'_>, usize> = HashMap::new();
@@ -285,68 +335,83 @@ impl Classes {
         let facts: Vec<ShapeFacts> =
             super::bits::par_map(shape_pod.len(), |s| eval.facts(&snap.pods[shape_pod[s]]));
         let mut fact_id: HashMap<&ShapeFacts, usize> = HashMap::new();
-        let shape_fact: Vec<usize> = facts
+        let fact_id_of_shape: Vec<usize> = facts
             .iter()
             .map(|f| {
                 let next = fact_id.len();
                 *fact_id.entry(f).or_insert(next)
             })
             .collect();
-        // The ipBlock peers each pod's addresses fall in (the costly part for many pods).
-        // Bitsets, not lists: with many ipBlocks most pods fall in most of them.
-        let ip_words = ip_peers.len().div_ceil(64);
-        let blocks: Vec<NumericBlock> = ip_peers.iter().map(|(_, b)| NumericBlock::of(b)).collect();
-        let ip_bits: Vec<Vec<u64>> = super::bits::par_map(endpoints.len(), |e| {
-            let ips: Vec<(bool, u128)> = snap.pods[endpoints[e]]
-                .ips
-                .iter()
-                .map(|ip| numeric(*ip))
-                .collect();
-            let mut in_blocks = vec![0u64; ip_words];
-            for (k, block) in blocks.iter().enumerate() {
-                if ips.iter().any(|ip| block.contains(*ip)) {
-                    set_bit(&mut in_blocks, k);
-                }
-            }
-            in_blocks
-        });
-
-        // Classes in order of their first pod: same facts, same ipBlock peers, same ports.
-        let mut signatures: HashMap<Signature<'_>, ClassId> = HashMap::new();
-        let mut list: Vec<Class> = Vec::new();
-        let mut pod_class = vec![None; snap.pods.len()];
-        for (e, &pi) in endpoints.iter().enumerate() {
-            let shape = pod_shape[e];
-            let sig = Signature {
-                facts: shape_fact[shape],
-                ip_peers: &ip_bits[e],
-                ports: &snap.pods[pi].ports,
-            };
-            let class = *signatures.entry(sig).or_insert_with(|| {
-                let (selected_by, bits) = &facts[shape];
-                let mut peer_bits = bits.clone();
-                for (k, (id, _)) in ip_peers.iter().enumerate() {
-                    if bit(&ip_bits[e], k) {
-                        set_bit(&mut peer_bits, *id);
-                    }
-                }
-                list.push(Class {
-                    members: Vec::new(),
-                    selected_by: selected_by.clone(),
-                    peer_bits,
-                });
-                list.len() - 1
-            });
-            list[class].members.push(pi);
-            pod_class[pi] = Some(class);
-        }
-        Classes {
-            list,
-            pod_class,
-            rule_base,
-            peer_count,
+        Shapes {
+            pod_shape,
+            facts,
+            fact_id: fact_id_of_shape,
         }
     }
+}
+
+/// Per endpoint: the ipBlock peers its addresses fall in (the costly part for many pods), as a
+/// bitset over `ip_peers` positions: with many ipBlocks most pods fall in most of them.
+fn ip_memberships(
+    snap: &Snapshot,
+    ip_peers: &[(usize, &crate::model::IpBlock)],
+    endpoints: &[usize],
+) -> Vec<Vec<u64>> {
+    let ip_words = ip_peers.len().div_ceil(64);
+    let blocks: Vec<NumericBlock> = ip_peers.iter().map(|(_, b)| NumericBlock::of(b)).collect();
+    super::bits::par_map(endpoints.len(), |e| {
+        let ips: Vec<(bool, u128)> = snap.pods[endpoints[e]]
+            .ips
+            .iter()
+            .map(|ip| numeric(*ip))
+            .collect();
+        let mut in_blocks = vec![0u64; ip_words];
+        for (k, block) in blocks.iter().enumerate() {
+            if ips.iter().any(|ip| block.contains(*ip)) {
+                set_bit(&mut in_blocks, k);
+            }
+        }
+        in_blocks
+    })
+}
+
+/// Classes in order of their first pod: same facts, same ipBlock peers, same ports.
+fn group(
+    snap: &Snapshot,
+    endpoints: &[usize],
+    shapes: &Shapes,
+    ip_peers: &[(usize, &crate::model::IpBlock)],
+    ip_bits: &[Vec<u64>],
+) -> (Vec<Class>, Vec<Option<ClassId>>) {
+    let mut signatures: HashMap<Signature<'_>, ClassId> = HashMap::new();
+    let mut list: Vec<Class> = Vec::new();
+    let mut pod_class = vec![None; snap.pods.len()];
+    for (e, &pi) in endpoints.iter().enumerate() {
+        let shape = shapes.pod_shape[e];
+        let sig = Signature {
+            facts: shapes.fact_id[shape],
+            ip_peers: &ip_bits[e],
+            ports: &snap.pods[pi].ports,
+        };
+        let class = *signatures.entry(sig).or_insert_with(|| {
+            let (selected_by, bits) = &shapes.facts[shape];
+            let mut peer_bits = bits.clone();
+            for (k, (id, _)) in ip_peers.iter().enumerate() {
+                if bit(&ip_bits[e], k) {
+                    set_bit(&mut peer_bits, *id);
+                }
+            }
+            list.push(Class {
+                members: Vec::new(),
+                selected_by: selected_by.clone(),
+                peer_bits,
+            });
+            list.len() - 1
+        });
+        list[class].members.push(pi);
+        pod_class[pi] = Some(class);
+    }
+    (list, pod_class)
 }
 
 #[cfg(test)]
