@@ -53,7 +53,8 @@ enum PortsMask {
 }
 
 impl<'e, 's> ClassSets<'e, 's> {
-    /// The set view of `classes` (engine class ids, each once).
+    /// The set view of `classes` (engine class ids; one may appear several times, for groups of
+    /// pods that are one class here but several elsewhere, as `diff` does).
     pub fn new(engine: &'e Engine<'s>, classes: Vec<ClassId>) -> ClassSets<'e, 's> {
         let list = &engine.classes().list;
         let peers = BitMatrix::transpose_of(classes.len(), engine.classes().peer_count, |c| {
@@ -146,8 +147,8 @@ impl<'e, 's> ClassSets<'e, 's> {
         mask.map_or(PortsMask::Nothing, PortsMask::Classes)
     }
 
-    /// Named ports the egress rules of `policies` use with the probe's protocol, with the
-    /// destination classes that declare them.
+    /// Named ports that egress rules use with the probe's protocol, with the destination
+    /// classes on which they admit the probe.
     fn named_egress_ports(&self, probe: Probe) -> HashMap<&'s str, Vec<u64>> {
         let mut out = HashMap::new();
         for pol in &self.engine.snap.policies {
