@@ -206,6 +206,18 @@ const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 /// (directives, `...` end markers, or any error) falls back to the sequential parser, which
 /// also gives the exact error.
 fn parse_text(file: &str, text: &str, default_ns: &str) -> Result<Vec<Parsed>, InputError> {
+    // Before the parser: it would build the whole of a deep nesting before refusing it.
+    if let Err(deep) = super::depth::check_depth(text) {
+        return Err(InputError::new(
+            file,
+            format!(
+                "line {}: nested more than {} levels deep; Kubernetes objects are far shallower (is this a generated or hostile file?)",
+                deep.line,
+                super::depth::MAX_DEPTH
+            ),
+        )
+        .object(format!("document {}", deep.document)));
+    }
     if text.len() >= PARALLEL_MIN_BYTES {
         if let Some(parsed) = parse_parallel(file, text, default_ns) {
             return Ok(parsed);

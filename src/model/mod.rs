@@ -1,6 +1,7 @@
 //! The cluster snapshot: namespaces, pods (real ones and workload templates as virtual pods) and
 //! NetworkPolicies, parsed and validated. No semantics live here: matching is the engine's job.
 
+mod depth;
 mod error;
 pub mod live;
 mod load;

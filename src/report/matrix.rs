@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use super::{bold, dim, green, red, yellow};
-use crate::engine::matrix::{Matrix, ProbeCount};
+use crate::engine::matrix::{Matrix, MatrixCounts, ProbeCount};
 use crate::model::{Probe, Snapshot};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -141,14 +141,14 @@ struct SummaryDoc<'a> {
     probes: &'a [ProbeCount],
 }
 
-pub fn summary_text(m: &Matrix, json: bool) -> String {
-    let counts = m.summary();
+pub fn summary_text(m: &MatrixCounts, json: bool) -> String {
+    let counts = &m.probes;
     if json {
         return super::structured(
             &SummaryDoc {
-                pods: m.pods.len(),
-                classes: m.class_count(),
-                probes: &counts,
+                pods: m.pods,
+                classes: m.classes,
+                probes: counts,
             },
             super::Format::Json,
         );
@@ -157,11 +157,11 @@ pub fn summary_text(m: &Matrix, json: bool) -> String {
     let _ = writeln!(
         out,
         "{} pods in {} equivalence classes, {} ordered pairs per probe",
-        m.pods.len(),
-        m.class_count(),
-        (m.pods.len() as u64).pow(2)
+        m.pods,
+        m.classes,
+        (m.pods as u64).pow(2)
     );
-    for c in &counts {
+    for c in counts {
         let _ = writeln!(
             out,
             "  {:>4}/{:<5}  {} allowed  {} denied",
