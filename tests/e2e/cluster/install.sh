@@ -69,6 +69,27 @@ k8s_built() { # DIR
   for c in "${E2E_COMPONENTS[@]}"; do [[ -x $1/bin/$c ]] || return 1; done
 }
 
+# k8s_ldflags VERSION: -ldflags for a Kubernetes binary of this source version (gitVersion etc.).
+k8s_ldflags() {
+  local ver=$1 gv major minor pkg=k8s.io/kubernetes/vendor/k8s.io k ldflags="-s -w"
+  gv=v${ver#*really}; gv=${gv%%-*}     # 1.20.5+really1.20.2-1.1+deb12u1 -> v1.20.2
+  major=${gv#v}; major=${major%%.*}
+  minor=${gv#v*.}; minor=${minor%%.*}
+  for k in client-go/pkg/version component-base/version; do
+    ldflags+=" -X $pkg/$k.gitVersion=$gv -X $pkg/$k.gitMajor=$major -X $pkg/$k.gitMinor=$minor"
+    ldflags+=" -X $pkg/$k.gitTreeState=clean -X $pkg/$k.gitCommit=debian-$ver"
+    ldflags+=" -X $pkg/$k.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  echo "$ldflags"
+}
+
+# The Go environment of every build from the source tree: GOPATH mode (module mode with
+# -mod=vendor fails with this tree and Go 1.19), static binaries, the cache next to the source.
+k8s_goenv() { # DIR -> sets the array goenv
+  goenv=(env GOPATH="$1/gopath" GO111MODULE=off GOFLAGS= CGO_ENABLED=0 GOCACHE="${NETPOL_E2E_GOCACHE:-$1/gocache}"
+    HOME="$1" GOTOOLCHAIN=local)
+}
+
 build_kubernetes() {
   local ver dir src gopath t0 c
   ver=$(k8s_src_version)
@@ -117,15 +138,8 @@ build_kubernetes() {
       || { find "$src/_output" -name openapi-gen -size 0 -delete 2>/dev/null || true
            tail -20 "$blog" >&2; die "make gen_openapi failed (see $blog)"; }
   fi
-  local gv=v${ver#*really}; gv=${gv%%-*}     # 1.20.5+really1.20.2-1.1+deb12u1 -> v1.20.2
-  local major=${gv#v}; major=${major%%.*}
-  local minor=${gv#v*.}; minor=${minor%%.*}
-  local pkg=k8s.io/kubernetes/vendor/k8s.io k ldflags="-s -w"
-  for k in client-go/pkg/version component-base/version; do
-    ldflags+=" -X $pkg/$k.gitVersion=$gv -X $pkg/$k.gitMajor=$major -X $pkg/$k.gitMinor=$minor"
-    ldflags+=" -X $pkg/$k.gitTreeState=clean -X $pkg/$k.gitCommit=debian-$ver"
-    ldflags+=" -X $pkg/$k.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  done
+  local ldflags
+  ldflags=$(k8s_ldflags "$ver")
   local out=$dir/bin.tmp
   rm -rf "$out"; mkdir -p "$out"
   local pkgs=()
@@ -134,6 +148,7 @@ build_kubernetes() {
     || { tail -30 "$blog" >&2; die "go build failed (see $blog)"; }
   local secs
   secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", b - a }')
+  local gv=v${ver#*really}; gv=${gv%%-*}
   cat >"$out/BUILD-INFO" <<INFO
 source_package=$E2E_K8S_SRC_PKG
 source_version=$ver
@@ -144,7 +159,8 @@ build_seconds=$secs
 reflect2=debian $(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev)
 INFO
   rm -rf "${dir:?}/bin" && mv "$out" "$dir/bin"
-  rm -rf "$dir/gocache"   # ~1.5 GB; the binaries are what is cached
+  # The Go cache (~1.5 GB) stays until build_upstream (which shares most packages) is done with
+  # it; drop_gocache removes it.
   log "kubernetes $ver: built in ${secs}s -> $dir/bin"
 }
 
@@ -166,7 +182,73 @@ ensure_kubectl() {
       go build -trimpath -o "$dir/bin/kubectl.tmp" -ldflags "-s -w" ./cmd/kubectl) >>"$E2E_LOGS/build.log" 2>&1 \
     || { tail -30 "$E2E_LOGS/build.log" >&2; die "go build ./cmd/kubectl failed (see $E2E_LOGS/build.log)"; }
   mv "$dir/bin/kubectl.tmp" "$dir/bin/kubectl"
-  rm -rf "$dir/gocache"
   export PATH=$dir/bin:$PATH
   log "kubectl built in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", b - a }')s -> $dir/bin/kubectl"
+}
+
+# drop_gocache: the binaries are what is cached, not the Go build cache (~1.5-2.5 GB).
+drop_gocache() { rm -rf "$(k8s_cache_dir)/gocache"; }
+
+# --- upstream conformance binaries: e2e.test and agnhost (tests/e2e/upstream) --------------------
+# From the same source tree, into $E2E_CACHE/kubernetes-<version>/upstream/{e2e.test,agnhost} (+
+# BUILD-INFO), once per machine. The tree lacks test/e2e/generated/bindata.go (the manifests and
+# fixtures the e2e framework embeds): it is generated with the vendored go-bindata and the
+# arguments of hack/generate-bindata.sh. Built right after the components, most packages come from
+# their Go cache (client-go, apimachinery, api, ...).
+k8s_upstream_dir() { echo "$(k8s_cache_dir)/upstream"; }
+upstream_built() { [[ -f $1/BUILD-INFO && -x $1/e2e.test && -x $1/agnhost ]]; }
+
+build_upstream() {
+  local ver dir src out t0 secs blog tmp
+  ver=$(k8s_src_version)
+  dir=$(k8s_cache_dir)
+  out=$dir/upstream
+  if upstream_built "$out"; then
+    log "kubernetes $ver: cached e2e.test and agnhost in $out (cold build took $(awk -F= '/^build_seconds=/ { print $2 }' "$out/BUILD-INFO")s)"
+    return 0
+  fi
+  src=$(find "$dir" -maxdepth 1 -mindepth 1 -type d -name "kubernetes-*" -print -quit)
+  [[ -n $src && -d $src/test/e2e ]] || die "no Kubernetes source tree in $dir (run tests/e2e/cluster/up first)"
+  [[ -L $dir/gopath/src/k8s.io/kubernetes ]] || { mkdir -p "$dir/gopath/src/k8s.io"; ln -sfn "$src" "$dir/gopath/src/k8s.io/kubernetes"; }
+  local -a goenv
+  k8s_goenv "$dir"
+  blog=$E2E_LOGS/build-upstream.log
+  mkdir -p "$E2E_LOGS"; : >"$blog"
+  t0=$(now)
+  log "kubernetes $ver: building e2e.test and agnhost (cold build; log $blog)"
+  tmp=$out.tmp
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  local gen=test/e2e/generated/bindata.go
+  if [[ ! -s $src/$gen ]]; then
+    log "generating $gen (vendored go-bindata, arguments of hack/generate-bindata.sh)"
+    (cd "$dir/gopath/src/k8s.io/kubernetes" \
+      && "${goenv[@]}" go build -o "$tmp/go-bindata" k8s.io/kubernetes/vendor/github.com/go-bindata/go-bindata/go-bindata \
+      && "$tmp/go-bindata" -nometadata -o "$gen.tmp" -pkg generated \
+           -ignore .jpg -ignore .png -ignore .md -ignore 'BUILD(\.bazel)?' \
+           "test/conformance/testdata/..." "test/e2e/testing-manifests/..." \
+           "test/e2e_node/testing-manifests/..." "test/images/..." "test/fixtures/..." \
+      && gofmt -s -w "$gen.tmp" && mv "$gen.tmp" "$gen") >>"$blog" 2>&1 \
+      || { rm -f "$src/$gen.tmp"; tail -20 "$blog" >&2; die "generating $gen failed (see $blog)"; }
+  fi
+  local ldflags
+  ldflags=$(k8s_ldflags "$ver")
+  (cd "$dir/gopath/src/k8s.io/kubernetes" \
+    && "${goenv[@]}" go test -c -trimpath -ldflags "$ldflags" -o "$tmp/e2e.test" ./test/e2e) >>"$blog" 2>&1 \
+    || { tail -30 "$blog" >&2; die "go test -c ./test/e2e failed (see $blog)"; }
+  log "e2e.test built ($(elapsed "$t0"))"
+  (cd "$dir/gopath/src/k8s.io/kubernetes" \
+    && "${goenv[@]}" go build -trimpath -ldflags "$ldflags" -o "$tmp/agnhost" ./test/images/agnhost) >>"$blog" 2>&1 \
+    || { tail -30 "$blog" >&2; die "go build ./test/images/agnhost failed (see $blog)"; }
+  rm -f "$tmp/go-bindata"
+  secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", b - a }')
+  cat >"$tmp/BUILD-INFO" <<INFO
+source_package=$E2E_K8S_SRC_PKG
+source_version=$ver
+agnhost_version=$(cat "$src/test/images/agnhost/VERSION" 2>/dev/null || echo unknown)
+go=$(go version | awk '{print $3}')
+built=$(date -Is)
+build_seconds=$secs
+INFO
+  rm -rf "$out" && mv "$tmp" "$out"
+  log "kubernetes $ver: e2e.test and agnhost built in ${secs}s -> $out"
 }

@@ -29,6 +29,7 @@ unset _v
 # --- cluster shape ------------------------------------------------------------------------------
 E2E_NODE_NAME=${NETPOL_E2E_NODE_NAME:-netpol-e2e}
 E2E_BRIDGE=cni0
+E2E_CNI_BIN=/usr/lib/cni            # containerd's CNI bin_dir (Debian's containernetworking-plugins)
 E2E_CLUSTER_CIDR=10.244.0.0/16      # all pods (controller-manager --cluster-cidr, kube-proxy clusterCIDR)
 E2E_NODE_POD_CIDR=10.244.0.0/24     # this node's pods (bridge + host-local IPAM)
 E2E_NODE_IP=10.244.0.1              # the bridge address = node InternalIP = API server address
