@@ -1393,7 +1393,7 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__install__subcmd__enforcer)
-            opts="-f -n -A -l -v -h -V --image --dry-run --force --cni-conf-dir --cni-bin-dir --no-cni-chain --timeout --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            opts="-f -n -A -l -v -h -V --image --dry-run --force --cni-conf-dir --cni-bin-dir --no-cni-chain --terminate-established --timeout --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2241,7 +2241,7 @@ _kubectl__netpol() {
             return 0
             ;;
         kubectl__subcmd__netpol__subcmd__probe)
-            opts="-o -f -n -A -l -v -h -V --local --ports --timeout --concurrency --no-enforce --output --image --to --in-place --start-timeout --no-dns --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
+            opts="-o -f -n -A -l -v -h -V --local --ports --timeout --concurrency --no-enforce --output --image --to --in-place --start-timeout --no-dns --apply --delete --interval --settle --keep --require-cut --new-pod --terminate-established --filename --namespace --all-namespaces --selector --kubeconfig --context --no-color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2276,6 +2276,22 @@ _kubectl__netpol() {
                     return 0
                     ;;
                 --start-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --apply)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delete)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -172,6 +172,10 @@ sarif\t''"
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l image -d 'The prober image for prober pods (and --in-place containers); it must hold the agent as /netpol-prober (prober/Dockerfile)' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l to -d 'Also probe this endpoint outside the cluster from every pod: IP:PORT (TCP), udp/IP:PORT, [IPv6]:PORT. Repeatable' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l start-timeout -d 'How long prober pods may take to start (image pull included)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l apply -d 'Measure a change: apply these NetworkPolicies (file or directory; repeatable) and report how long until the pairs it flips behave as the engine says, and whether connections opened before a deny survive it. The previous policies are restored afterwards' -r -F
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l delete -d 'Measure a change that deletes this NetworkPolicy (networkpolicy/NAME or networkpolicy/NS/NAME; repeatable)' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l interval -d 'With --apply/--delete: time between two rounds of new connections' -r
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l settle -d 'With --apply/--delete: how long the flipped pairs may take to match three times in a row' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s f -l filename -d 'Manifests to read instead of the live cluster: a file, a directory (searched recursively for .yaml/.yml/.json) or - for stdin. Repeatable' -r -F
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s n -l namespace -d 'Namespace scope (repeatable); also the namespace of pod and policy names written without one' -r
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s l -l selector -d 'Only pods matching this label selector (kubectl syntax, e.g. app=web,tier!=db)' -r
@@ -181,6 +185,10 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l 
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l no-enforce -d 'With --local: do not apply the enforcer\'s rules, as on a CNI that ignores NetworkPolicy (shows what `probe` reports there)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l in-place -d 'Probe from ephemeral containers inside the real pods (kubectl debug style) instead of prober pods. Needs Kubernetes 1.23+; leaves a terminated ephemeral container in the spec of every probed pod (they cannot be removed)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l no-dns -d 'Do not resolve the cluster DNS and the targets\' Service names from every pod'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l keep -d 'With --apply/--delete: leave the change in place'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l require-cut -d 'With --apply/--delete: an established connection that survives a new deny is a failure (exit 1)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l new-pod -d 'With --apply/--delete on a cluster: after the change, start one more prober in the namespace of the change and measure how long it could send or receive what its policies deny (the new-pod window; 0 is the goal)'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l terminate-established -d 'With --local --apply: run the sandbox\'s enforcer with --terminate-established (open connections a change denies are cut)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand probe" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'
@@ -529,6 +537,7 @@ complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-en
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l dry-run -d 'Print the objects that would be applied (YAML) and change nothing'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l force -d 'Install even when a network plugin that enforces NetworkPolicy itself (Calico, Cilium, kube-router, Antrea, Weave Net, ...) is detected'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l no-cni-chain -d 'Do not chain the CNI plugin: pods start without waiting for the agent, and their traffic is held (dropped) until the agent has placed them'
+complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l terminate-established -d 'When an update denies connections that are already open, the agents delete their conntrack entries so the deny cuts them too (default: open connections keep flowing until they close)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -l no-color -d 'Never colour the output (NO_COLOR and non-terminals are respected too)'
 complete -c kubectl-netpol -n "__fish_kubectl_netpol_using_subcommand install-enforcer" -s v -l verbose -d 'Say more (e.g. list objects of kinds that were skipped)'

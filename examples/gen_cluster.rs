@@ -3,6 +3,10 @@
 //! named ports, cross-namespace monitoring, DNS egress, ipBlock egress with except).
 //!
 //!   cargo run --release --example gen_cluster -- --pods 5000 --namespaces 50 --policies 1000 > big.yaml
+//!
+//! `--diverse` makes the hard case for the matrix: 400 apps over the namespaces, 5 tiers,
+//! 3 versions, and a tenth of the policies egress to an ipBlock whose `except` cuts the pod
+//! addresses into many ranges, so few pods share an equivalence class.
 
 use std::fmt::Write;
 
@@ -15,14 +19,24 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
 fn main() {
     let pods = arg("--pods", 5000);
     let namespaces = arg("--namespaces", 50).max(1);
     let policies = arg("--policies", 1000);
     let nodes = arg("--nodes", 1).max(1);
-    let replicas = 5;
-    let mut out = String::new();
-    let apps_per_ns = (pods / namespaces / replicas).max(1);
+    let out = if flag("--diverse") {
+        diverse(pods, namespaces, policies, nodes)
+    } else {
+        uniform(pods, namespaces, policies, nodes)
+    };
+    print!("{out}");
+}
+
+fn namespaces_yaml(out: &mut String, namespaces: usize) {
     let teams = ["payments", "search", "checkout", "identity", "platform"];
     for n in 0..namespaces {
         let _ = write!(
@@ -32,10 +46,23 @@ fn main() {
             if n % 3 == 0 { "prod" } else { "dev" }
         );
     }
+}
+
+/// Pod `i`'s address: 10.100.0.0 upwards, one per pod.
+fn pod_ip(i: usize) -> String {
+    format!("10.{}.{}.{}", 100 + (i >> 16), (i >> 8) & 255, i & 255)
+}
+
+/// Apps with five replicas each, labelled app and tier (the easy case: classes are apps).
+fn uniform(pods: usize, namespaces: usize, policies: usize, nodes: usize) -> String {
+    let replicas = 5;
+    let mut out = String::new();
+    let apps_per_ns = (pods / namespaces / replicas).max(1);
+    namespaces_yaml(&mut out, namespaces);
     for i in 0..pods {
         let n = i % namespaces;
         let app = (i / namespaces) % apps_per_ns;
-        let ip = format!("10.{}.{}.{}", 100 + (i >> 16), (i >> 8) & 255, i & 255);
+        let ip = pod_ip(i);
         let tier = ["web", "api", "db"][app % 3];
         let _ = write!(
             out,
@@ -58,5 +85,71 @@ fn main() {
         };
         let _ = write!(out, "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: pol{p}\n  namespace: ns{n}\nspec:\n{body}");
     }
-    print!("{out}");
+    out
+}
+
+const APPS: usize = 400;
+const TIERS: [&str; 5] = ["web", "api", "db", "cache", "worker"];
+const VERSIONS: [&str; 3] = ["v1", "v2", "v3"];
+
+/// A cheap, fixed scramble so labels do not line up with pod numbers (and so with addresses).
+fn mix(x: usize) -> usize {
+    let mut h = (x as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    (h ^ (h >> 32)) as usize
+}
+
+/// App `a` lives in namespace `a % namespaces`; the `k`-th app of namespace `n`.
+fn app_in(n: usize, k: usize, namespaces: usize) -> usize {
+    let per_ns = APPS.div_ceil(namespaces).max(1);
+    (n + namespaces * (k % per_ns)) % APPS.max(namespaces)
+}
+
+/// 400 apps, 5 tiers, 3 versions, addresses cut into ranges by ipBlock excepts: the hard case.
+fn diverse(pods: usize, namespaces: usize, policies: usize, nodes: usize) -> String {
+    let mut out = String::new();
+    namespaces_yaml(&mut out, namespaces);
+    for i in 0..pods {
+        let h = mix(i);
+        let app = h % APPS;
+        let n = app % namespaces;
+        let tier = TIERS[(h / APPS) % TIERS.len()];
+        let version = VERSIONS[(h / (APPS * TIERS.len())) % VERSIONS.len()];
+        let t = (h / APPS) % TIERS.len();
+        let _ = write!(
+            out,
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: app{app}-{tier}-{i}\n  namespace: ns{n}\n  labels: {{app: app{app}, tier: {tier}, version: {version}, pod-template-hash: h{i}}}\nspec:\n  nodeName: node{}\n  containers:\n  - name: c\n    ports:\n    - {{name: http, containerPort: {}}}\n    - {{name: metrics, containerPort: 9090}}\nstatus: {{podIP: {}}}\n",
+            i % nodes,
+            8000 + t,
+            pod_ip(i)
+        );
+    }
+    for p in 0..policies {
+        let n = p % namespaces;
+        let k = p / namespaces;
+        let app = app_in(n, k, namespaces);
+        let other_ns = (n + 1 + k % 7) % namespaces;
+        let peer_app = app_in(other_ns, k + 3, namespaces);
+        let tier = TIERS[k % TIERS.len()];
+        let peer_tier = TIERS[(k + 1) % TIERS.len()];
+        let version = VERSIONS[k % VERSIONS.len()];
+        let body = match p % 10 {
+            0 => "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n".to_string(),
+            1 => "  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n    ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]\n".to_string(),
+            2 => format!("  podSelector: {{matchLabels: {{app: app{app}}}}}\n  ingress:\n  - from:\n    - namespaceSelector: {{matchLabels: {{team: platform}}}}\n      podSelector: {{matchLabels: {{tier: web}}}}\n    ports: [{{port: metrics}}]\n"),
+            3 => {
+                // A /26 of the pod range cut out: pods on either side of it differ.
+                let cut = mix(p) % pods.max(1);
+                let except = format!("10.{}.{}.{}/26", 100 + (cut >> 16), (cut >> 8) & 255, cut & 192);
+                format!("  podSelector: {{matchLabels: {{app: app{app}}}}}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock: {{cidr: 10.0.0.0/8, except: [{except}]}}\n    ports: [{{port: 443}}, {{port: 8000, endPort: 8004}}]\n")
+            }
+            4 => format!("  podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [api, db]}}, {{key: version, operator: NotIn, values: [{version}]}}]}}\n  ingress:\n  - from:\n    - podSelector: {{matchLabels: {{app: app{peer_app}}}}}\n    - namespaceSelector: {{matchLabels: {{env: prod}}}}\n      podSelector: {{matchLabels: {{tier: web}}}}\n    ports: [{{port: http}}]\n"),
+            5 => format!("  podSelector: {{matchLabels: {{app: app{app}, version: {version}}}}}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: ns{other_ns}}}}}\n      podSelector: {{matchLabels: {{app: app{peer_app}, tier: {peer_tier}}}}}\n    ports: [{{port: http}}, {{port: metrics}}]\n"),
+            6 => format!("  podSelector: {{matchLabels: {{app: app{app}, tier: {tier}}}}}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: ns{other_ns}}}}}\n      podSelector: {{matchLabels: {{app: app{peer_app}}}}}\n    ports: [{{protocol: TCP, port: {}}}]\n", 8000 + (k % 5)),
+            _ => format!("  podSelector: {{matchLabels: {{app: app{app}, tier: {tier}}}}}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - podSelector: {{matchLabels: {{tier: {peer_tier}}}}}\n    - podSelector: {{matchLabels: {{app: app{peer_app}, version: {version}}}}}\n    ports: [{{protocol: TCP, port: {}}}]\n", 8000 + (k % 5)),
+        };
+        let _ = write!(out, "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: pol{p}\n  namespace: ns{n}\nspec:\n{body}");
+    }
+    out
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=fuzz/corpus/load_and_evaluate
 mkdir -p "$corpus"
-cp manifests/examples/payments/*.yaml "$corpus/"
+cp manifests/examples/payments/*.yaml fuzz/seeds/* "$corpus/"
 find manifests/labs -name '*.yaml' ! -name lab.yaml | while read -r f; do cp "$f" "$corpus/$(echo "$f" | tr / _)"; done
 cd fuzz
 # -s none: no AddressSanitizer. The code under test is safe Rust, so what the fuzzer hunts is

@@ -125,3 +125,26 @@ fn host_bits_in_cidr_are_accepted() {
         "{stdout}"
     );
 }
+
+#[test]
+fn deep_nesting_is_refused_quickly() {
+    // 200 KB of `[`: the YAML parser alone spent ~30 s building the nesting before refusing it.
+    let bomb = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: deep}}\ndata: {}\n",
+        "[".repeat(200_000)
+    );
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = run_on(&bomb, &["matrix", "--ports", "tcp/80"]);
+    let took = started.elapsed();
+    assert_eq!(code, 2, "{stderr}");
+    for w in [
+        "bad.yaml",
+        "document 1",
+        "line 4",
+        "nested more than 64 levels",
+    ] {
+        assert!(stderr.contains(w), "error should mention {w:?}: {stderr}");
+    }
+    // A guard against a 30x regression, not a speed target (that is well under a second).
+    assert!(took.as_secs() < 5, "took {took:?}");
+}

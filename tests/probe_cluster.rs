@@ -534,3 +534,246 @@ fn lab_check_probe_sends_real_packets_from_mirror_probers() {
         assert_eq!(cluster.namespaces().len(), base);
     }
 }
+
+/// `probe --apply` through the double: the change is applied through the trait (server-side
+/// apply on a cluster), the streaming probers run in the prober pods by exec, and the previous
+/// objects are put back.
+fn apply_run(change: netpol::probe::apply::ChangeSet) -> netpol::probe::cluster::ApplyRun {
+    netpol::probe::cluster::ApplyRun {
+        change,
+        interval: Duration::from_millis(100),
+        settle: Duration::from_secs(20),
+        keep: false,
+        new_pod: false,
+    }
+}
+
+fn policy_keys(cluster: &NetnsCluster) -> Vec<String> {
+    cluster
+        .snapshot()
+        .policies
+        .iter()
+        .map(|p| p.key())
+        .collect()
+}
+
+#[test]
+fn apply_measures_time_to_enforce_and_puts_the_previous_policies_back() {
+    use netpol::probe::apply::{read_policies, ChangeSet, Established};
+    use netpol::probe::cluster::probe_mirror_apply;
+    let _serial = require_root();
+    let snap = payments(0);
+    let cluster = NetnsCluster::start(snap.clone(), services(), agent(), true, (1, 30)).unwrap();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let existing = read_policies(
+        &[root.join("manifests/examples/payments")],
+        "default",
+        false,
+    )
+    .unwrap();
+    cluster.set_policy_objects(
+        existing
+            .iter()
+            .map(|p| serde_json::from_value(p.value.clone()).unwrap())
+            .collect(),
+    );
+    let base = cluster.namespaces().len();
+    let before = policy_keys(&cluster);
+    let pods = scope(&snap, &["payments", "monitoring", "frontend"]);
+    let probes = [
+        netpol::model::Probe::new(Protocol::Tcp, 8080),
+        netpol::model::Probe::new(Protocol::Udp, 53),
+    ];
+    let opts = ClusterOptions {
+        timeout: Duration::from_millis(300),
+        ..options()
+    };
+
+    // Closing: frontend gets a default deny for ingress and egress.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deny.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-all, namespace: frontend}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    .unwrap();
+    let change = ChangeSet {
+        applied: read_policies(&[file], "default", true).unwrap(),
+        deleted: vec![],
+    };
+    let outcome = block_on(probe_mirror_apply(
+        &cluster,
+        &snap,
+        &pods,
+        &probes,
+        &opts,
+        &apply_run(change),
+    ))
+    .unwrap();
+    let r = &outcome.report;
+    let s = &r.timing.summary;
+    assert!(s.flipped >= 4, "{:#?}", r.timing);
+    assert_eq!(s.converged, s.flipped, "{:#?}", r.timing);
+    assert!(r
+        .timing
+        .pairs
+        .iter()
+        .all(|p| p.allowed_before && !p.allowed_after));
+    assert!(s.p95_s.unwrap() < 2.0, "{:#?}", s);
+    // The double's rules accept established traffic first, like the enforcer without
+    // --terminate-established: every flow survives.
+    assert!(r
+        .timing
+        .pairs
+        .iter()
+        .all(|p| p.established == Some(Established::Survived)));
+    assert_eq!(r.probe.matrix.summary.clone().unwrap().disagree, 0);
+    assert!(r.restored, "{:?}", outcome.notes);
+    assert_eq!(
+        policy_keys(&cluster),
+        before,
+        "the new policy is gone again"
+    );
+    assert!(outcome.leftovers.is_empty(), "{:?}", outcome.leftovers);
+    let left = block_on(cluster.list_labelled(None, &run_selector(None))).unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(cluster.namespaces().len(), base);
+
+    // Opening: monitoring may now reach db on 8080.
+    let file = dir.path().join("open.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: scrape-db, namespace: payments}\nspec:\n  podSelector: {matchLabels: {app: db}}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}], ports: [{port: 8080}]}]\n",
+    )
+    .unwrap();
+    let change = ChangeSet {
+        applied: read_policies(&[file], "default", true).unwrap(),
+        deleted: vec![],
+    };
+    let outcome = block_on(probe_mirror_apply(
+        &cluster,
+        &snap,
+        &pods,
+        &probes,
+        &opts,
+        &apply_run(change),
+    ))
+    .unwrap();
+    let r = &outcome.report;
+    assert_eq!(r.timing.summary.flipped, 1, "{:#?}", r.timing);
+    let p = &r.timing.pairs[0];
+    assert_eq!(
+        (p.from.as_str(), p.to.as_str()),
+        ("monitoring/prometheus", "payments/db")
+    );
+    assert!(!p.allowed_before && p.allowed_after && p.converged && p.established.is_none());
+    assert!(r.restored);
+    assert_eq!(policy_keys(&cluster), before);
+
+    // Deleting an existing policy: web loses api; the object is put back as it was.
+    let change = ChangeSet {
+        applied: vec![],
+        deleted: vec!["payments/allow-web-to-api".into()],
+    };
+    let outcome = block_on(probe_mirror_apply(
+        &cluster,
+        &snap,
+        &pods,
+        &probes,
+        &opts,
+        &apply_run(change),
+    ))
+    .unwrap();
+    let r = &outcome.report;
+    assert_eq!(r.timing.summary.flipped, 1, "{:#?}", r.timing);
+    assert_eq!(r.timing.summary.converged, 1, "{:#?}", r.timing);
+    assert!(r.restored);
+    assert_eq!(policy_keys(&cluster), before);
+    assert!(block_on(cluster.get_policy("payments", "allow-web-to-api"))
+        .unwrap()
+        .is_some());
+    assert_eq!(cluster.namespaces().len(), base);
+
+    // Deleting what is not there is bad input, before anything is created.
+    let change = ChangeSet {
+        applied: vec![],
+        deleted: vec!["payments/nope".into()],
+    };
+    match block_on(probe_mirror_apply(
+        &cluster,
+        &snap,
+        &pods,
+        &probes,
+        &opts,
+        &apply_run(change),
+    )) {
+        Err(ClusterError::Input(m)) => assert!(m.contains("payments/nope"), "{m}"),
+        other => panic!(
+            "expected bad input, got {:?}",
+            other.map(|o| o.report.timing)
+        ),
+    }
+    assert_eq!(cluster.namespaces().len(), base);
+}
+
+#[test]
+fn new_pod_window_is_measured_from_the_first_instant() {
+    use netpol::probe::apply::{read_policies, ChangeSet};
+    use netpol::probe::cluster::probe_mirror_apply;
+    let _serial = require_root();
+    let snap = payments(0);
+    let pods = scope(&snap, &["payments", "monitoring", "frontend"]);
+    let probes = [netpol::model::Probe::new(Protocol::Tcp, 8080)];
+    let opts = ClusterOptions {
+        timeout: Duration::from_millis(300),
+        ..options()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deny.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-all, namespace: frontend}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    .unwrap();
+    let run = |enforce: bool| {
+        let cluster =
+            NetnsCluster::start(snap.clone(), services(), agent(), enforce, (1, 30)).unwrap();
+        let base = cluster.namespaces().len();
+        let change = ChangeSet {
+            applied: read_policies(std::slice::from_ref(&file), "default", true).unwrap(),
+            deleted: vec![],
+        };
+        let apply = netpol::probe::cluster::ApplyRun {
+            settle: Duration::from_secs(if enforce { 20 } else { 2 }),
+            new_pod: true,
+            ..apply_run(change)
+        };
+        let outcome = block_on(probe_mirror_apply(
+            &cluster, &snap, &pods, &probes, &opts, &apply,
+        ))
+        .unwrap();
+        assert_eq!(
+            cluster.namespaces().len(),
+            base,
+            "the new pod is cleaned up too"
+        );
+        outcome.report
+    };
+    // Nothing enforces: the new frontend pod talks against its policies the whole time.
+    let r = run(false);
+    let w = r.new_pod.clone().expect("new pod measured");
+    assert!(w.pod.starts_with("frontend/"), "{w:?}");
+    assert!(w.denied_out > 0 && w.denied_in > 0, "{w:?}");
+    assert!(w.leaked_out > 0 && w.leaked_in > 0, "{w:?}");
+    assert!(w.window_s > 2.0, "{w:?}");
+    assert!(
+        r.probe.verdict.contains("could talk against its policies"),
+        "{}",
+        r.probe.verdict
+    );
+    // The double programs a new pod right after its prober started: a short window at most.
+    let r = run(true);
+    let w = r.new_pod.clone().expect("new pod measured");
+    assert!(w.denied_out > 0 && w.denied_in > 0, "{w:?}");
+    assert!(w.window_s < 1.0, "{w:?}");
+}

@@ -1,5 +1,6 @@
-//! Property test: the matrix computed over equivalence classes equals a naive pair-by-pair
-//! evaluation written straight from the specification, on random clusters and policies.
+//! Property test: the matrix computed over equivalence classes in set algebra equals the
+//! pair-by-pair verdicts and a naive evaluation written straight from the specification, on
+//! thousands of random clusters and policies (with and without an ordered first-match tier).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -333,7 +334,7 @@ fn probes() -> Vec<Probe> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
     fn grouped_matrix_equals_naive_evaluation(seed in any::<u64>()) {
@@ -342,6 +343,8 @@ proptest! {
         let all: Vec<usize> = (0..snap.pods.len()).collect();
         let probes = probes();
         let m = Matrix::compute(&engine, &all, &probes);
+        // The set algebra says exactly what the verdict of every pair of classes says.
+        prop_assert!(m.same_verdicts(&Matrix::compute_pairwise(&engine, &all, &probes)), "seed {}", seed);
         let endpoint_count = snap.pods.iter().filter(|p| !p.host_network).count();
         prop_assert_eq!(m.pods.len(), endpoint_count);
         for (i, &a) in m.pods.iter().enumerate() {
@@ -357,10 +360,280 @@ proptest! {
         }
         // The summary counts agree with the expanded matrix.
         let summary = m.summary();
+        prop_assert_eq!(&Matrix::count_only(&engine, &all, &probes).probes, &summary);
         for (k, count) in summary.iter().enumerate() {
             let allowed = (0..m.pods.len()).flat_map(|i| (0..m.pods.len()).map(move |j| (i, j))).filter(|&(i, j)| m.allowed(i, j, k)).count() as u64;
             prop_assert_eq!(count.allowed, allowed);
             prop_assert_eq!(count.allowed + count.denied, (m.pods.len() * m.pods.len()) as u64);
+        }
+    }
+}
+
+// ---- Enough classes that the set algebra runs on several threads. ----
+
+/// A random cluster grown to hundreds of pods with their own addresses, and egress policies
+/// whose ipBlocks cut those addresses into ranges, so there are hundreds of classes.
+fn big_cluster(seed: u64) -> Snapshot {
+    let mut snap = cluster(seed);
+    let mut g = Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let namespaces: Vec<String> = snap.namespaces.keys().cloned().collect();
+    for i in 0..900u64 {
+        snap.pods.push(Pod {
+            namespace: namespaces[g.below(namespaces.len() as u64) as usize].clone(),
+            name: format!("big{i}"),
+            labels: labels(&mut g),
+            ports: container_ports(&mut g),
+            ips: vec![format!("10.0.{}.{}", 4 + i / 250, i % 250).parse().unwrap()],
+            host_network: false,
+            node: None,
+            origin: PodOrigin::Pod,
+            source: Source::default(),
+        });
+    }
+    for k in 0..24u64 {
+        let base = g.below(900);
+        let net = |b: u64, len: u8| -> ipnet::IpNet {
+            format!("10.0.{}.{}/{len}", 4 + b / 250, b % 250)
+                .parse::<ipnet::IpNet>()
+                .unwrap()
+                .trunc()
+        };
+        let cidr = net(base, 25);
+        let except: Vec<ipnet::IpNet> = vec![net(base, 28)]
+            .into_iter()
+            .filter(|e| cidr.contains(e) && *e != cidr)
+            .collect();
+        snap.policies.push(Policy {
+            namespace: namespaces[g.below(namespaces.len() as u64) as usize].clone(),
+            name: format!("cut{k}"),
+            pod_selector: selector(&mut g),
+            ingress: rules(&mut g),
+            egress: vec![Rule {
+                peers: vec![Peer::IpBlock(IpBlock {
+                    cidr_text: cidr.to_string(),
+                    cidr,
+                    except,
+                })],
+                ports: (0..g.below(2)).map(|_| policy_port(&mut g)).collect(),
+            }],
+            types_ingress: g.chance(50),
+            types_egress: true,
+            types_explicit: true,
+            egress_written: true,
+            source: Source::default(),
+        });
+    }
+    snap.finish();
+    snap
+}
+
+#[test]
+fn set_algebra_on_hundreds_of_classes_equals_pair_by_pair() {
+    let mut biggest = 0;
+    for seed in 1..=4u64 {
+        let snap = big_cluster(seed);
+        let engine = Engine::new(&snap);
+        let all: Vec<usize> = (0..snap.pods.len()).collect();
+        let probes = [Probe::new(Protocol::Tcp, 80), Probe::new(Protocol::Udp, 53)];
+        let m = Matrix::compute(&engine, &all, &probes);
+        biggest = biggest.max(m.class_count());
+        let pairwise = Matrix::compute_pairwise(&engine, &all, &probes);
+        assert!(m.same_verdicts(&pairwise), "seed {seed}");
+        assert_eq!(
+            Matrix::count_only(&engine, &all, &probes),
+            pairwise.counts(),
+            "seed {seed}"
+        );
+    }
+    // Enough classes that rows, transposes and counts were split over threads.
+    assert!(biggest > 600, "only {biggest} classes");
+}
+
+// ---- Ordered first-match tiers (the shape of cluster-scoped policy) around NetworkPolicy. ----
+
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    Accept,
+    Deny,
+    Pass,
+}
+
+/// A peer of some policy in the snapshot: (policy, direction, rule, peer).
+type PeerRef = (usize, Direction, usize, usize);
+
+/// Rules in written order; the first whose subject, peer and probe match decides. Subjects and
+/// peers are written as peers of the snapshot's policies (None: any pod), so that the engine's
+/// equivalence classes, which know only those selectors, tell pods apart as the tier does.
+struct OrderedTier {
+    name: &'static str,
+    rules: Vec<OrderedRule>,
+}
+
+/// Subject, peer (None: any pod), probe (None: any), action.
+type OrderedRule = (Option<PeerRef>, Option<PeerRef>, Option<Probe>, Action);
+
+fn peer_refs(snap: &Snapshot) -> Vec<PeerRef> {
+    let mut out = Vec::new();
+    for (p, pol) in snap.policies.iter().enumerate() {
+        for dir in Direction::BOTH {
+            for (r, rule) in pol.rules(dir).iter().enumerate() {
+                out.extend((0..rule.peers.len()).map(|k| (p, dir, r, k)));
+            }
+        }
+    }
+    out
+}
+
+fn naive_ref_matches(snap: &Snapshot, r: Option<PeerRef>, pod: &Pod) -> bool {
+    r.is_none_or(|(p, dir, rule, k)| {
+        let pol = &snap.policies[p];
+        naive_peer(snap, pol, &pol.rules(dir)[rule].peers[k], pod)
+    })
+}
+
+impl OrderedTier {
+    fn random(g: &mut Gen, snap: &Snapshot, name: &'static str) -> OrderedTier {
+        let probes = probes();
+        let refs = peer_refs(snap);
+        let pick = |g: &mut Gen| {
+            (!refs.is_empty() && g.chance(70)).then(|| refs[g.below(refs.len() as u64) as usize])
+        };
+        let rules = (0..g.below(4))
+            .map(|_| {
+                let probe = g
+                    .chance(50)
+                    .then(|| probes[g.below(probes.len() as u64) as usize]);
+                let action = [Action::Accept, Action::Deny, Action::Pass][g.below(3) as usize];
+                (pick(g), pick(g), probe, action)
+            })
+            .collect();
+        OrderedTier { name, rules }
+    }
+
+    /// Some(allowed) when a rule decides; None when none matches or one passes.
+    fn first_match(
+        &self,
+        matches: impl Fn(Option<PeerRef>, bool) -> bool,
+        probe: Probe,
+    ) -> Option<bool> {
+        let (_, _, _, action) = self.rules.iter().find(|(s, o, p, _)| {
+            matches(*s, true) && matches(*o, false) && p.is_none_or(|p| p == probe)
+        })?;
+        match action {
+            Action::Accept => Some(true),
+            Action::Deny => Some(false),
+            Action::Pass => None,
+        }
+    }
+}
+
+impl netpol::engine::Tier for OrderedTier {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn decide(
+        &self,
+        engine: &Engine<'_>,
+        t: &netpol::engine::Traffic,
+        dir: Direction,
+    ) -> netpol::engine::Decision {
+        use netpol::engine::{Decision, Reason};
+        let (subject, other) = match dir {
+            Direction::Egress => (t.from, t.to),
+            Direction::Ingress => (t.to, t.from),
+        };
+        let matches = |r: Option<PeerRef>, is_subject: bool| {
+            r.is_none_or(|(p, d, rule, k)| {
+                engine.peer_matches(p, d, rule, k, if is_subject { subject } else { other })
+            })
+        };
+        match self.first_match(matches, t.probe) {
+            Some(true) => Decision::Allow(Reason::NotIsolated),
+            Some(false) => Decision::Deny(Reason::NoRuleAllows),
+            None => Decision::Pass,
+        }
+    }
+}
+
+fn naive_tiered_direction(
+    snap: &Snapshot,
+    tiers: (&OrderedTier, &OrderedTier),
+    (subject, other, dest): (&Pod, &Pod, &Pod),
+    probe: Probe,
+    dir: Direction,
+) -> bool {
+    let matches = |r: Option<PeerRef>, is_subject: bool| {
+        naive_ref_matches(snap, r, if is_subject { subject } else { other })
+    };
+    if let Some(v) = tiers.0.first_match(matches, probe) {
+        return v;
+    }
+    let isolated = snap.policies.iter().any(|p| {
+        p.namespace == subject.namespace
+            && sel_matches(&p.pod_selector, &subject.labels)
+            && p.affects(dir)
+    });
+    if isolated {
+        return naive_direction(snap, subject, other, dest, probe, dir);
+    }
+    tiers.1.first_match(matches, probe).unwrap_or(true)
+}
+
+#[test]
+fn set_algebra_with_ordered_tiers_equals_naive_evaluation() {
+    use netpol::engine::{NamespacedTier, Tier};
+    for seed in 1..=1500u64 {
+        let snap = cluster(seed);
+        let mut g = Gen(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
+        let admin = OrderedTier::random(&mut g, &snap, "admin");
+        let baseline = OrderedTier::random(&mut g, &snap, "baseline");
+        let tiers: Vec<Box<dyn Tier>> = vec![
+            Box::new(OrderedTier {
+                name: "admin",
+                rules: admin.rules.clone(),
+            }),
+            Box::new(NamespacedTier),
+            Box::new(OrderedTier {
+                name: "baseline",
+                rules: baseline.rules.clone(),
+            }),
+        ];
+        let engine = Engine::with_tiers(&snap, tiers);
+        let all: Vec<usize> = (0..snap.pods.len()).collect();
+        let probes = probes();
+        let m = Matrix::compute(&engine, &all, &probes);
+        assert!(
+            m.same_verdicts(&Matrix::compute_pairwise(&engine, &all, &probes)),
+            "seed {seed}"
+        );
+        for (i, &a) in m.pods.iter().enumerate() {
+            for (j, &b) in m.pods.iter().enumerate() {
+                for (k, &probe) in probes.iter().enumerate() {
+                    let (pa, pb) = (&snap.pods[a], &snap.pods[b]);
+                    let expected = a == b
+                        || (naive_tiered_direction(
+                            &snap,
+                            (&admin, &baseline),
+                            (pa, pb, pb),
+                            probe,
+                            Direction::Egress,
+                        ) && naive_tiered_direction(
+                            &snap,
+                            (&admin, &baseline),
+                            (pb, pa, pb),
+                            probe,
+                            Direction::Ingress,
+                        ));
+                    assert_eq!(
+                        m.allowed(i, j, k),
+                        expected,
+                        "seed {seed} {} -> {} {probe}",
+                        pa.key(),
+                        pb.key()
+                    );
+                }
+            }
         }
     }
 }
@@ -524,4 +797,77 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
         "only {incremental} of {cases} pod changes were updated without a compile"
     );
     eprintln!("{incremental} of {cases} pod changes updated without a compile");
+}
+
+// ---- diff: the changed connections are exactly those whose naive verdict changed. ----
+
+#[test]
+fn diff_lists_exactly_the_connections_whose_verdict_changed() {
+    use netpol::diff::{diff, Side};
+    for seed in 1..=600u64 {
+        let old = cluster(seed);
+        let mut new = old.clone();
+        let mut g = Gen(seed.wrapping_mul(0x5851_f42d_4c95_7f2d) | 1);
+        // Drop a policy, or relabel a pod, or both.
+        if !new.policies.is_empty() && g.chance(70) {
+            let i = g.below(new.policies.len() as u64) as usize;
+            new.policies.remove(i);
+        }
+        if g.chance(50) {
+            let i = g.below(new.pods.len() as u64) as usize;
+            new.pods[i].labels = labels(&mut g);
+        }
+        let probes = probes();
+        let (old_pods, new_pods): (Vec<usize>, Vec<usize>) =
+            ((0..old.pods.len()).collect(), (0..new.pods.len()).collect());
+        let d = diff(
+            &Side {
+                name: "old",
+                snap: &old,
+                pods: &old_pods,
+            },
+            &Side {
+                name: "new",
+                snap: &new,
+                pods: &new_pods,
+            },
+            &probes,
+        );
+        let mut allowed = Vec::new();
+        let mut denied = Vec::new();
+        let endpoints: Vec<usize> = (0..old.pods.len())
+            .filter(|&i| !old.pods[i].host_network)
+            .collect();
+        for &a in &endpoints {
+            for &b in &endpoints {
+                for probe in &probes {
+                    let before = naive(&old, &old.pods[a], &old.pods[b], a == b, *probe);
+                    let after = naive(&new, &new.pods[a], &new.pods[b], a == b, *probe);
+                    let key = (
+                        old.pods[a].key(),
+                        old.pods[b].key(),
+                        probe.protocol.as_str().to_string(),
+                        probe.port,
+                    );
+                    match (before, after) {
+                        (false, true) => allowed.push(key),
+                        (true, false) => denied.push(key),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let listed = |v: &[netpol::diff::ConnectionChange]| {
+            let mut out: Vec<_> = v
+                .iter()
+                .map(|c| (c.from.clone(), c.to.clone(), c.protocol.clone(), c.port))
+                .collect();
+            out.sort();
+            out
+        };
+        allowed.sort();
+        denied.sort();
+        assert_eq!(listed(&d.allowed), allowed, "seed {seed}: became allowed");
+        assert_eq!(listed(&d.denied), denied, "seed {seed}: became denied");
+    }
 }

@@ -39,6 +39,9 @@ pub struct AgentConfig {
     pub compile: CompileOptions,
     /// Checks (and sets) bridge-nf-call-iptables on each repair round; None leaves it alone.
     pub bridge: Option<BridgeCheck>,
+    /// After a sync that changed the rules, delete the conntrack entries of open connections
+    /// the policies now deny (see [`crate::conntrack`]).
+    pub terminate_established: bool,
 }
 
 impl AgentConfig {
@@ -51,6 +54,7 @@ impl AgentConfig {
             repair_interval: Duration::from_secs(30),
             compile: CompileOptions::default(),
             bridge: None,
+            terminate_established: false,
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct Agent<R: Runner + 'static> {
     waiting: Vec<(PlaceRequest, Instant)>,
     bridge_warnings: Vec<String>,
     static_warnings: Vec<String>,
+    /// When the oldest change not yet in the kernel reached the agent.
+    oldest_unsynced: Option<Instant>,
 }
 
 impl<R: Runner + 'static> Agent<R> {
@@ -100,6 +106,7 @@ impl<R: Runner + 'static> Agent<R> {
             waiting: Vec::new(),
             bridge_warnings: Vec::new(),
             static_warnings: Vec::new(),
+            oldest_unsynced: None,
         }
     }
 
@@ -135,6 +142,9 @@ impl<R: Runner + 'static> Agent<R> {
         let mut repair = tokio::time::interval(self.config.repair_interval);
         repair.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         repair.tick().await;
+        if self.config.terminate_established {
+            self.telemetry.terminated(true, 0);
+        }
         self.check_bridge();
         let mut open = true;
         let mut placements = self.placements.take();
@@ -179,6 +189,7 @@ impl<R: Runner + 'static> Agent<R> {
                         self.answer_waiting();
                         self.telemetry.event_seen();
                         let now = Instant::now();
+                        self.oldest_unsynced.get_or_insert(now);
                         pending = Some((pending.map_or(now, |p| p.0), now));
                     }
                     None => {
@@ -321,7 +332,9 @@ impl<R: Runner + 'static> Agent<R> {
     async fn reconcile(&mut self, kind: Option<SyncKind>) -> bool {
         let start = Instant::now();
         let (events, _, _) = self.telemetry.progress();
+        let oldest = self.oldest_unsynced.take();
         let snap = self.cache.snapshot();
+        let snap_after = snap.clone();
         let node = self.config.node.clone();
         let opts = self.config.compile.clone();
         // Only pods changed since the rules on the node were compiled: check those pods again
@@ -360,6 +373,7 @@ impl<R: Runner + 'static> Agent<R> {
         let (rules, ctx, isolated, local) = match compiled {
             Ok(c) => c,
             Err(e) => {
+                self.oldest_unsynced = oldest;
                 self.failed(kind.unwrap_or(SyncKind::Full), start, &e.to_string());
                 return false;
             }
@@ -389,13 +403,38 @@ impl<R: Runner + 'static> Agent<R> {
             Plan::Full => applier.apply(&to_apply).map(|_| ()),
         })
         .await;
+        // The rules are in the kernel now (cutting open connections below comes after).
+        let in_kernel = Instant::now();
+        // Open connections the new rules deny: cut them (conntrack forgets them, so their next
+        // packet meets the rules as NEW).
+        if self.config.terminate_established
+            && plan != Plan::Unchanged
+            && matches!(result, Ok(Ok(())))
+        {
+            let applier = self.applier.clone();
+            let node = self.config.node.clone();
+            let cut = tokio::task::spawn_blocking(move || {
+                crate::conntrack::terminate(&applier.runner, &snap_after, &node)
+            })
+            .await;
+            match cut {
+                Ok(Ok(n)) => {
+                    if n > 0 {
+                        tracing::info!(flows = n, "cut open connections the update denies");
+                    }
+                    self.telemetry.terminated(true, n);
+                }
+                Ok(Err(e)) => tracing::warn!("--terminate-established: {e}"),
+                Err(e) => tracing::warn!("--terminate-established: {e}"),
+            }
+        }
         let result = match result {
             Ok(r) => r.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         match result {
             Ok(()) => {
-                let took = start.elapsed();
+                let took = in_kernel - start;
                 if kind != SyncKind::Unchanged {
                     tracing::info!(
                         kind = kind.as_str(),
@@ -436,11 +475,15 @@ impl<R: Runner + 'static> Agent<R> {
                     })
                     .collect();
                 self.telemetry.placed(&placed);
+                if let Some(oldest) = oldest {
+                    self.telemetry.sync_latency(in_kernel - oldest);
+                }
                 self.answer_waiting();
                 self.update_warnings();
                 true
             }
             Err(e) => {
+                self.oldest_unsynced = oldest;
                 self.failed(kind, start, &e);
                 false
             }

@@ -6,6 +6,7 @@
 //! - [`cache`]: the parsed objects, fed by [`cache::Change`]s (watch events)
 //! - [`agent`]: debounce → compile → apply the least that changed; repair; clean up on exit
 //! - [`source`]: the kube watches that produce the changes
+//! - [`feed`]: the same loop fed from stdin (`probe --local --apply` measures it)
 //! - [`nflog`]: dropped packets, mapped back to pods and policies
 //! - [`http`], [`telemetry`]: /healthz, /readyz, /metrics, /status, /drops
 //! - [`backend`], [`bridge`]: iptables-nft or -legacy; bridge-nf-call-iptables
@@ -15,6 +16,8 @@ pub mod backend;
 pub mod bridge;
 pub mod cache;
 pub mod cni;
+pub mod conntrack;
+pub mod feed;
 pub mod http;
 pub mod nflog;
 pub mod source;
@@ -54,6 +57,8 @@ pub struct RunOptions {
     /// Run the rules in this named network namespace (`ip netns`), not the agent's own.
     pub netns: Option<String>,
     pub kubeconfig: Option<PathBuf>,
+    /// Delete the conntrack entries of open connections an update denies.
+    pub terminate_established: bool,
 }
 
 /// The runner for iptables and ipset: in `netns` if given, with the chosen iptables variant.
@@ -104,7 +109,7 @@ async fn start_cni(
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
@@ -225,6 +230,7 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
             proc_sys_net: p,
             ..Default::default()
         }),
+        terminate_established: opts.terminate_established,
     };
     let mut agent = Agent::new(
         config,

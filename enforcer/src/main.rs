@@ -32,6 +32,28 @@ enum Command {
     Apply(ApplyArgs),
     /// Remove every chain, rule and set of the enforcer.
     Remove(CommonArgs),
+    /// Run the agent's loop on changes read from stdin instead of the API (JSON lines; see
+    /// the feed module). `kubectl netpol probe --local --apply` drives it in its sandbox.
+    #[command(hide = true)]
+    Feed(FeedArgs),
+}
+
+#[derive(clap::Args)]
+struct FeedArgs {
+    /// The node whose pods to enforce (pods name it in spec.nodeName).
+    #[arg(long)]
+    node: String,
+    /// Quiet time after a change before the rules are recompiled, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    debounce_ms: u64,
+    /// The longest a change waits while changes keep coming, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    max_delay_ms: u64,
+    /// Delete the conntrack entries of open connections an update denies.
+    #[arg(long)]
+    terminate_established: bool,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(clap::Args)]
@@ -106,6 +128,10 @@ struct RunArgs {
     /// Kubeconfig when running outside the cluster (default: in-cluster, then KUBECONFIG).
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
+    /// When an update denies connections that are already open, delete their conntrack
+    /// entries so the deny cuts them too (off: open connections keep flowing).
+    #[arg(long, env = "NETPOL_TERMINATE_ESTABLISHED")]
+    terminate_established: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -161,6 +187,7 @@ fn run_agent(a: RunArgs) -> Result<(), String> {
         proc_sys_net: (!a.no_bridge_sysctl).then_some(a.proc_sys_net),
         netns: a.common.netns,
         kubeconfig: a.kubeconfig,
+        terminate_established: a.terminate_established,
     };
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -168,6 +195,31 @@ fn run_agent(a: RunArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?
         .block_on(netpol_enforcer::run(opts))
+}
+
+fn run_feed(a: FeedArgs) -> Result<(), String> {
+    let runner = runner(a.common.netns.clone(), a.common.iptables);
+    let (fams, warnings) = families(&runner);
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    let telemetry = netpol_enforcer::Telemetry::new(&a.node, runner.backend.as_str(), &fams);
+    let config = netpol_enforcer::AgentConfig {
+        debounce: Duration::from_millis(a.debounce_ms),
+        max_delay: Duration::from_millis(a.max_delay_ms.max(a.debounce_ms)),
+        terminate_established: a.terminate_established,
+        ..netpol_enforcer::AgentConfig::new(&a.node)
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?
+        .block_on(netpol_enforcer::feed::feed(
+            config,
+            Applier::with_families(runner, fams),
+            telemetry,
+        ))
 }
 
 fn apply_once(a: ApplyArgs) -> Result<(), String> {
@@ -230,6 +282,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run_agent(*a),
         Command::Apply(a) => apply_once(a),
+        Command::Feed(a) => run_feed(a),
         Command::Remove(c) => {
             let runner = runner(c.netns, c.iptables);
             let (fams, _) = families(&runner);

@@ -167,13 +167,47 @@ impl Histogram {
     }
 }
 
+/// Latencies: a histogram of all, and the most recent for a p50/p99/max summary.
+#[derive(Debug, Default)]
+struct Latencies {
+    histogram: Histogram,
+    recent: VecDeque<f64>,
+}
+
+impl Latencies {
+    fn observe(&mut self, secs: f64) {
+        self.histogram.observe(secs);
+        if self.recent.len() >= PLACEMENT_HISTORY {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(secs);
+    }
+
+    fn summary(&self) -> PlacementStats {
+        let mut recent: Vec<f64> = self.recent.iter().copied().collect();
+        recent.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            recent
+                .get(((recent.len().max(1) - 1) as f64 * q).round() as usize)
+                .map_or(0.0, |s| s * 1000.0)
+        };
+        PlacementStats {
+            count: self.histogram.count,
+            p50_ms: at(0.5),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Counters {
     syncs: BTreeMap<SyncKind, u64>,
     sync_errors: u64,
     sync_duration: Histogram,
     drops_by_direction: BTreeMap<String, u64>,
-    placement: Histogram,
+    placement: Latencies,
+    sync_latency: Latencies,
     /// Per family: (rules, chains, sets, members).
     sizes: BTreeMap<Family, (usize, usize, usize, usize)>,
 }
@@ -189,8 +223,7 @@ struct Inner {
     /// on these).
     events: u64,
     synced_events: u64,
-    /// The most recent placement latencies, in seconds.
-    placements: VecDeque<f64>,
+    last_sync_latency: Option<Duration>,
 }
 
 /// Shared, cheap to clone.
@@ -223,7 +256,7 @@ impl Telemetry {
                 heartbeat: Instant::now(),
                 events: 0,
                 synced_events: 0,
-                placements: VecDeque::new(),
+                last_sync_latency: None,
             })),
         }
     }
@@ -332,22 +365,30 @@ impl Telemetry {
         }
         let mut i = self.lock();
         for l in latencies {
-            let secs = l.as_secs_f64();
-            i.counters.placement.observe(secs);
-            if i.placements.len() >= PLACEMENT_HISTORY {
-                i.placements.pop_front();
-            }
-            i.placements.push_back(secs);
+            i.counters.placement.observe(l.as_secs_f64());
         }
-        let mut recent: Vec<f64> = i.placements.iter().copied().collect();
-        recent.sort_by(f64::total_cmp);
-        let at = |q: f64| recent[((recent.len() - 1) as f64 * q).round() as usize] * 1000.0;
-        i.status.placement = Some(PlacementStats {
-            count: i.counters.placement.count,
-            p50_ms: at(0.5),
-            p99_ms: at(0.99),
-            max_ms: at(1.0),
-        });
+        i.status.placement = Some(i.counters.placement.summary());
+    }
+
+    /// Records the time from the oldest watch event a sync included reaching the agent to
+    /// that sync's rules being in the kernel.
+    pub fn sync_latency(&self, latency: Duration) {
+        let mut i = self.lock();
+        i.counters.sync_latency.observe(latency.as_secs_f64());
+        i.last_sync_latency = Some(latency);
+        i.status.sync_latency = Some(i.counters.sync_latency.summary());
+    }
+
+    /// The latency of the last sync that included new events.
+    pub fn last_sync_latency(&self) -> Option<Duration> {
+        self.lock().last_sync_latency
+    }
+
+    /// Records established flows whose conntrack entries a sync deleted.
+    pub fn terminated(&self, enabled: bool, flows: u64) {
+        let mut i = self.lock();
+        i.status.terminate_established = enabled;
+        i.status.terminated_flows += flows;
     }
 
     pub fn sync_failed(&self, kind: SyncKind, took: Duration, error: &str) {
@@ -451,7 +492,19 @@ impl Telemetry {
             "netpol_enforcer_placement_seconds",
             "histogram",
             "Time from a local pod's address (or its removal) reaching the agent to the node's rules having it.",
-            c.placement.samples(),
+            c.placement.histogram.samples(),
+        );
+        metric(
+            "netpol_enforcer_sync_latency_seconds",
+            "histogram",
+            "Time from a watch event (policy, namespace or pod) reaching the agent to the rules that include it being in the kernel.",
+            c.sync_latency.histogram.samples(),
+        );
+        metric(
+            "netpol_enforcer_terminated_flows_total",
+            "counter",
+            "Conntrack entries of open connections deleted because an update denies them (--terminate-established).",
+            vec![(String::new(), i.status.terminated_flows.to_string())],
         );
         let last = i
             .status
@@ -589,5 +642,31 @@ mod tests {
         }
         assert_eq!(t.progress(), (0, 3, 1));
         assert_eq!(t.drops().total, 1);
+    }
+
+    #[test]
+    fn sync_latency_is_a_histogram_and_a_status_figure() {
+        let t = Telemetry::new("n1", "nft", &[Family::V4]);
+        assert_eq!(t.status().sync_latency, None);
+        t.sync_latency(Duration::from_millis(120));
+        t.sync_latency(Duration::from_millis(40));
+        let m = t.metrics();
+        for line in [
+            "netpol_enforcer_sync_latency_seconds_bucket{le=\"0.05\"} 1",
+            "netpol_enforcer_sync_latency_seconds_bucket{le=\"0.1\"} 1",
+            "netpol_enforcer_sync_latency_seconds_bucket{le=\"0.25\"} 2",
+            "netpol_enforcer_sync_latency_seconds_bucket{le=\"+Inf\"} 2",
+            "netpol_enforcer_sync_latency_seconds_count 2",
+            "netpol_enforcer_terminated_flows_total 0",
+        ] {
+            assert!(m.lines().any(|l| l == line), "{line} missing in\n{m}");
+        }
+        let s = t.status().sync_latency.unwrap();
+        assert_eq!(s.count, 2);
+        assert_eq!(s.max_ms, 120.0);
+        assert_eq!(t.last_sync_latency(), Some(Duration::from_millis(40)));
+        t.terminated(true, 3);
+        assert!(t.status().terminate_established);
+        assert_eq!(t.status().terminated_flows, 3);
     }
 }

@@ -46,6 +46,10 @@ enum Command {
     Serve(ServeArgs),
     /// Run a probe plan; print one JSON result per check, as each completes.
     Run(RunArgs),
+    /// Keep probing: read a stream plan (one JSON line) from stdin, fire its checks with new
+    /// connections every interval and exercise its flows (kept open), printing one JSON line
+    /// per result, until stdin closes.
+    Stream,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +80,10 @@ struct ServeArgs {
     /// Exit when stdin closes, so the server dies with whoever started it.
     #[arg(long)]
     exit_on_stdin_eof: bool,
+    /// Also probe from the first instant, while serving: a stream plan (JSON, as `stream`
+    /// reads it); its results follow the ready line on stdout (`probe --new-pod`).
+    #[arg(long, value_name = "JSON")]
+    stream_plan: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +135,7 @@ pub fn cli_main_with_stdout<W: Write + Send>(
     match cli.command {
         Command::Run(args) => run_command(args, &mut stdout),
         Command::Serve(args) => serve_command(args, &mut stdout),
+        Command::Stream => stream_command(&mut stdout),
     }
 }
 
@@ -182,6 +191,56 @@ fn run_command<W: Write + Send>(args: RunArgs, stdout: &mut W) -> i32 {
     }
 }
 
+fn stream_command<W: Write + Send>(stdout: &mut W) -> i32 {
+    let mut line = String::new();
+    if let Err(err) = io::stdin().read_line(&mut line) {
+        log(&format!("cannot read the stream plan from stdin: {err}"));
+        return EXIT_USAGE;
+    }
+    let plan = match crate::stream::StreamPlan::from_json(&line) {
+        Ok(plan) => plan,
+        Err(err) => {
+            log(&format!("bad stream plan (stdin): {err}"));
+            return EXIT_USAGE;
+        }
+    };
+    let outcome = with_runtime(|runtime| {
+        runtime.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let run = crate::stream::run_stream(plan, tx, stdin_eof());
+            tokio::pin!(run);
+            let mut done = false;
+            loop {
+                tokio::select! {
+                    r = rx.recv() => match r {
+                        Some(r) => {
+                            if let Err(err) = write_json_line(stdout, &r) {
+                                return Some(err);
+                            }
+                        }
+                        None => return None,
+                    },
+                    _ = &mut run, if !done => done = true,
+                }
+                if done {
+                    return None;
+                }
+            }
+        })
+    });
+    match outcome {
+        Ok(None) => EXIT_OK,
+        Ok(Some(err)) => {
+            log(&format!("cannot write results: {err}"));
+            EXIT_ENV
+        }
+        Err(err) => {
+            log(&format!("cannot start the async runtime: {err}"));
+            EXIT_ENV
+        }
+    }
+}
+
 fn serve_command<W: Write + Send>(args: ServeArgs, stdout: &mut W) -> i32 {
     let config = ServeConfig {
         bind: args.bind,
@@ -192,6 +251,18 @@ fn serve_command<W: Write + Send>(args: ServeArgs, stdout: &mut W) -> i32 {
         dns_records: args.dns_records,
     };
     let exit_on_stdin_eof = args.exit_on_stdin_eof;
+    let stream_plan = match args
+        .stream_plan
+        .as_deref()
+        .map(crate::stream::StreamPlan::from_json)
+    {
+        None => None,
+        Some(Ok(plan)) => Some(plan),
+        Some(Err(err)) => {
+            log(&format!("bad --stream-plan: {err}"));
+            return EXIT_USAGE;
+        }
+    };
     let outcome = with_runtime(|runtime| {
         runtime.block_on(async {
             let (mut terminate, mut interrupt) = match (
@@ -211,10 +282,32 @@ fn serve_command<W: Write + Send>(args: ServeArgs, stdout: &mut W) -> i32 {
                     std::future::pending().await
                 }
             };
+            let out = std::cell::RefCell::new(stdout);
+            let ready = std::cell::Cell::new(false);
             let announce = |report| {
-                if let Err(err) = write_json_line(stdout, &report) {
+                if let Err(err) = write_json_line(&mut **out.borrow_mut(), &report) {
                     log(&format!("cannot write the ready line: {err}"));
                 }
+                ready.set(true);
+            };
+            // Probes fired from the first instant; their lines wait for the ready line.
+            let streaming = async {
+                let Some(plan) = stream_plan else {
+                    return std::future::pending().await;
+                };
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let run = crate::stream::run_stream(plan, tx, std::future::pending());
+                let write = async {
+                    while let Some(r) = rx.recv().await {
+                        while !ready.get() {
+                            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                        }
+                        if write_json_line(&mut **out.borrow_mut(), &r).is_err() {
+                            return;
+                        }
+                    }
+                };
+                tokio::join!(run, write);
             };
             tokio::select! {
                 // Serve first: its first poll binds every port, so a bind error wins over an
@@ -231,6 +324,7 @@ fn serve_command<W: Write + Send>(args: ServeArgs, stdout: &mut W) -> i32 {
                 _ = terminate.recv() => EXIT_OK,
                 _ = interrupt.recv() => EXIT_OK,
                 () = stdin_closed => EXIT_OK,
+                () = streaming => EXIT_OK,
             }
         })
     });

@@ -1,11 +1,13 @@
 //! netpol-prober: the agent inside kubectl-netpol's prober pods (and network namespaces for
 //! `probe --local`).
 //!
-//! * [`serve`](serve::serve) listens on the ports a mirrored pod declares: TCP (accept, close),
+//! * [`serve`](serve::serve) listens on the ports a mirrored pod declares: TCP (accept, echo until the client closes),
 //!   UDP (echo), SCTP (where the kernel has it) and, optionally, a tiny authoritative DNS server.
 //! * [`run_plan`] runs a [`Plan`](plan::Plan) of checks (TCP connect, UDP round trip with a
 //!   nonce, SCTP connect, DNS lookup) and says what the network did with each
 //!   ([`Verdict`](plan::Verdict)).
+//! * [`stream`] keeps running: checks with new connections every interval and established
+//!   flows exercised on the same 5-tuple, one JSON line per result (`probe --apply`).
 //! * [`cli_main`] is the whole command line, shared by the `netpol-prober` binary and the
 //!   hidden `kubectl-netpol prober` subcommand.
 
@@ -31,6 +33,8 @@ mod sctp;
 pub mod serve;
 #[cfg(target_os = "linux")]
 mod socket;
+#[cfg(target_os = "linux")]
+pub mod stream;
 
 #[cfg(target_os = "linux")]
 pub use check::run_check;

@@ -325,6 +325,124 @@ fn parse_server(text: &str) -> Option<SocketAddr> {
     (addr.port() != 0).then_some(addr)
 }
 
+// ---- `stream`: the plan of a prober that keeps running (see the agent's stream module).
+
+/// What `stream` runs: the first line of its stdin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamPlan {
+    /// Time between two rounds, in milliseconds (10..=60000).
+    pub interval_ms: u64,
+    /// Time allowed for one check or one flow exchange, in milliseconds (1..=600000).
+    pub timeout_ms: u64,
+    /// Checks in flight at once, over all rounds (at least 1).
+    pub concurrency: usize,
+    /// Checks fired every round, each with a new connection (tcp, udp, sctp).
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// Flows opened once and exercised every round (tcp or udp).
+    #[serde(default)]
+    pub flows: Vec<Check>,
+}
+
+/// What a result line is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// A flow's opening (TCP handshake, or the first UDP exchange).
+    FlowOpen,
+    /// One exchange on an open flow.
+    Flow,
+    /// One check with a new connection.
+    Check,
+    /// Every flow has been opened (or failed to open): rounds start now.
+    Started,
+}
+
+/// One line of `stream`'s output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamResult {
+    pub event: StreamEvent,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default)]
+    pub round: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// When the attempt started, in milliseconds since the Unix epoch.
+    pub sent_unix_ms: f64,
+    #[serde(default)]
+    pub latency_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl StreamPlan {
+    pub fn from_json(text: &str) -> Result<StreamPlan, PlanError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let plan: StreamPlan = serde_path_to_error::deserialize(de).map_err(|err| {
+            let path = err.path().to_string();
+            PlanError {
+                field: if path.is_empty() { ".".into() } else { path },
+                message: err.into_inner().to_string(),
+            }
+        })?;
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let err = |field: String, message: String| PlanError { field, message };
+        if !(10..=60_000).contains(&self.interval_ms) {
+            return Err(err(
+                "interval_ms".into(),
+                format!("must be between 10 and 60000, got {}", self.interval_ms),
+            ));
+        }
+        if self.timeout_ms == 0 || self.timeout_ms > MAX_TIMEOUT_MS {
+            return Err(err(
+                "timeout_ms".into(),
+                format!(
+                    "must be between 1 and {MAX_TIMEOUT_MS}, got {}",
+                    self.timeout_ms
+                ),
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err(err("concurrency".into(), "must be at least 1".into()));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (list, name) in [(&self.checks, "checks"), (&self.flows, "flows")] {
+            for (i, c) in list.iter().enumerate() {
+                let target = c.target().map_err(|mut e| {
+                    e.field = format!("{name}[{i}].{}", e.field);
+                    e
+                })?;
+                let ok = !matches!(
+                    (name, &target),
+                    (_, Target::Dns { .. }) | ("flows", Target::Sctp(_))
+                );
+                if !ok {
+                    return Err(err(
+                        format!("{name}[{i}].kind"),
+                        format!(
+                            "{} is not streamed (checks: tcp, udp, sctp; flows: tcp, udp)",
+                            c.kind
+                        ),
+                    ));
+                }
+                if !ids.insert(c.id.as_str()) {
+                    return Err(err(
+                        format!("{name}[{i}].id"),
+                        format!("duplicate id {:?}", c.id),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,5 +650,42 @@ mod tests {
         let back: CheckResult =
             serde_json::from_str(&serde_json::to_string(&result).unwrap()).unwrap();
         assert_eq!(back, result);
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn plan_names_the_wrong_field() {
+        let bad = [
+            (
+                r#"{"interval_ms": 5, "timeout_ms": 100, "concurrency": 1}"#,
+                "interval_ms",
+            ),
+            (
+                r#"{"interval_ms": 100, "timeout_ms": 100, "concurrency": 1, "flows": [{"id": "a", "kind": "sctp", "host": "10.0.0.1", "port": 1}]}"#,
+                "flows[0].kind",
+            ),
+            (
+                r#"{"interval_ms": 100, "timeout_ms": 100, "concurrency": 1, "checks": [{"id": "a", "kind": "dns", "name": "x"}]}"#,
+                "checks[0].kind",
+            ),
+            (
+                r#"{"interval_ms": 100, "timeout_ms": 100, "concurrency": 1, "checks": [{"id": "a", "kind": "tcp", "host": "10.0.0.1", "port": 1}], "flows": [{"id": "a", "kind": "tcp", "host": "10.0.0.1", "port": 1}]}"#,
+                "flows[0].id",
+            ),
+            (
+                r#"{"interval_ms": 100, "timeout_ms": 100, "concurrency": 1, "extra": 1}"#,
+                "extra",
+            ),
+        ];
+        for (text, field) in bad {
+            let e = StreamPlan::from_json(text).unwrap_err();
+            assert_eq!(e.field, field, "{text}: {e}");
+        }
+        StreamPlan::from_json(r#"{"interval_ms": 100, "timeout_ms": 100, "concurrency": 1}"#)
+            .unwrap();
     }
 }

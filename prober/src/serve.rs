@@ -1,4 +1,4 @@
-//! The listeners of a prober pod: TCP (accept and close), UDP (echo), SCTP (accept and close,
+//! The listeners of a prober pod: TCP (accept and echo), UDP (echo), SCTP (accept and close,
 //! where the kernel has it) and an optional tiny authoritative DNS server.
 
 use std::convert::Infallible;
@@ -208,10 +208,18 @@ async fn pause_after(what: &str, err: io::Error) {
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
+/// Accepts connections and echoes what they send until the client closes: a connect check
+/// closes at once; a `stream` flow keeps its connection and exchanges nonces over it.
 async fn accept_and_close(listener: TcpListener) {
     loop {
-        if let Err(err) = listener.accept().await {
-            pause_after("tcp accept", err).await;
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(async move {
+                    let (mut r, mut w) = stream.into_split();
+                    let _ = tokio::io::copy(&mut r, &mut w).await;
+                });
+            }
+            Err(err) => pause_after("tcp accept", err).await,
         }
     }
 }

@@ -103,6 +103,28 @@ impl Global {
     /// Reads the snapshot: manifests with -f, else the live cluster for `extra_namespaces` plus
     /// the -n/-A scope. Returns the snapshot and the default namespace for names.
     pub fn snapshot(&self, extra_namespaces: &[String]) -> Result<(Snapshot, String), CliError> {
+        self.read_snapshot(extra_namespaces, None)
+    }
+
+    /// As `snapshot`, for commands that only look at the pods in scope (matrix): a live
+    /// cluster is asked for the -l pods only, as kubectl does, instead of every pod.
+    pub fn snapshot_in_scope(&self) -> Result<(Snapshot, String), CliError> {
+        let selector = match &self.selector {
+            Some(s) if !self.offline() => {
+                // Refuse a bad selector here (exit 2), not as the server's error.
+                model::parse_selector_text(s).map_err(|e| CliError::Usage(format!("-l: {e}")))?;
+                Some(s.clone())
+            }
+            _ => None,
+        };
+        self.read_snapshot(&[], selector)
+    }
+
+    fn read_snapshot(
+        &self,
+        extra_namespaces: &[String],
+        selector: Option<String>,
+    ) -> Result<(Snapshot, String), CliError> {
         if self.offline() {
             let default_ns = self.default_namespace("default");
             let (snap, skipped) = model::load_paths(
@@ -134,9 +156,13 @@ impl Global {
             let scope = Scope {
                 namespaces,
                 all_namespaces: self.all_namespaces,
-                selector: None,
+                selector,
             };
-            let snap = live::load_live(&client, &context_ns, &scope).await?;
+            let progress = |what: &str, read: usize| {
+                spinner.set_message(format!("reading the cluster: {read} {what} so far"));
+            };
+            let snap =
+                live::load_live_with_progress(&client, &context_ns, &scope, &progress).await?;
             spinner.finish_and_clear();
             Ok((snap, self.default_namespace(&context_ns)))
         })

@@ -42,7 +42,8 @@ fn load(global: &Global, side: &str) -> Result<(Snapshot, Vec<usize>), CliError>
     } else {
         vec![PathBuf::from(side)]
     };
-    let (snap, ns) = g.snapshot(&[])?;
+    // Only the pods in scope are compared: a live side asks the server for those alone.
+    let (snap, ns) = g.snapshot_in_scope()?;
     let pods = g.pods_in_scope(&snap, &ns)?;
     Ok((snap, pods))
 }

@@ -200,6 +200,21 @@ fn status_text(rollout: Option<Rollout>, agents: &[NodeAgent]) -> String {
                     };
                     notes.push(format!("{node}: {what}: {}", s.pods_without_ip.join(", ")));
                 }
+                if let Some(p) = &s.sync_latency {
+                    notes.push(format!(
+                        "{node}: changes in the kernel {:.0} ms (p50), {:.0} ms (p99), {:.0} ms (max) after the agent saw them, over the last {} syncs",
+                        p.p50_ms,
+                        p.p99_ms,
+                        p.max_ms,
+                        p.count.min(1000)
+                    ));
+                }
+                if s.terminate_established {
+                    notes.push(format!(
+                        "{node}: --terminate-established: {} open connections cut because an update denied them",
+                        s.terminated_flows
+                    ));
+                }
                 if let Some(p) = &s.placement {
                     notes.push(format!(
                         "{node}: new pods placed in {:.0} ms (p50), {:.0} ms (p99), {:.0} ms (max) over the last {} placements",

@@ -35,6 +35,11 @@ pub struct InstallArgs {
     /// traffic is held (dropped) until the agent has placed them.
     #[arg(long)]
     pub no_cni_chain: bool,
+    /// When an update denies connections that are already open, the agents delete their
+    /// conntrack entries so the deny cuts them too (default: open connections keep flowing
+    /// until they close).
+    #[arg(long)]
+    pub terminate_established: bool,
     /// How long to wait for the agents to be ready on every node.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -99,6 +104,7 @@ pub fn run_install(global: &Global, args: &InstallArgs) -> CliResult {
         cni_conf_dir: Some(args.cni_conf_dir.clone()),
         cni_bin_dir: Some(args.cni_bin_dir.clone()),
         cni_chain: !args.no_cni_chain,
+        terminate_established: args.terminate_established,
     };
     if args.dry_run {
         let objects = install::objects(&agent).map_err(cluster_error)?;

@@ -41,7 +41,7 @@ pub fn run(global: &Global, args: &MatrixArgs) -> CliResult {
         }
         None => None,
     };
-    let (snap, ns) = global.snapshot(&[])?;
+    let (snap, ns) = global.snapshot_in_scope()?;
     let pods = global.pods_in_scope(&snap, &ns)?;
     let probes = explicit.unwrap_or_else(|| default_probes(&snap, &pods));
     if probes.is_empty() {
@@ -49,10 +49,16 @@ pub fn run(global: &Global, args: &MatrixArgs) -> CliResult {
     }
     let pb = spinner("computing the matrix");
     let engine = Engine::new(&snap);
+    if args.output == Format::Summary {
+        // Counts only: one probe's class matrix in memory at a time.
+        let counts = Matrix::count_only(&engine, &pods, &probes);
+        pb.finish_and_clear();
+        emit(&report::matrix::summary_text(&counts, false));
+        return Ok(ExitCode::SUCCESS);
+    }
     let m = Matrix::compute(&engine, &pods, &probes);
     pb.finish_and_clear();
     let text = match args.output {
-        Format::Summary => report::matrix::summary_text(&m, false),
         Format::Table => {
             if m.pods.is_empty() {
                 "no pods in scope\n".to_string()

@@ -53,6 +53,37 @@ pub struct ProbeArgs {
     /// Do not resolve the cluster DNS and the targets' Service names from every pod.
     #[arg(long)]
     pub no_dns: bool,
+    /// Measure a change: apply these NetworkPolicies (file or directory; repeatable) and report
+    /// how long until the pairs it flips behave as the engine says, and whether connections
+    /// opened before a deny survive it. The previous policies are restored afterwards.
+    #[arg(long = "apply", value_name = "FILE")]
+    pub apply: Vec<std::path::PathBuf>,
+    /// Measure a change that deletes this NetworkPolicy (networkpolicy/NAME or
+    /// networkpolicy/NS/NAME; repeatable).
+    #[arg(long = "delete", value_name = "KIND/NAME")]
+    pub delete: Vec<String>,
+    /// With --apply/--delete: time between two rounds of new connections.
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// With --apply/--delete: how long the flipped pairs may take to match three times in a row.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub settle: Duration,
+    /// With --apply/--delete: leave the change in place.
+    #[arg(long)]
+    pub keep: bool,
+    /// With --apply/--delete: an established connection that survives a new deny is a failure
+    /// (exit 1).
+    #[arg(long)]
+    pub require_cut: bool,
+    /// With --apply/--delete on a cluster: after the change, start one more prober in the
+    /// namespace of the change and measure how long it could send or receive what its policies
+    /// deny (the new-pod window; 0 is the goal).
+    #[arg(long, conflicts_with = "local")]
+    pub new_pod: bool,
+    /// With --local --apply: run the sandbox's enforcer with --terminate-established (open
+    /// connections a change denies are cut).
+    #[arg(long, requires = "local")]
+    pub terminate_established: bool,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -91,6 +122,21 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
         ],
         "probe",
     )?;
+    let measuring = !args.apply.is_empty() || !args.delete.is_empty();
+    if !measuring {
+        for (set, flag) in [
+            (args.keep, "--keep"),
+            (args.require_cut, "--require-cut"),
+            (args.terminate_established, "--terminate-established"),
+            (args.new_pod, "--new-pod"),
+        ] {
+            if set {
+                return Err(CliError::Usage(format!(
+                    "{flag} goes with --apply FILE or --delete KIND/NAME"
+                )));
+            }
+        }
+    }
     if !args.local {
         return super::probe_cluster::run(global, args);
     }
@@ -134,7 +180,11 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
         progress: std::io::stderr().is_terminal(),
         ..LocalOptions::default()
     };
-    let report = local::run_local(&snap, &pods, &probes, &opts).map_err(map)?;
+    if measuring {
+        return run_apply(global, args, &snap, &ns, &pods, &probes, opts);
+    }
+    let mut report = local::run_local(&snap, &pods, &probes, &opts).map_err(map)?;
+    crate::probe::compare::explain_disagreements(&mut report, &snap, &files_arg(global));
     emit(&render(&report, args.output));
     let s = report
         .matrix
@@ -150,6 +200,67 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `probe --local --apply/--delete`: the enforcer's time to enforce in the sandbox.
+fn run_apply(
+    global: &Global,
+    args: &ProbeArgs,
+    snap: &crate::model::Snapshot,
+    ns: &str,
+    pods: &[usize],
+    probes: &[Probe],
+    local: LocalOptions,
+) -> CliResult {
+    use crate::probe::apply::{parse_delete, read_policies, ChangeSet};
+    use crate::probe::local_apply::{run_local_apply, ApplyOptions};
+    if !matches!(args.output, Format::Table | Format::Json | Format::Yaml) {
+        return Err(CliError::Usage(
+            "probe --apply/--delete prints table, json or yaml".into(),
+        ));
+    }
+    let mut change = ChangeSet {
+        applied: read_policies(&args.apply, ns, true).map_err(CliError::Usage)?,
+        deleted: Vec::new(),
+    };
+    for d in &args.delete {
+        change
+            .deleted
+            .push(parse_delete(d, ns).map_err(CliError::Usage)?);
+    }
+    let previous = read_policies(&global.files, ns, false).map_err(CliError::Usage)?;
+    let opts = ApplyOptions {
+        local,
+        interval: args.interval,
+        settle: args.settle,
+        keep: args.keep,
+        terminate_established: args.terminate_established,
+        enforcer: None,
+        explain_args: files_arg(global),
+    };
+    let report =
+        run_local_apply(snap, &previous, &change, pods, probes, &opts).map_err(|e| match e {
+            LocalError::Environment(m) => CliError::Environment(m),
+            LocalError::Input(m) => CliError::Usage(m),
+        })?;
+    emit(&match args.output {
+        Format::Table => report::probe::apply_table(&report),
+        other => report::structured(&report, other),
+    });
+    Ok(if report.failed(args.require_cut) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// ` -f PATH ...` for the `explain traffic` commands named on disagreements.
+fn files_arg(global: &Global) -> String {
+    global
+        .files
+        .iter()
+        .map(|f| format!(" -f {}", f.display()))
+        .collect()
 }
 
 pub fn render(r: &ProbeReport, format: Format) -> String {

@@ -11,8 +11,10 @@ use crate::model::live::{self, Scope};
 use crate::model::{Probe, Snapshot};
 use crate::probe::cluster::plan::{DNS_NAMESPACE, RUN_LABEL};
 use crate::probe::cluster::{
-    cleanup_all, probe_in_place, probe_mirror, ClusterError, ClusterOptions, External, KubeIo,
+    cleanup_all, probe_in_place, probe_mirror, probe_mirror_apply, ApplyOutcome, ApplyRun,
+    ClusterError, ClusterOptions, External, KubeIo, Outcome,
 };
+use crate::report::Format;
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
@@ -139,14 +141,22 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
             ..ClusterOptions::default()
         };
         let io = KubeIo::new(client);
+        if !args.apply.is_empty() || !args.delete.is_empty() {
+            let apply = apply_run(args, &default_ns)?;
+            let outcome = probe_mirror_apply(&io, &snap, &scope, &probes, &opts, &apply).await;
+            return Ok(Done::Apply(Box::new(outcome), notes));
+        }
         let outcome = if args.in_place {
             probe_in_place(&io, &snap, &scope, &probes, &opts).await
         } else {
             probe_mirror(&io, &snap, &scope, &probes, &opts).await
         };
-        Ok((outcome, notes))
+        Ok(Done::Probe(Box::new(outcome), notes))
     });
-    let (outcome, mut notes) = result?;
+    let (outcome, mut notes) = match result? {
+        Done::Probe(o, n) => (*o, n),
+        Done::Apply(o, n) => return finish_apply(global, args, *o, n),
+    };
     let outcome = match outcome {
         Ok(o) => o,
         Err(ClusterError::Interrupted(m)) => {
@@ -176,6 +186,87 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     let s = outcome.report.matrix.summary.clone();
     let bad = s.is_none_or(|s| s.disagree > 0 || s.errors > 0);
     Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+enum Done {
+    Probe(Box<Result<Outcome, ClusterError>>, Vec<String>),
+    Apply(Box<Result<ApplyOutcome, ClusterError>>, Vec<String>),
+}
+
+/// `--apply FILE` / `--delete KIND/NAME`, read.
+fn apply_run(args: &ProbeArgs, default_ns: &str) -> Result<ApplyRun, CliError> {
+    use crate::probe::apply::{parse_delete, read_policies, ChangeSet};
+    if args.in_place {
+        return Err(CliError::Usage(
+            "--apply/--delete run with prober pods (mirror mode), not --in-place".into(),
+        ));
+    }
+    if !matches!(args.output, Format::Table | Format::Json | Format::Yaml) {
+        return Err(CliError::Usage(
+            "probe --apply/--delete prints table, json or yaml".into(),
+        ));
+    }
+    let mut change = ChangeSet {
+        applied: read_policies(&args.apply, default_ns, true).map_err(CliError::Usage)?,
+        deleted: Vec::new(),
+    };
+    for d in &args.delete {
+        change
+            .deleted
+            .push(parse_delete(d, default_ns).map_err(CliError::Usage)?);
+    }
+    Ok(ApplyRun {
+        change,
+        interval: args.interval,
+        settle: args.settle,
+        keep: args.keep,
+        new_pod: args.new_pod,
+    })
+}
+
+fn finish_apply(
+    global: &Global,
+    args: &ProbeArgs,
+    outcome: Result<ApplyOutcome, ClusterError>,
+    mut notes: Vec<String>,
+) -> CliResult {
+    let mut outcome = match outcome {
+        Ok(o) => o,
+        Err(ClusterError::Interrupted(m)) => {
+            eprintln!("{m}");
+            return Ok(ExitCode::from(130));
+        }
+        Err(ClusterError::Input(m)) => return Err(CliError::Usage(m)),
+        Err(ClusterError::Cluster(m)) => return Err(CliError::Cluster(m)),
+    };
+    notes.extend(outcome.notes.iter().cloned());
+    outcome.report.notes = notes.clone();
+    emit(&match args.output {
+        Format::Table => crate::report::probe::apply_table(&outcome.report),
+        other => crate::report::structured(&outcome.report, other),
+    });
+    if args.output != Format::Table {
+        for n in &notes {
+            eprintln!("note: {n}");
+        }
+    }
+    if global.verbose > 0 {
+        eprintln!(
+            "run {}: {}",
+            outcome.run,
+            outcome
+                .timings
+                .iter()
+                .map(|(phase, d)| format!("{phase} {:.1} s", d.as_secs_f64()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(if outcome.report.failed(args.require_cut) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

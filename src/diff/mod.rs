@@ -1,15 +1,15 @@
 //! `diff`: what a change to the policies (or pods) opens and closes. Pure: two snapshots in,
 //! the connections that become allowed and become denied out, grouped for a reviewer.
 //!
-//! Both matrices are computed by the engine over the pods the two sides share. Pods are then
-//! grouped by their pair of equivalence classes (old, new): pods in one group behave alike on
-//! both sides, so changes are found per group pair and only expanded to pods for the lists.
+//! Pods the two sides share are grouped by their pair of equivalence classes (old, new): pods in
+//! one group behave alike on both sides, so the engine compares the two sides per group pair
+//! (in set algebra) and changes are only expanded to pods for the lists.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::engine::matrix::Matrix;
+use crate::engine::matrix::{changed_pairs, Matrix};
 use crate::engine::{ClassId, Engine};
 use crate::model::{Policy, Probe, Snapshot};
 use crate::report::matrix::{probes_json, ProbeJson};
@@ -145,14 +145,15 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
         .filter(|(k, _)| new_keys.contains_key(*k))
         .map(|(_, &p)| p)
         .collect();
-    let mo = Matrix::compute(&old_engine, &common_old, probes);
+    // Only the pod order of these (no probes): the verdicts come per group below.
+    let mo = Matrix::compute(&old_engine, &common_old, &[]);
     // The new side in the old matrix's order (both sort by namespace, then name).
     let common_new: Vec<usize> = mo
         .pods
         .iter()
         .filter_map(|&p| new_keys.get(&old.snap.pods[p].key()).copied())
         .collect();
-    let mn = Matrix::compute(&new_engine, &common_new, probes);
+    let mn = Matrix::compute(&new_engine, &common_new, &[]);
     let names: Vec<String> = mo.pods.iter().map(|&p| old.snap.pods[p].key()).collect();
     pods.common = names.len();
     pods.changed = mo
@@ -181,30 +182,35 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
         members[id].push(i);
     }
 
-    // Changes per (from class, to class): which probes flipped, and which way.
+    // Changes per (from group, to group): which probes flipped, and which way. Every pod of
+    // a group is in one class on each side, so the class matrices answer for the groups.
+    let class_of = |engine: &Engine<'_>, m: &Matrix| -> Vec<ClassId> {
+        members
+            .iter()
+            .map(|g| engine.class_of(m.pods[g[0]]).unwrap_or_default())
+            .collect()
+    };
+    let changed = changed_pairs(
+        &old_engine,
+        class_of(&old_engine, &mo),
+        &new_engine,
+        class_of(&new_engine, &mn),
+        probes,
+    );
     let mut flips: BTreeMap<(Change, usize, usize), Vec<usize>> = BTreeMap::new();
-    for (a, ma) in members.iter().enumerate() {
-        for (b, mb) in members.iter().enumerate() {
-            // Two different pods standing for the pair (none when a class has one pod and
-            // is paired with itself: a pod's traffic to itself never changes).
-            let Some((i, j)) = ma
-                .iter()
-                .flat_map(|&i| mb.iter().map(move |&j| (i, j)))
-                .find(|(i, j)| i != j)
-            else {
+    for (k, pairs) in changed.iter().enumerate() {
+        for p in pairs {
+            // A group of one pod paired with itself is that pod's traffic to itself: never
+            // filtered, never changed.
+            if p.from == p.to && members[p.from].len() < 2 {
                 continue;
-            };
-            for k in 0..probes.len() {
-                let (before, after) = (mo.allowed(i, j, k), mn.allowed(i, j, k));
-                if before != after {
-                    let change = if after {
-                        Change::Allowed
-                    } else {
-                        Change::Denied
-                    };
-                    flips.entry((change, a, b)).or_default().push(k);
-                }
             }
+            let change = if p.now_allowed {
+                Change::Allowed
+            } else {
+                Change::Denied
+            };
+            flips.entry((change, p.from, p.to)).or_default().push(k);
         }
     }
 

@@ -128,6 +128,8 @@ pub struct AgentSettings {
     pub cni_bin_dir: Option<String>,
     /// Chain the agent's CNI plugin so pod start waits for placement (else: the hold alone).
     pub cni_chain: bool,
+    /// The agents delete the conntrack entries of open connections an update denies.
+    pub terminate_established: bool,
 }
 
 impl Default for AgentSettings {
@@ -137,6 +139,7 @@ impl Default for AgentSettings {
             cni_conf_dir: None,
             cni_bin_dir: None,
             cni_chain: true,
+            terminate_established: false,
         }
     }
 }
@@ -152,6 +155,11 @@ fn set_up_daemonset(ds: &mut DaemonSet, agent: &AgentSettings) {
         }
         if !agent.cni_chain {
             c.args.get_or_insert_with(Vec::new).push("--no-cni".into());
+        }
+        if agent.terminate_established {
+            c.args
+                .get_or_insert_with(Vec::new)
+                .push("--terminate-established".into());
         }
     }
     for v in spec.volumes.iter_mut().flatten() {
@@ -897,6 +905,28 @@ mod tests {
             .unwrap()
             .containers[0];
         assert_eq!(c.args.as_ref().unwrap(), &["run"]);
+        // --terminate-established reaches the agent.
+        let cut = objects(&AgentSettings {
+            terminate_established: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let Object::DaemonSet(ds) = &cut[4] else {
+            panic!()
+        };
+        let args = ds
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .args
+            .clone()
+            .unwrap();
+        assert_eq!(args, ["run", "--terminate-established"]);
         let relative = AgentSettings {
             cni_bin_dir: Some("opt/cni".into()),
             ..Default::default()

@@ -63,6 +63,17 @@ pub struct AgentStatus {
     /// having it, over the recent placements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<PlacementStats>,
+    /// Time from a watch event (a policy, namespace or pod change) reaching the agent to the
+    /// rules that include it being in the kernel, over the recent syncs
+    /// (`netpol_enforcer_sync_latency_seconds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_latency: Option<PlacementStats>,
+    /// Whether a sync deletes the conntrack entries of open connections it denies
+    /// (`--terminate-established`), and how many it deleted.
+    #[serde(default)]
+    pub terminate_established: bool,
+    #[serde(default)]
+    pub terminated_flows: u64,
     /// Things an operator should know: br_netfilter missing, IPv6 not available, ...
     #[serde(default)]
     pub warnings: Vec<String>,

@@ -274,7 +274,7 @@ impl Engine<'_> {
         }
         notes.push("traffic from the pod's own node (kubelet probes) and from the pod to itself is always allowed".into());
         let dir_json = |dir: Direction| {
-            let pols = self.isolating(pod, dir);
+            let pols = self.isolating_pod(pod, dir);
             let summary = if p.host_network {
                 "not subject to NetworkPolicy (hostNetwork)".to_string()
             } else if pols.is_empty() {

@@ -7,12 +7,14 @@
 //! a pipeline of tiers so that cluster-scoped tiers (AdminNetworkPolicy / BaselineAdminNetworkPolicy)
 //! can slot in before and after the namespaced tier.
 
+mod bits;
 mod classes;
 pub mod explain;
 mod lint_facts;
 pub mod matrix;
 mod near_miss;
 mod selector;
+pub mod sets;
 mod tier;
 pub mod words;
 
@@ -86,7 +88,9 @@ pub struct Verdict {
 /// The compiled snapshot.
 pub struct Engine<'s> {
     pub snap: &'s Snapshot,
-    classes: classes::Classes,
+    /// Built on first use: `explain pod` never needs them, and they cost more than the
+    /// question on a big snapshot.
+    classes: std::sync::OnceLock<classes::Classes>,
     tiers: Vec<Box<dyn Tier>>,
 }
 
@@ -101,30 +105,43 @@ impl<'s> Engine<'s> {
     pub fn with_tiers(snap: &'s Snapshot, tiers: Vec<Box<dyn Tier>>) -> Engine<'s> {
         Engine {
             snap,
-            classes: classes::Classes::build(snap),
+            classes: std::sync::OnceLock::new(),
             tiers,
         }
     }
 
+    fn classes(&self) -> &classes::Classes {
+        self.classes
+            .get_or_init(|| classes::Classes::build(self.snap))
+    }
+
     /// The class of a pod; None for hostNetwork pods.
     pub fn class_of(&self, pod: usize) -> Option<ClassId> {
-        self.classes.pod_class[pod]
+        self.classes().pod_class[pod]
     }
 
     pub fn class_count(&self) -> usize {
-        self.classes.list.len()
+        self.classes().list.len()
     }
 
     pub fn class_members(&self, class: ClassId) -> &[usize] {
-        &self.classes.list[class].members
+        &self.classes().list[class].members
     }
 
     /// Policies that select the pod and have `dir` in their policyTypes, in snapshot order.
     pub fn isolating(&self, pod: usize, dir: Direction) -> &[usize] {
         match self.class_of(pod) {
-            Some(c) => &self.classes.list[c].selected_by[dir_index(dir)],
+            Some(c) => &self.classes().list[c].selected_by[dir_index(dir)],
             None => &[],
         }
+    }
+
+    /// As `isolating`, worked out for this pod alone (no classes needed: `explain pod`).
+    pub fn isolating_pod(&self, pod: usize, dir: Direction) -> Vec<usize> {
+        self.selecting(pod)
+            .into_iter()
+            .filter(|&i| self.snap.policies[i].affects(dir))
+            .collect()
     }
 
     /// Every policy whose podSelector selects the pod, whatever its policyTypes.
@@ -242,7 +259,7 @@ impl<'s> Engine<'s> {
     ) -> bool {
         match ep {
             Endpoint::Pod(p) => match self.class_of(p) {
-                Some(c) => self.classes.peer_match(c, policy, dir, rule, peer),
+                Some(c) => self.classes().peer_match(c, policy, dir, rule, peer),
                 // A hostNetwork pod is seen as its address.
                 None => self.snap.pods[p]
                     .ips
@@ -290,6 +307,20 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// The answer of `port_matches` when it is the same for every destination; None when it
+    /// depends on the destination's container ports (a named port of the probe's protocol).
+    pub fn port_matches_anywhere(&self, port: &PolicyPort, probe: Probe) -> Option<bool> {
+        match &port.port {
+            Some(PortSpec::Name(_)) if port.protocol == probe.protocol => None,
+            _ => Some(self.port_matches(port, probe, Endpoint::Ip(UNSPECIFIED_IP))),
+        }
+    }
+
+    /// Do a rule's ports admit the probe towards `dest`? (No ports: every port.)
+    pub fn rule_ports_admit(&self, ports: &[PolicyPort], probe: Probe, dest: Endpoint) -> bool {
+        ports.is_empty() || ports.iter().any(|p| self.port_matches(p, probe, dest))
+    }
+
     /// Does a rule allow the traffic in direction `dir`? The peer is the other side.
     pub fn rule_allows(&self, policy: usize, dir: Direction, rule_idx: usize, t: &Traffic) -> bool {
         let rule: &Rule = &self.snap.policies[policy].rules(dir)[rule_idx];
@@ -297,17 +328,16 @@ impl<'s> Engine<'s> {
             Direction::Ingress => t.from,
             Direction::Egress => t.to,
         };
-        let ports_ok = rule.ports.is_empty()
-            || rule
-                .ports
-                .iter()
-                .any(|p| self.port_matches(p, t.probe, t.to));
+        let ports_ok = self.rule_ports_admit(&rule.ports, t.probe, t.to);
         ports_ok
             && (rule.peers.is_empty()
                 || (0..rule.peers.len())
                     .any(|i| self.peer_matches(policy, dir, rule_idx, i, other)))
     }
 }
+
+/// Stands for "no pod" where a port's answer cannot depend on the destination.
+const UNSPECIFIED_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
 pub(crate) fn dir_index(dir: Direction) -> usize {
     match dir {
@@ -329,19 +359,19 @@ impl Engine<'_> {
         rule: usize,
         peer: usize,
     ) -> Vec<ClassId> {
-        (0..self.classes.list.len())
-            .filter(|&c| self.classes.peer_match(c, policy, dir, rule, peer))
+        (0..self.classes().list.len())
+            .filter(|&c| self.classes().peer_match(c, policy, dir, rule, peer))
             .collect()
     }
 
     /// The container ports every pod of a class declares (they are part of the class).
     pub fn class_ports(&self, class: ClassId) -> &[crate::model::ContainerPort] {
-        &self.snap.pods[self.classes.list[class].members[0]].ports
+        &self.snap.pods[self.classes().list[class].members[0]].ports
     }
 
     /// Policies isolating a class in a direction.
     pub fn class_isolating(&self, class: ClassId, dir: Direction) -> &[usize] {
-        &self.classes.list[class].selected_by[dir_index(dir)]
+        &self.classes().list[class].selected_by[dir_index(dir)]
     }
 
     /// The port number a named port means on a pod, if it declares it for that protocol.

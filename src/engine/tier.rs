@@ -2,8 +2,9 @@
 //! or passes to the next tier. Today: the namespaced NetworkPolicy tier. Cluster-scoped
 //! policy (an admin tier before it, a baseline tier after it) is a new item in the list.
 
+use super::sets::{ClassDecisions, ClassSets};
 use super::{Endpoint, Engine, Reason, RuleRef, Traffic};
-use crate::model::Direction;
+use crate::model::{Direction, Probe};
 
 pub enum Decision {
     Allow(Reason),
@@ -15,6 +16,18 @@ pub enum Decision {
 pub trait Tier: Send + Sync {
     fn name(&self) -> &'static str;
     fn decide(&self, engine: &Engine<'_>, traffic: &Traffic, dir: Direction) -> Decision;
+
+    /// The same decisions for every pair of classes at once, as sets (what the matrix uses).
+    /// The default asks `decide` pair by pair; a tier overrides it with set algebra, and must
+    /// agree with `decide` (the property test checks).
+    fn decide_classes(
+        &self,
+        sets: &ClassSets<'_, '_>,
+        dir: Direction,
+        probe: Probe,
+    ) -> ClassDecisions {
+        sets.pairwise_decisions(&|t, d| self.decide(sets.engine, t, d), dir, probe)
+    }
 }
 
 /// networking.k8s.io/v1 NetworkPolicy: a pod selected for a direction is isolated, and then
@@ -47,5 +60,14 @@ impl Tier for NamespacedTier {
             }
         }
         Decision::Deny(Reason::NoRuleAllows)
+    }
+
+    fn decide_classes(
+        &self,
+        sets: &ClassSets<'_, '_>,
+        dir: Direction,
+        probe: Probe,
+    ) -> ClassDecisions {
+        sets.namespaced_decisions(dir, probe)
     }
 }

@@ -80,11 +80,75 @@ fn api_err(what: &str, e: kube::Error) -> LiveError {
     LiveError::Api(format!("listing {what}: {e}"))
 }
 
+/// Objects per list request, as kubectl asks (`--chunk-size` defaults to 500): a 50,000-pod
+/// cluster comes in pages instead of one response the API server must build whole.
+pub const PAGE_SIZE: u32 = 500;
+
+/// Told how many objects of a kind have been read so far, after each page of a list that
+/// needs more than one.
+pub type Progress<'a> = &'a (dyn Fn(&str, usize) + Sync);
+
+/// Lists every object, page by page (limit/continue), handing each to `each` as its page
+/// arrives so a page's raw objects are dropped before the next is read.
+async fn list_paged<K>(
+    api: &Api<K>,
+    params: &ListParams,
+    what: &str,
+    progress: Progress<'_>,
+    mut each: impl FnMut(K) -> Result<(), LiveError>,
+) -> Result<(), ListError>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut params = params.clone().limit(PAGE_SIZE);
+    let mut read = 0;
+    loop {
+        let page = api.list(&params).await.map_err(ListError::Api)?;
+        read += page.items.len();
+        for item in page.items {
+            each(item).map_err(ListError::Object)?;
+        }
+        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+            Some(token) => {
+                progress(what, read);
+                params = params.continue_token(&token);
+            }
+            None => return Ok(()),
+        }
+    }
+}
+
+/// A list failed: the API refused, or it returned an object the parser refuses.
+enum ListError {
+    Api(kube::Error),
+    Object(LiveError),
+}
+
+impl ListError {
+    fn into_live(self, what: &str) -> LiveError {
+        match self {
+            ListError::Api(e) => api_err(what, e),
+            ListError::Object(e) => e,
+        }
+    }
+}
+
 /// Reads namespaces (all of them, for namespaceSelectors), and the pods and policies in scope.
 pub async fn load_live(
     client: &Client,
     default_ns: &str,
     scope: &Scope,
+) -> Result<Snapshot, LiveError> {
+    load_live_with_progress(client, default_ns, scope, &|_, _| {}).await
+}
+
+/// As `load_live`, telling `progress` how far long lists have got. The namespaces (-n), the
+/// label selector (-l) and the pages are the server's work, as with kubectl.
+pub async fn load_live_with_progress(
+    client: &Client,
+    default_ns: &str,
+    scope: &Scope,
+    progress: Progress<'_>,
 ) -> Result<Snapshot, LiveError> {
     let mut snap = Snapshot::default();
     // Namespaces the server returned without the automatic name label (Kubernetes < 1.21).
@@ -96,26 +160,30 @@ pub async fn load_live(
 
     // Namespaces are needed to judge namespaceSelectors; without permission to list them we
     // fall back to name labels only, and say so.
-    match Api::<K8sNamespace>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-    {
-        Ok(list) => {
-            for ns in list.items {
-                let v = serde_json::to_value(&ns).map_err(|e| LiveError::Object(e.to_string()))?;
-                let ns = parse_namespace_object(&v).map_err(|(_, e)| {
-                    LiveError::Object(format!("Namespace: {}: {}", e.field, e.message))
-                })?;
-                if !ns.labels.contains_key(super::NAMESPACE_NAME_LABEL) {
-                    unlabelled.push(ns.name.clone());
-                }
-                snap.namespaces.insert(ns.name.clone(), ns);
+    let listed = list_paged(
+        &Api::<K8sNamespace>::all(client.clone()),
+        &ListParams::default(),
+        "namespaces",
+        progress,
+        |ns| {
+            let v = serde_json::to_value(&ns).map_err(|e| LiveError::Object(e.to_string()))?;
+            let ns = parse_namespace_object(&v).map_err(|(_, e)| {
+                LiveError::Object(format!("Namespace: {}: {}", e.field, e.message))
+            })?;
+            if !ns.labels.contains_key(super::NAMESPACE_NAME_LABEL) {
+                unlabelled.push(ns.name.clone());
             }
-        }
-        Err(kube::Error::Api(s)) if s.code == 403 => {
+            snap.namespaces.insert(ns.name.clone(), ns);
+            Ok(())
+        },
+    )
+    .await;
+    match listed {
+        Ok(()) => {}
+        Err(ListError::Api(kube::Error::Api(s))) if s.code == 403 => {
             eprintln!("warning: cannot list namespaces ({}); namespaceSelectors are judged on the name label only", s.message);
         }
-        Err(e) => return Err(api_err("namespaces", e)),
+        Err(e) => return Err(e.into_live("namespaces")),
     }
 
     let namespaces: Vec<Option<String>> = if scope.all_namespaces {
@@ -134,29 +202,23 @@ pub async fn load_live(
             Some(ns) => Api::namespaced(client.clone(), ns),
             None => Api::all(client.clone()),
         };
-        for pod in pods
-            .list(&pod_params)
-            .await
-            .map_err(|e| api_err("pods", e))?
-            .items
-        {
+        list_paged(&pods, &pod_params, "pods", progress, |pod| {
             let v = serde_json::to_value(&pod).map_err(|e| LiveError::Object(e.to_string()))?;
             let parsed = parse_pod_object(&v, "Pod", default_ns, source()).map_err(object_err)?;
             // Pods still being scheduled have no IP yet but are selected all the same.
             if let Some(p) = parsed {
                 snap.pods.push(p);
             }
-        }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.into_live("pods"))?;
         let policies: Api<K8sPolicy> = match ns {
             Some(ns) => Api::namespaced(client.clone(), ns),
             None => Api::all(client.clone()),
         };
-        for pol in policies
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| api_err("networkpolicies", e))?
-            .items
-        {
+        let params = ListParams::default();
+        list_paged(&policies, &params, "networkpolicies", progress, |pol| {
             let mut v = serde_json::to_value(&pol).map_err(|e| LiveError::Object(e.to_string()))?;
             if let Some(o) = v.as_object_mut() {
                 o.remove("status");
@@ -166,7 +228,10 @@ pub async fn load_live(
             }
             let parsed = parse_policy_object(&v, default_ns, source()).map_err(object_err)?;
             snap.policies.push(parsed);
-        }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.into_live("networkpolicies"))?;
     }
     snap.finish();
     // Judge selectors on what the cluster really has: a server older than 1.21 does not add
@@ -243,6 +308,129 @@ pub fn dropped_end_ports(policy: &serde_json::Value) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod paging_tests {
+    //! A small fake API server that serves pods in pages of at most `limit`, as the real one.
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    use super::{load_live, Scope, PAGE_SIZE};
+
+    const PODS: usize = 1203;
+
+    fn pod(i: usize) -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("p{i}"), "namespace": "big", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {"podIP": format!("10.1.{}.{}", i / 250, i % 250)}
+        })
+    }
+
+    fn query<'a>(target: &'a str, key: &str) -> Option<&'a str> {
+        let q = target.split_once('?')?.1;
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+    }
+
+    /// What the fake server answers to one request line target.
+    fn answer(target: &str) -> serde_json::Value {
+        let path = target.split('?').next().unwrap_or_default();
+        if path == "/api/v1/namespaces" {
+            return serde_json::json!({"apiVersion": "v1", "kind": "NamespaceList", "metadata": {},
+                "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "big"}}]});
+        }
+        if path.ends_with("/pods") {
+            let limit: usize = query(target, "limit")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(PODS);
+            let start: usize = query(target, "continue")
+                .and_then(|c| c.strip_prefix("from-")?.parse().ok())
+                .unwrap_or(0);
+            let end = (start + limit).min(PODS);
+            let mut meta = serde_json::json!({"resourceVersion": "7"});
+            if end < PODS {
+                meta["continue"] = format!("from-{end}").into();
+            }
+            return serde_json::json!({"apiVersion": "v1", "kind": "PodList", "metadata": meta,
+                "items": (start..end).map(pod).collect::<Vec<_>>()});
+        }
+        serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList",
+            "metadata": {}, "items": []})
+    }
+
+    /// Serves forever on a free port; returns its URL and the request targets seen.
+    fn fake_api_server() -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let target = request_line
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_string();
+                let body = answer(&target).to_string();
+                log.lock().unwrap().push(target);
+                let mut stream = reader.into_inner();
+                let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            }
+        });
+        (url, seen)
+    }
+
+    #[test]
+    fn a_list_longer_than_a_page_is_read_completely_page_by_page() {
+        let (url, seen) = fake_api_server();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let snap = runtime
+            .block_on(async {
+                let config = kube::Config::new(url.parse().unwrap());
+                let client = kube::Client::try_from(config).unwrap();
+                let scope = Scope {
+                    namespaces: vec!["big".into()],
+                    all_namespaces: false,
+                    selector: Some("app=web".into()),
+                };
+                load_live(&client, "default", &scope).await
+            })
+            .unwrap();
+        assert_eq!(snap.pods.len(), PODS);
+        let names: std::collections::BTreeSet<&str> =
+            snap.pods.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names.len(), PODS, "every pod once");
+        let seen = seen.lock().unwrap();
+        let pod_requests: Vec<&String> = seen.iter().filter(|t| t.contains("/pods")).collect();
+        assert_eq!(
+            pod_requests.len(),
+            PODS.div_ceil(PAGE_SIZE as usize),
+            "{seen:?}"
+        );
+        for t in &pod_requests {
+            assert!(t.starts_with("/api/v1/namespaces/big/pods?"), "{t}");
+            assert_eq!(query(t, "limit"), Some("500"), "{t}");
+            assert_eq!(query(t, "labelSelector"), Some("app%3Dweb"), "{t}");
+        }
+        assert_eq!(query(pod_requests[1], "continue"), Some("from-500"));
+        assert_eq!(query(pod_requests[2], "continue"), Some("from-1000"));
+    }
 }
 
 #[cfg(test)]

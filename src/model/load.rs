@@ -75,7 +75,7 @@ pub fn load_str(
     Ok((loader.snap, loader.skipped))
 }
 
-fn collect_files(path: &Path) -> Result<Vec<PathBuf>, InputError> {
+pub(crate) fn collect_files(path: &Path) -> Result<Vec<PathBuf>, InputError> {
     let meta = std::fs::metadata(path).map_err(|e| {
         InputError::new(
             path.display().to_string(),
@@ -206,6 +206,18 @@ const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 /// (directives, `...` end markers, or any error) falls back to the sequential parser, which
 /// also gives the exact error.
 fn parse_text(file: &str, text: &str, default_ns: &str) -> Result<Vec<Parsed>, InputError> {
+    // Before the parser: it would build the whole of a deep nesting before refusing it.
+    if let Err(deep) = super::depth::check_depth(text) {
+        return Err(InputError::new(
+            file,
+            format!(
+                "line {}: nested more than {} levels deep; Kubernetes objects are far shallower (is this a generated or hostile file?)",
+                deep.line,
+                super::depth::MAX_DEPTH
+            ),
+        )
+        .object(format!("document {}", deep.document)));
+    }
     if text.len() >= PARALLEL_MIN_BYTES {
         if let Some(parsed) = parse_parallel(file, text, default_ns) {
             return Ok(parsed);

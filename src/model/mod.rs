@@ -1,6 +1,7 @@
 //! The cluster snapshot: namespaces, pods (real ones and workload templates as virtual pods) and
 //! NetworkPolicies, parsed and validated. No semantics live here: matching is the engine's job.
 
+mod depth;
 mod error;
 pub mod live;
 mod load;
@@ -12,6 +13,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 pub use error::{FieldError, InputError};
+pub(crate) use load::collect_files;
 pub use load::{load_paths, load_str, LoadOptions, Skipped};
 pub use parse::{parse_namespace_object, parse_pod_object, parse_policy_object};
 pub use selector_text::parse_selector_text;

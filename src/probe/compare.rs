@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Snapshot;
 use crate::report::matrix::{MatrixDoc, ProbeSummary};
 use netpol_prober::plan::Verdict;
 
@@ -137,6 +138,62 @@ pub fn compare(
     }
 }
 
+/// Names, on every disagreeing connection, what the engine decided its expectation on (the
+/// half that denies it, or both halves that allow it) and the `explain traffic` command that
+/// shows the rest. `snap` is the snapshot the expectation came from; `args` is appended to the
+/// command (e.g. ` -f DIR` for manifests).
+pub fn explain_disagreements(report: &mut ProbeReport, snap: &Snapshot, args: &str) {
+    use crate::engine::{Endpoint, Engine, Traffic};
+    use crate::model::{Probe, Protocol};
+    if !report
+        .matrix
+        .connections
+        .iter()
+        .any(|c| c.agree == Some(false))
+    {
+        return;
+    }
+    let engine = Engine::new(snap);
+    let endpoint = |name: &str| -> Option<Endpoint> {
+        snap.find_pod(name, "")
+            .map(Endpoint::Pod)
+            .or_else(|| name.parse().ok().map(Endpoint::Ip))
+    };
+    for c in report
+        .matrix
+        .connections
+        .iter_mut()
+        .filter(|c| c.agree == Some(false))
+    {
+        let (Some(from), Some(to), Some(protocol)) = (
+            endpoint(&c.from),
+            endpoint(&c.to),
+            Protocol::parse(&c.protocol),
+        ) else {
+            continue;
+        };
+        let probe = Probe::new(protocol, c.port);
+        let e = engine.explain_traffic(&Traffic { from, to, probe });
+        c.reason = Some(if e.allowed {
+            format!("expected allowed: {}; {}", e.egress.text, e.ingress.text)
+        } else {
+            let deny: Vec<&str> = [&e.egress, &e.ingress]
+                .into_iter()
+                .filter(|h| !h.allowed)
+                .map(|h| h.text.as_str())
+                .collect();
+            format!("expected denied: {}", deny.join("; "))
+        });
+        c.explain = Some(format!(
+            "kubectl netpol explain traffic {} {} --port {}/{}{args}",
+            c.from,
+            c.to,
+            c.protocol.to_ascii_lowercase(),
+            c.port
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +217,8 @@ mod tests {
                     observed: None,
                     verdict: None,
                     agree: None,
+                    reason: None,
+                    explain: None,
                 })
                 .collect(),
             summary: None,
@@ -222,6 +281,42 @@ mod tests {
                 .contains("1 connection that the policies allow was blocked"),
             "{}",
             r.verdict
+        );
+    }
+
+    #[test]
+    fn disagreements_name_what_decided_and_the_explain_command() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: frontend, labels: {app: web}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: payments, labels: {app: db}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny-all, namespace: payments}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n";
+        let (snap, _) = crate::model::load_str("t.yaml", text, &Default::default()).unwrap();
+        let mut d = doc(&[false, true]);
+        d.connections[0].from = "frontend/web".into();
+        d.connections[0].to = "payments/db".into();
+        d.connections[0].port = 5432;
+        let mut r = compare(
+            d,
+            &[Some(Verdict::Connected), Some(Verdict::Connected)],
+            vec![],
+        );
+        explain_disagreements(&mut r, &snap, " -f t.yaml");
+        let c = &r.matrix.connections[0];
+        assert_eq!(c.agree, Some(false));
+        let reason = c.reason.as_deref().unwrap();
+        assert!(
+            reason.starts_with("expected denied: payments/db is isolated for ingress by payments/default-deny-all and no rule allows"),
+            "{reason}"
+        );
+        assert_eq!(
+            c.explain.as_deref(),
+            Some(
+                "kubectl netpol explain traffic frontend/web payments/db --port tcp/5432 -f t.yaml"
+            )
+        );
+        // Agreeing rows say nothing more.
+        assert_eq!(r.matrix.connections[1].reason, None);
+        let table = crate::report::probe::table(&r);
+        assert!(
+            table.contains("more: kubectl netpol explain traffic frontend/web"),
+            "{table}"
         );
     }
 }

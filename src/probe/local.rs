@@ -62,7 +62,7 @@ pub enum LocalError {
     Input(String),
 }
 
-fn on_path(tool: &str) -> bool {
+pub(crate) fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
 }
@@ -138,10 +138,36 @@ fn active() -> &'static Mutex<Vec<String>> {
     ACTIVE.get_or_init(|| Mutex::new(Vec::new()))
 }
 
-fn install_interrupt_handler() {
+/// Processes of runs in progress that outlive a prober run (the enforcer agent, streaming
+/// probers), for the Ctrl-C handler.
+fn children() -> &'static Mutex<Vec<u32>> {
+    static CHILDREN: OnceLock<Mutex<Vec<u32>>> = OnceLock::new();
+    CHILDREN.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+pub(crate) fn track_child(pid: u32) {
+    if let Ok(mut c) = children().lock() {
+        c.push(pid);
+    }
+}
+
+pub(crate) fn untrack_child(pid: u32) {
+    if let Ok(mut c) = children().lock() {
+        c.retain(|p| *p != pid);
+    }
+}
+
+pub(crate) fn install_interrupt_handler() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         let _ = ctrlc::set_handler(|| {
+            let pids = children().lock().map(|v| v.clone()).unwrap_or_default();
+            for pid in &pids {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
             let names = active().lock().map(|v| v.clone()).unwrap_or_default();
             delete_namespaces(&names);
             eprintln!(
@@ -264,7 +290,7 @@ pub fn assign_addresses(snap: &mut Snapshot, pods: &[usize]) -> Result<(), Local
     Ok(())
 }
 
-fn self_exe() -> Result<String, LocalError> {
+pub(crate) fn self_exe() -> Result<String, LocalError> {
     std::env::current_exe()
         .map(|p| p.display().to_string())
         .map_err(|e| {
@@ -284,7 +310,7 @@ fn ports_arg(probes: &[Probe], proto: Protocol) -> String {
 }
 
 /// The cluster DNS pod, if the manifests have one (kube-system, k8s-app=kube-dns).
-fn dns_pod(snap: &Snapshot, pods: &[usize]) -> Option<usize> {
+pub(crate) fn dns_pod(snap: &Snapshot, pods: &[usize]) -> Option<usize> {
     pods.iter().copied().find(|&p| {
         snap.pods[p].namespace == "kube-system"
             && snap.pods[p].labels.get("k8s-app").map(String::as_str) == Some("kube-dns")
@@ -303,7 +329,7 @@ fn pod_mac(i: usize) -> String {
 
 pub const DNS_TEST_NAME: &str = "kubernetes.default.svc.cluster.local";
 
-fn progress(opts: &LocalOptions, len: u64, msg: &str) -> indicatif::ProgressBar {
+pub(crate) fn progress(opts: &LocalOptions, len: u64, msg: &str) -> indicatif::ProgressBar {
     if !opts.progress {
         return indicatif::ProgressBar::hidden();
     }
@@ -320,31 +346,21 @@ fn progress(opts: &LocalOptions, len: u64, msg: &str) -> indicatif::ProgressBar 
     pb
 }
 
-/// Runs the probe. `snap` must already carry the addresses (see `assign_addresses`), so the
-/// expected side and the rules see the same IPs as the packets.
-pub fn run_local(
+/// One lab pod per pod of the matrix, serving every probe; the DNS pod (if any) answers the
+/// cluster's names on port 53.
+pub(crate) fn lab_specs(
     snap: &Snapshot,
     pods: &[usize],
     probes: &[Probe],
-    opts: &LocalOptions,
-) -> Result<ProbeReport, LocalError> {
-    preflight()?;
-    install_interrupt_handler();
-    let exe = self_exe()?;
-    let engine = Engine::new(snap);
-    let matrix = Matrix::compute(&engine, pods, probes);
-    let doc = MatrixDoc::from_matrix(&matrix, snap);
-    let pods = matrix.pods.clone();
-
-    let dns = dns_pod(snap, &pods);
-    let specs: Vec<LabPodSpec> = pods
-        .iter()
+    dns: Option<usize>,
+) -> Vec<LabPodSpec> {
+    pods.iter()
         .map(|&p| {
             let mut dns_records = Vec::new();
             if Some(p) == dns {
                 let ip = snap.pods[p].ips[0];
                 dns_records.push(format!("{DNS_TEST_NAME}={ip}"));
-                for &q in &pods {
+                for &q in pods {
                     if let Some(qip) = snap.pods[q].ips.first() {
                         dns_records.push(format!(
                             "{}.{}.svc.cluster.local={qip}",
@@ -368,7 +384,26 @@ pub fn run_local(
                 dns_records,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Runs the probe. `snap` must already carry the addresses (see `assign_addresses`), so the
+/// expected side and the rules see the same IPs as the packets.
+pub fn run_local(
+    snap: &Snapshot,
+    pods: &[usize],
+    probes: &[Probe],
+    opts: &LocalOptions,
+) -> Result<ProbeReport, LocalError> {
+    preflight()?;
+    install_interrupt_handler();
+    let exe = self_exe()?;
+    let engine = Engine::new(snap);
+    let matrix = Matrix::compute(&engine, pods, probes);
+    let pods = matrix.pods.clone();
+
+    let dns = dns_pod(snap, &pods);
+    let specs = lab_specs(snap, &pods, probes, dns);
     let lab = LocalLab::build(&specs, &exe, opts)?;
 
     // The enforcer's rules in the node namespace.
@@ -379,6 +414,25 @@ pub fn run_local(
         })?;
     }
 
+    let report = probe_every_pair(&lab, snap, &engine, &matrix, dns, opts)?;
+    drop(lab);
+    Ok(report)
+}
+
+/// Every pod of the matrix probes every other on every probe (one prober run per source, like
+/// one exec per pod), plus the DNS check when the manifests have a DNS pod; compared with the
+/// engine's matrix.
+pub(crate) fn probe_every_pair(
+    lab: &LocalLab,
+    snap: &Snapshot,
+    engine: &Engine<'_>,
+    matrix: &Matrix,
+    dns: Option<usize>,
+    opts: &LocalOptions,
+) -> Result<ProbeReport, LocalError> {
+    let doc = MatrixDoc::from_matrix(matrix, snap);
+    let pods = matrix.pods.clone();
+    let probes = &matrix.probes;
     // 4. Every source probes every target (one prober run per source, like one exec per pod).
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut plans: Vec<Plan> = Vec::new();
@@ -426,7 +480,7 @@ pub fn run_local(
                 observed[idx] = Some(r.verdict);
             } else if r.id.starts_with("dns:") {
                 if let Some(d) = dns {
-                    let expected = matrix_allows_dns(&engine, pods[*i], d);
+                    let expected = matrix_allows_dns(engine, pods[*i], d);
                     dns_rows.push(DnsRow {
                         from: snap.pods[pods[*i]].key(),
                         server: snap.pods[d].key(),
@@ -441,7 +495,6 @@ pub fn run_local(
             }
         }
     }
-    drop(lab);
     Ok(compare(doc, &observed, dns_rows))
 }
 

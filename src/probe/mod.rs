@@ -1,9 +1,11 @@
 //! Probing: what to send (the plan, pure), where (backends: `local` network namespaces on this
 //! host, or prober pods in a cluster), and how the observed matrix compares with the engine's.
 
+pub mod apply;
 pub mod cluster;
 pub mod compare;
 pub mod local;
+pub mod local_apply;
 
 pub use compare::{compare, observed_of, DnsRow, ProbeReport};
 

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use super::{bold, dim, green, red, yellow};
-use crate::engine::matrix::{Matrix, ProbeCount};
+use crate::engine::matrix::{Matrix, MatrixCounts, ProbeCount};
 use crate::model::{Probe, Snapshot};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -28,6 +28,12 @@ pub struct Connection {
     pub verdict: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub agree: Option<bool>,
+    /// On a disagreement: what the engine decided the expectation on.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    /// On a disagreement: the command that shows the rest.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub explain: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -63,6 +69,8 @@ impl MatrixDoc {
                         observed: None,
                         verdict: None,
                         agree: None,
+                        reason: None,
+                        explain: None,
                     });
                 }
             }
@@ -133,14 +141,14 @@ struct SummaryDoc<'a> {
     probes: &'a [ProbeCount],
 }
 
-pub fn summary_text(m: &Matrix, json: bool) -> String {
-    let counts = m.summary();
+pub fn summary_text(m: &MatrixCounts, json: bool) -> String {
+    let counts = &m.probes;
     if json {
         return super::structured(
             &SummaryDoc {
-                pods: m.pods.len(),
-                classes: m.class_count(),
-                probes: &counts,
+                pods: m.pods,
+                classes: m.classes,
+                probes: counts,
             },
             super::Format::Json,
         );
@@ -149,11 +157,11 @@ pub fn summary_text(m: &Matrix, json: bool) -> String {
     let _ = writeln!(
         out,
         "{} pods in {} equivalence classes, {} ordered pairs per probe",
-        m.pods.len(),
-        m.class_count(),
-        (m.pods.len() as u64).pow(2)
+        m.pods,
+        m.classes,
+        (m.pods as u64).pow(2)
     );
-    for c in &counts {
+    for c in counts {
         let _ = writeln!(
             out,
             "  {:>4}/{:<5}  {} allowed  {} denied",

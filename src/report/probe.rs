@@ -65,6 +65,12 @@ pub fn table(r: &ProbeReport) -> String {
                 if c.allowed { "allowed" } else { "denied" },
                 c.verdict.as_deref().unwrap_or("?")
             );
+            if let Some(r) = &c.reason {
+                let _ = writeln!(out, "    {}", dim(r));
+            }
+            if let Some(x) = &c.explain {
+                let _ = writeln!(out, "    {} {x}", dim("more:"));
+            }
         }
         if wrong.len() > 20 {
             let _ = writeln!(out, "  ... and {} more (-o json has all)", wrong.len() - 20);
@@ -86,6 +92,111 @@ pub fn table(r: &ProbeReport) -> String {
             green(&line)
         } else {
             red(&line)
+        }
+    );
+    out
+}
+
+/// `probe --apply`: the flipped pairs (before → after, time to enforce, established flow),
+/// notes, and the one-line verdict.
+pub fn apply_table(r: &crate::probe::apply::ApplyReport) -> String {
+    use crate::probe::apply::Established;
+    let t = &r.timing;
+    let mut out = String::new();
+    let mut change: Vec<String> = r
+        .change
+        .applied
+        .iter()
+        .map(|k| format!("apply {k}"))
+        .collect();
+    change.extend(r.change.deleted.iter().map(|k| format!("delete {k}")));
+    let _ = writeln!(out, "{} {}", bold("change:"), change.join(", "));
+    if !t.pairs.is_empty() {
+        let rows: Vec<[String; 5]> = t
+            .pairs
+            .iter()
+            .map(|p| {
+                let flip = |b: bool| if b { "allowed" } else { "denied" };
+                [
+                    format!("{} -> {}", p.from, p.to),
+                    format!("{}/{}", p.protocol.to_ascii_lowercase(), p.port),
+                    format!("{} -> {}", flip(p.allowed_before), flip(p.allowed_after)),
+                    match p.time_to_enforce_s {
+                        Some(s) => format!("{s:.2} s"),
+                        None => "never".into(),
+                    },
+                    match p.established {
+                        Some(Established::Survived) => "survived".into(),
+                        Some(Established::Cut) => "cut".into(),
+                        Some(Established::NotOpen) => "not open".into(),
+                        None => "-".into(),
+                    },
+                ]
+            })
+            .collect();
+        let head = ["PAIR", "PROBE", "EXPECTED", "ENFORCED IN", "ESTABLISHED"];
+        let mut width = head.map(str::len);
+        for r in &rows {
+            for (w, c) in width.iter_mut().zip(r.iter()) {
+                *w = (*w).max(c.len());
+            }
+        }
+        let line = |cells: [&str; 5]| {
+            cells
+                .iter()
+                .zip(width.iter())
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        let _ = writeln!(out, "{}", bold(&line(head)));
+        for r in &rows {
+            let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+        }
+    }
+    if !r.unflipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {} connections the change selects did not flip (something else already decides them; -o json lists them)",
+            dim("note:"),
+            r.unflipped.len()
+        );
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "{} {n}", dim("note:"));
+    }
+    if let Some(l) = t.summary.enforcer_sync_latency_ms {
+        let _ = writeln!(
+            out,
+            "{} the enforcer had the change in the kernel {l:.0} ms after it reached the agent",
+            dim("enforcer:")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        if r.restored {
+            dim("previous policies restored")
+        } else {
+            dim("previous policies NOT restored (--keep, or see the notes)")
+        }
+    );
+    let verdict = &r.probe.verdict;
+    let failed = t.summary.not_converged > 0
+        || r.probe
+            .matrix
+            .summary
+            .as_ref()
+            .is_some_and(|s| s.disagree > 0 || s.errors > 0);
+    let _ = writeln!(
+        out,
+        "{}",
+        if failed {
+            yellow(verdict)
+        } else {
+            green(verdict)
         }
     );
     out

@@ -2,6 +2,7 @@
 //! driven by kube against a real cluster or by a test double (`netns`) on this host.
 
 use k8s_openapi::api::core::v1::{ConfigMap, EphemeralContainer, Pod, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{
     Api, AttachParams, DeleteParams, ListParams, LogParams, Patch, PatchParams, PostParams,
 };
@@ -12,6 +13,9 @@ use tokio::io::AsyncReadExt;
 pub enum IoErrorKind {
     /// RBAC said no (403): the message names the verb and resource.
     Forbidden,
+    /// A 403 that is not about RBAC: the namespace is being deleted, so nothing new may be
+    /// created in it.
+    NamespaceTerminating,
     NotFound,
     /// The server does not offer this (e.g. ephemeral containers before 1.23).
     Unsupported,
@@ -111,7 +115,47 @@ pub trait ClusterIo {
         namespaces: Option<&[String]>,
         selector: &str,
     ) -> Result<Vec<String>, IoError>;
+    /// The NetworkPolicy as stored (None: there is none).
+    async fn get_policy(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<NetworkPolicy>, IoError>;
+    /// Server-side apply of a NetworkPolicy with field manager `kubectl-netpol` (forcing
+    /// conflicts); returns once the API server has accepted it.
+    async fn apply_policy(&self, policy: &NetworkPolicy) -> Result<(), IoError>;
+    /// Deletes a NetworkPolicy (gone already is not an error).
+    async fn delete_policy(&self, namespace: &str, name: &str) -> Result<(), IoError>;
+    /// Runs `argv` in the container with `input` on its stdin, which stays open until the
+    /// returned stream is dropped (then the command sees end of file); stdout arrives line by
+    /// line as it is printed.
+    async fn exec_stream(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        argv: &[String],
+        input: &str,
+    ) -> Result<LineStream, IoError>;
 }
+
+/// The output lines of a command started with [`ClusterIo::exec_stream`]; dropping it closes
+/// the command's stdin.
+pub struct LineStream {
+    pub lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for LineStream {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// The field manager of `probe --apply`'s server-side applies.
+pub const FIELD_MANAGER: &str = "kubectl-netpol";
 
 /// [`ClusterIo`] with kube.
 #[derive(Clone)]
@@ -144,6 +188,7 @@ pub fn kube_error(what: &str, e: kube::Error) -> IoError {
     match e {
         kube::Error::Api(s) => {
             let kind = match s.code {
+                403 if namespace_terminating(&s.message) => IoErrorKind::NamespaceTerminating,
                 403 => IoErrorKind::Forbidden,
                 404 => IoErrorKind::NotFound,
                 405 | 415 => IoErrorKind::Unsupported,
@@ -154,6 +199,13 @@ pub fn kube_error(what: &str, e: kube::Error) -> IoError {
         }
         other => IoError::other(format!("{what}: {other}")),
     }
+}
+
+/// The API server's 403 for a namespace being deleted: `unable to create new content in
+/// namespace X because it is being terminated` (reason NamespaceTerminating). It is not an
+/// RBAC problem, and must not be reported as one.
+pub fn namespace_terminating(message: &str) -> bool {
+    message.contains("because it is being terminated")
 }
 
 fn status_failure(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Status) -> Option<String> {
@@ -416,6 +468,110 @@ impl ClusterIo for KubeIo {
         out.sort();
         Ok(out)
     }
+
+    async fn get_policy(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<NetworkPolicy>, IoError> {
+        let api: Api<NetworkPolicy> = Api::namespaced(self.client.clone(), namespace);
+        api.get_opt(name)
+            .await
+            .map_err(|e| kube_error(&format!("reading networkpolicy {namespace}/{name}"), e))
+    }
+
+    async fn apply_policy(&self, policy: &NetworkPolicy) -> Result<(), IoError> {
+        let ns = policy.metadata.namespace.clone().unwrap_or_default();
+        let name = policy.metadata.name.clone().unwrap_or_default();
+        let api: Api<NetworkPolicy> = Api::namespaced(self.client.clone(), &ns);
+        let mut obj = policy.clone();
+        obj.metadata.managed_fields = None;
+        obj.metadata.resource_version = None;
+        obj.metadata.uid = None;
+        obj.metadata.creation_timestamp = None;
+        obj.metadata.generation = None;
+        let mut value = serde_json::to_value(&obj)
+            .map_err(|e| IoError::other(format!("networkpolicy {ns}/{name}: {e}")))?;
+        value["apiVersion"] = "networking.k8s.io/v1".into();
+        value["kind"] = "NetworkPolicy".into();
+        api.patch(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(value),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| kube_error(&format!("applying networkpolicy {ns}/{name}"), e))
+    }
+
+    async fn delete_policy(&self, namespace: &str, name: &str) -> Result<(), IoError> {
+        let api: Api<NetworkPolicy> = Api::namespaced(self.client.clone(), namespace);
+        match api.delete(name, &DeleteParams::default()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) => Err(kube_error(
+                &format!("deleting networkpolicy {namespace}/{name}"),
+                e,
+            )),
+        }
+    }
+
+    async fn exec_stream(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        argv: &[String],
+        input: &str,
+    ) -> Result<LineStream, IoError> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+        let what = format!("exec in {namespace}/{pod}");
+        let params = AttachParams::default()
+            .container(container)
+            .stdin(true)
+            .stdout(true)
+            .stderr(false);
+        let mut process = self
+            .pods(Some(namespace))
+            .exec(pod, argv.to_vec(), &params)
+            .await
+            .map_err(|e| kube_error(&what, e))?;
+        let mut stdin = process
+            .stdin()
+            .ok_or_else(|| IoError::other(format!("{what}: no stdin")))?;
+        let stdout = process
+            .stdout()
+            .ok_or_else(|| IoError::other(format!("{what}: no stdout")))?;
+        stdin
+            .write_all(input.as_bytes())
+            .await
+            .map_err(|e| IoError::other(format!("{what}: writing stdin: {e}")))?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stdout).lines();
+            loop {
+                tokio::select! {
+                    _ = &mut stop_rx => break,
+                    l = lines.next_line() => match l {
+                        Ok(Some(l)) => {
+                            if tx.send(l).is_err() {
+                                break;
+                            }
+                        }
+                        _ => break,
+                    },
+                }
+            }
+            // End of file on the command's stdin: the streaming prober stops.
+            drop(stdin);
+            let _ = process.join().await;
+        });
+        Ok(LineStream {
+            lines: rx,
+            stop: Some(stop_tx),
+        })
+    }
 }
 
 impl KubeIo {
@@ -435,5 +591,33 @@ impl KubeIo {
         out.sort();
         out.dedup();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: u16, message: &str) -> kube::Error {
+        kube::Error::Api(
+            serde_json::from_value(serde_json::json!({
+                "status": "Failure", "message": message, "reason": "Forbidden", "code": code
+            }))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_terminating_namespace_is_not_an_rbac_problem() {
+        let e = kube_error(
+            "creating pod payments/netpol-probe-x-0",
+            api(403, "pods \"netpol-probe-x-0\" is forbidden: unable to create new content in namespace payments because it is being terminated"),
+        );
+        assert_eq!(e.kind, IoErrorKind::NamespaceTerminating);
+        let e = kube_error(
+            "creating pod payments/netpol-probe-x-0",
+            api(403, "pods is forbidden: User \"bob\" cannot create resource \"pods\" in API group \"\" in the namespace \"payments\""),
+        );
+        assert_eq!(e.kind, IoErrorKind::Forbidden);
     }
 }

@@ -14,6 +14,9 @@ pub mod netns;
 pub mod plan;
 pub mod run;
 
-pub use io::{ClusterIo, EphemeralState, ExecOutput, IoError, IoErrorKind, KubeIo};
+pub use io::{ClusterIo, EphemeralState, ExecOutput, IoError, IoErrorKind, KubeIo, LineStream};
 pub use plan::{External, RUN_LABEL};
-pub use run::{cleanup_all, probe_in_place, probe_mirror, ClusterError, ClusterOptions, Outcome};
+pub use run::{
+    cleanup_all, probe_in_place, probe_mirror, probe_mirror_apply, ApplyOutcome, ApplyRun,
+    ClusterError, ClusterOptions, Outcome,
+};

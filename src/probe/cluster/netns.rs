@@ -20,9 +20,10 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus,
     EphemeralContainer, Pod, PodIP, PodStatus, Service,
 };
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::io::{ClusterIo, EphemeralState, ExecOutput, IoError, IoErrorKind};
+use super::io::{ClusterIo, EphemeralState, ExecOutput, IoError, IoErrorKind, LineStream};
 use super::plan::{AGENT, DNS_LABEL, DNS_NAMESPACE};
 use crate::enforce::{compile, Applier, CommandRunner, Runner};
 use crate::engine::Engine;
@@ -38,12 +39,16 @@ struct FakePod {
     /// Created through the trait (a prober), not one of the manifests' pods.
     created: bool,
     server: Option<Child>,
-    log: String,
+    /// What the server printed: its ready line, then anything else (a --stream-plan's results).
+    log: Arc<Mutex<String>>,
     ephemeral: BTreeMap<String, Arc<Mutex<Option<std::process::Output>>>>,
 }
 
 struct Inner {
     base: Snapshot,
+    /// NetworkPolicies as the API would store them (`get_policy`); the base snapshot's policies
+    /// are seeded with [`NetnsCluster::set_policy_objects`].
+    policy_objects: BTreeMap<String, NetworkPolicy>,
     pods: Vec<FakePod>,
     config_maps: Vec<ConfigMap>,
     next_index: usize,
@@ -149,6 +154,7 @@ impl NetnsCluster {
             }),
             inner: Mutex::new(Inner {
                 base: snap.clone(),
+                policy_objects: BTreeMap::new(),
                 pods: Vec::new(),
                 config_maps: Vec::new(),
                 next_index: 0,
@@ -267,6 +273,19 @@ impl NetnsCluster {
         snap
     }
 
+    /// The stored objects of the manifests' NetworkPolicies (what `get_policy` returns).
+    pub fn set_policy_objects(&self, policies: Vec<NetworkPolicy>) {
+        let mut inner = self.lock();
+        for p in policies {
+            let key = format!(
+                "{}/{}",
+                p.metadata.namespace.clone().unwrap_or_default(),
+                p.metadata.name.clone().unwrap_or_default()
+            );
+            inner.policy_objects.insert(key, p);
+        }
+    }
+
     /// Applies the enforcer's rules for the pods as they are now (no-op without enforcement).
     fn reapply(&self) -> Result<(), IoError> {
         if !self.enforce {
@@ -313,7 +332,7 @@ impl NetnsCluster {
         let my_mac = mac(index);
         let namespace = object.metadata.namespace.clone().unwrap_or_default();
         sh(&["ip", "netns", "add", &netns], None)?;
-        let wired = (|| -> Result<(Child, String), IoError> {
+        let wired = (|| -> Result<(Child, String, Option<BufReader<std::process::ChildStdout>>), IoError> {
             sh(
                 &["ip", "-n", &self.node, "-batch", "-"],
                 Some(&format!(
@@ -386,8 +405,11 @@ impl NetnsCluster {
                 .spawn()
                 .map_err(|e| IoError::other(format!("cannot start the prober: {e}")))?;
             let mut line = String::new();
+            let mut rest = None;
             if let Some(out) = child.stdout.take() {
-                let _ = BufReader::new(out).read_line(&mut line);
+                let mut reader = BufReader::new(out);
+                let _ = reader.read_line(&mut line);
+                rest = Some(reader);
             }
             if !line.contains("\"ready\":true") {
                 let mut err = String::new();
@@ -401,7 +423,7 @@ impl NetnsCluster {
                     err.trim()
                 )));
             }
-            Ok((child, line))
+            Ok((child, line, rest))
         })();
         let mut record = FakePod {
             object,
@@ -409,12 +431,23 @@ impl NetnsCluster {
             mac: my_mac,
             created,
             server: None,
-            log: String::new(),
+            log: Arc::new(Mutex::new(String::new())),
             ephemeral: BTreeMap::new(),
         };
         match wired {
-            Ok((child, line)) => {
-                record.log = line;
+            Ok((child, line, rest)) => {
+                record.log = Arc::new(Mutex::new(line));
+                if let Some(reader) = rest {
+                    let log = record.log.clone();
+                    std::thread::spawn(move || {
+                        for l in reader.lines().map_while(Result::ok) {
+                            if let Ok(mut log) = log.lock() {
+                                log.push_str(&l);
+                                log.push('\n');
+                            }
+                        }
+                    });
+                }
                 record.server = Some(child);
                 self.lock().pods.push(record);
                 Ok(())
@@ -583,7 +616,7 @@ impl ClusterIo for NetnsCluster {
                 mac: String::new(),
                 created: true,
                 server: None,
-                log: String::new(),
+                log: Arc::new(Mutex::new(String::new())),
                 ephemeral: BTreeMap::new(),
             });
             return Ok(object);
@@ -640,7 +673,8 @@ impl ClusterIo for NetnsCluster {
                 .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
                 .unwrap_or_default());
         }
-        Ok(p.log.clone())
+        let log = p.log.lock().map(|l| l.clone()).unwrap_or_default();
+        Ok(log)
     }
 
     async fn exec(
@@ -847,5 +881,107 @@ impl ClusterIo for NetnsCluster {
         );
         out.sort();
         Ok(out)
+    }
+
+    async fn get_policy(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<NetworkPolicy>, IoError> {
+        Ok(self
+            .lock()
+            .policy_objects
+            .get(&format!("{namespace}/{name}"))
+            .cloned())
+    }
+
+    /// Accepted at once, and the rules are in the node namespace when it returns (a CNI that
+    /// programs synchronously).
+    async fn apply_policy(&self, policy: &NetworkPolicy) -> Result<(), IoError> {
+        let ns = policy.metadata.namespace.clone().unwrap_or_default();
+        let value = serde_json::to_value(policy).map_err(io_other)?;
+        let model = crate::model::parse_policy_object(&value, &ns, Source::default()).map_err(
+            |(_, e)| {
+                IoError::other(format!(
+                    "NetworkPolicy.networking.k8s.io is invalid: {}: {}",
+                    e.field, e.message
+                ))
+            },
+        )?;
+        {
+            let mut inner = self.lock();
+            let key = model.key();
+            inner.base.policies.retain(|p| p.key() != key);
+            inner.base.policies.push(model);
+            inner.base.finish();
+            inner.policy_objects.insert(key, policy.clone());
+        }
+        self.reapply()
+    }
+
+    async fn delete_policy(&self, namespace: &str, name: &str) -> Result<(), IoError> {
+        {
+            let mut inner = self.lock();
+            let key = format!("{namespace}/{name}");
+            inner.base.policies.retain(|p| p.key() != key);
+            inner.policy_objects.remove(&key);
+        }
+        self.reapply()
+    }
+
+    async fn exec_stream(
+        &self,
+        namespace: &str,
+        pod: &str,
+        _container: &str,
+        argv: &[String],
+        input: &str,
+    ) -> Result<LineStream, IoError> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+        let netns = self.find(namespace, pod)?;
+        let argv = self.agent_argv(argv)?;
+        let mut child = tokio::process::Command::new("ip")
+            .args(["netns", "exec", &netns])
+            .args(&argv)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(io_other)?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| IoError::other("no stdin"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| IoError::other("no stdout"))?;
+        stdin.write_all(input.as_bytes()).await.map_err(io_other)?;
+        stdin.flush().await.map_err(io_other)?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stdout).lines();
+            loop {
+                tokio::select! {
+                    _ = &mut stop_rx => break,
+                    l = lines.next_line() => match l {
+                        Ok(Some(l)) => {
+                            if tx.send(l).is_err() {
+                                break;
+                            }
+                        }
+                        _ => break,
+                    },
+                }
+            }
+            drop(stdin);
+            let _ = child.kill().await;
+        });
+        Ok(LineStream {
+            lines: rx,
+            stop: Some(stop_tx),
+        })
     }
 }

@@ -483,7 +483,7 @@ pub fn not_ready_service_warnings(services: &[ServiceInfo], groups: &[Group]) ->
         })
         .map(|s| {
             format!(
-                "Service {}/{} publishes not-ready addresses: while the probe runs it also lists the prober pods that mirror its pods (they answer TCP with accept-and-close and echo UDP)",
+                "Service {}/{} publishes not-ready addresses: while the probe runs it also lists the prober pods that mirror its pods (they accept TCP and echo it, and echo UDP)",
                 s.namespace, s.name
             )
         })
@@ -672,6 +672,8 @@ pub fn build_plan(
                 observed: None,
                 verdict: None,
                 agree: None,
+                reason: None,
+                explain: None,
             });
             let id = format!("c{idx}");
             slots.insert(id.clone(), Slot::Connection(idx));

@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt};
 use k8s_openapi::api::core::v1::Pod as K8sPod;
 use netpol_prober::plan::{CheckResult, Plan};
 
-use super::io::{ClusterIo, EphemeralState, IoError, IoErrorKind};
+use super::io::{ClusterIo, EphemeralState, IoError, IoErrorKind, LineStream};
 use super::plan::{
     self, build_plan, dns_names, dns_target, ephemeral_container, group_pods, mirror_snapshot,
     not_ready_service_warnings, owner_config_map, parse_results, prober_name, prober_pod,
@@ -17,7 +17,13 @@ use super::plan::{
     ProberSettings, ServiceInfo, AGENT, CONTAINER,
 };
 use crate::model::{parse_pod_object, Pod, Probe, Snapshot, Source};
+use crate::probe::apply::{
+    after_snapshot, flips, pair_timings, stream_plans, ApplyReport, ChangeDoc, ChangeSet,
+    NewPodWindow, Observed, TimingDoc,
+};
 use crate::probe::ProbeReport;
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use netpol_prober::plan::StreamResult;
 
 /// How a cluster run behaves.
 #[derive(Debug, Clone)]
@@ -106,10 +112,12 @@ impl ClusterError {
 const RBAC_HINT: &str = "the permissions `probe` needs are in manifests/rbac/probe-role.yaml";
 
 fn io_err(e: IoError) -> ClusterError {
-    if e.kind == IoErrorKind::Forbidden {
-        ClusterError::Cluster(format!("{e} — {RBAC_HINT}"))
-    } else {
-        ClusterError::Cluster(e.message)
+    match e.kind {
+        IoErrorKind::Forbidden => ClusterError::Cluster(format!("{e} — {RBAC_HINT}")),
+        IoErrorKind::NamespaceTerminating => ClusterError::Cluster(format!(
+            "{e} — the namespace is being deleted (Terminating), so no prober can be created in it; this is not a permissions problem: probe once it is gone, or another namespace"
+        )),
+        _ => ClusterError::Cluster(e.message),
     }
 }
 
@@ -298,6 +306,552 @@ pub async fn probe_mirror<I: ClusterIo>(
     })
 }
 
+/// `probe --apply/--delete` on a cluster: what changes and how it is watched.
+#[derive(Debug, Clone)]
+pub struct ApplyRun {
+    pub change: ChangeSet,
+    pub interval: Duration,
+    pub settle: Duration,
+    /// Leave the change in place.
+    pub keep: bool,
+    /// After the change: start one more prober and measure how long it could send or receive
+    /// what its policies deny.
+    pub new_pod: bool,
+}
+
+/// What a `probe --apply` run found.
+#[derive(Debug, Clone)]
+pub struct ApplyOutcome {
+    pub report: ApplyReport,
+    pub run: String,
+    pub notes: Vec<String>,
+    pub leftovers: Vec<String>,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Mirror mode with a change: probers as `probe` makes them, then streaming probers in the
+/// sources of the pairs the change flips (new connections every interval, one established flow
+/// per pair it denies), the change applied server-side (its acceptance is t0), every flipped
+/// pair watched until it matched three times in a row or the settle time ends, the flows
+/// checked, every pair probed once more, and the previous objects put back (unless `keep`;
+/// also on error and on Ctrl-C once the change went in). Then the usual clean-up.
+pub async fn probe_mirror_apply<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    scope: &[usize],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+    apply: &ApplyRun,
+) -> Result<ApplyOutcome, ClusterError> {
+    let groups = group_pods(snap, scope);
+    if groups.is_empty() {
+        return Err(ClusterError::Input(
+            "no pods in scope to probe (hostNetwork pods are not probed)".into(),
+        ));
+    }
+    // The objects to apply, and what each key holds now (to put back).
+    let mut applied_objects = Vec::new();
+    for raw in &apply.change.applied {
+        let p: NetworkPolicy = serde_json::from_value(raw.value.clone()).map_err(|e| {
+            ClusterError::Input(format!("{}: NetworkPolicy {}: {e}", raw.source, raw.key()))
+        })?;
+        applied_objects.push(p);
+    }
+    let mut previous: Vec<(String, Option<NetworkPolicy>)> = Vec::new();
+    for key in apply.change.keys() {
+        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+        let current = io.get_policy(ns, name).await.map_err(io_err)?;
+        if current.is_none() && apply.change.deleted.contains(&key) {
+            return Err(ClusterError::Input(format!(
+                "--delete networkpolicy/{key}: there is no such NetworkPolicy in the cluster"
+            )));
+        }
+        previous.push((key, current));
+    }
+
+    let run = plan::new_run_id();
+    let namespaces: BTreeSet<String> = groups.iter().map(|g| g.namespace.clone()).collect();
+    let ns_list: Vec<String> = namespaces.iter().cloned().collect();
+    let mut notes = group_notes(&groups, snap);
+    let services = services(io, &namespaces, &mut notes).await;
+    notes.extend(not_ready_service_warnings(&services, &groups));
+    let mut plan_opts = plan_options(opts, snap, &services, &groups, &mut notes);
+    // DNS rows are not what a change is about.
+    plan_opts.dns_names.clear();
+    let checks_per_source = groups.len() * probes.len() + opts.externals.len();
+    let settings = ProberSettings {
+        run: run.clone(),
+        image: opts.image.clone(),
+        probes: probes.to_vec(),
+        // The probers must outlive the watch and the probe after it.
+        deadline: plan::deadline(
+            opts.start_timeout,
+            groups.len(),
+            checks_per_source,
+            opts.timeout,
+            opts.concurrency,
+            opts.retries,
+            opts.parallel_sources,
+        ) * 2
+            + apply.settle
+            + Duration::from_secs(60),
+    };
+    let changed = std::cell::Cell::new(false);
+    let mut timings = Vec::new();
+    let work = apply_work(
+        io,
+        snap,
+        &groups,
+        probes,
+        opts,
+        &settings,
+        &plan_opts,
+        apply,
+        &applied_objects,
+        &changed,
+        &mut notes,
+        &mut timings,
+    );
+    let result = tokio::select! {
+        r = work => r,
+        why = interrupted() => Err(ClusterError::Interrupted(format!(
+            "{why}: removed the objects of run {run}{}",
+            if changed.get() && !apply.keep { " and put the previous policies back" } else { "" }
+        ))),
+    };
+    // Put the previous objects back (also after an error or Ctrl-C), then clean up.
+    let mut restored = false;
+    if changed.get() && !apply.keep {
+        let clock = Instant::now();
+        let mut failed = Vec::new();
+        for (key, before) in &previous {
+            let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+            let r = match before {
+                Some(p) => io.apply_policy(p).await,
+                None => io.delete_policy(ns, name).await,
+            };
+            if let Err(e) = r {
+                failed.push(format!("{key}: {e}"));
+            }
+        }
+        restored = failed.is_empty();
+        if !restored {
+            notes.push(format!(
+                "putting the previous policies back failed: {}",
+                failed.join("; ")
+            ));
+        }
+        timings.push(("restore", clock.elapsed()));
+    }
+    let clock = Instant::now();
+    let leftovers = cleanup(io, Some(&ns_list), &run, opts).await;
+    timings.push(("clean up", clock.elapsed()));
+    let mut report = match result {
+        Err(e) if !restored && changed.get() && !apply.keep => {
+            return Err(e.with_note(&notes.join("; ")))
+        }
+        other => other?,
+    };
+    report.restored = restored;
+    Ok(ApplyOutcome {
+        report,
+        run,
+        notes,
+        leftovers,
+        timings,
+    })
+}
+
+/// `--new-pod`: one more prober, mirroring the first pod of the namespace the change is in, is
+/// created after the change; it probes every other prober from its first instant (a stream plan
+/// given at start), and every other prober probes it as soon as its address is known. Its
+/// window is how long after its first probe a probe its policies deny still got through.
+#[allow(clippy::too_many_arguments)]
+async fn new_pod_window<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    groups: &[Group],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+    settings: &ProberSettings,
+    probers: &Probers,
+    after: &Snapshot,
+    apply: &ApplyRun,
+) -> Result<NewPodWindow, ClusterError> {
+    use crate::engine::{Endpoint, Engine, Traffic};
+    let ns = apply
+        .change
+        .keys()
+        .first()
+        .and_then(|k| k.split_once('/').map(|(n, _)| n.to_string()))
+        .unwrap_or_default();
+    let g = groups
+        .iter()
+        .position(|g| g.namespace == ns)
+        .ok_or_else(|| {
+            ClusterError::Input(format!(
+                "--new-pod: no pod in scope in namespace {ns} (where the change is) to mirror"
+            ))
+        })?;
+    let timeout_ms = opts.timeout.as_millis() as u64;
+    let interval_ms = apply.interval.as_millis() as u64;
+    // Out: to every prober, on every probe, from the first instant.
+    let mut out_plan = netpol_prober::plan::StreamPlan {
+        interval_ms,
+        timeout_ms,
+        concurrency: opts.concurrency.max(1),
+        checks: Vec::new(),
+        flows: Vec::new(),
+    };
+    for (j, &e) in probers.endpoints.iter().enumerate() {
+        if let Some(ip) = after.pods[e].ips.first() {
+            for (k, p) in probes.iter().enumerate() {
+                out_plan
+                    .checks
+                    .push(crate::probe::connection_check(format!("o{j}:{k}"), *ip, *p));
+            }
+        }
+    }
+    let owner = probers
+        .owners
+        .get(&ns)
+        .ok_or_else(|| ClusterError::Cluster(format!("--new-pod: no owner object in {ns}")))?;
+    let mut pod = prober_pod(&groups[g], groups.len(), owner, settings, snap);
+    let name = prober_name(&settings.run, groups.len());
+    if let Some(c) = pod.spec.as_mut().and_then(|s| s.containers.first_mut()) {
+        let plan = serde_json::to_string(&out_plan)
+            .map_err(|e| ClusterError::Cluster(format!("stream plan: {e}")))?;
+        c.args
+            .get_or_insert_with(Vec::new)
+            .extend(["--stream-plan".to_string(), plan]);
+    }
+    io.create_pod(&pod).await.map_err(io_err)?;
+    // Its address, as soon as the API has it.
+    let ready_by = Instant::now() + opts.start_timeout;
+    let k8s = loop {
+        let found = io
+            .list_pods(&ns, &run_selector(Some(&settings.run)))
+            .await
+            .map_err(io_err)?
+            .into_iter()
+            .find(|p| p.metadata.name.as_deref() == Some(name.as_str()));
+        if let Some(p) = found.filter(|p| {
+            p.status
+                .as_ref()
+                .and_then(|s| s.pod_ip.as_ref())
+                .is_some_and(|ip| !ip.is_empty())
+        }) {
+            break p;
+        }
+        if Instant::now() > ready_by {
+            return Err(ClusterError::Cluster(format!(
+                "--new-pod: {ns}/{name} got no address within {} s",
+                opts.start_timeout.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let mut model = as_model_pod(&k8s)?;
+    model.name = name.clone();
+    let ip = model.ips[0];
+    let mut nsnap = after.clone();
+    nsnap.pods.push(model);
+    nsnap.finish();
+    let me = nsnap
+        .pods
+        .iter()
+        .position(|p| p.namespace == ns && p.name == name)
+        .ok_or_else(|| ClusterError::Cluster("--new-pod: lost the new pod".into()))?;
+    // In: from every prober, on every probe, as soon as the address is known.
+    let mut streams = Vec::new();
+    for (j, &e) in probers.endpoints.iter().enumerate() {
+        let plan = netpol_prober::plan::StreamPlan {
+            interval_ms,
+            timeout_ms,
+            concurrency: opts.concurrency.max(1),
+            checks: probes
+                .iter()
+                .enumerate()
+                .map(|(k, p)| crate::probe::connection_check(format!("i{j}:{k}"), ip, *p))
+                .collect(),
+            flows: Vec::new(),
+        };
+        let (pns, pod) = &probers.exec_target[&e];
+        let line = serde_json::to_string(&plan)
+            .map_err(|e| ClusterError::Cluster(format!("stream plan: {e}")))?;
+        let argv = vec![AGENT.to_string(), "stream".to_string()];
+        streams.push(
+            io.exec_stream(pns, pod, CONTAINER, &argv, &format!("{line}\n"))
+                .await
+                .map_err(io_err)?,
+        );
+    }
+    // Watch for a while: the window, if any, is at the start.
+    let watch = Duration::from_secs(3) + opts.timeout * 2;
+    let mut inbound: Vec<StreamResult> = Vec::new();
+    let until = Instant::now() + watch;
+    while Instant::now() < until {
+        for s in streams.iter_mut() {
+            while let Ok(line) = s.lines.try_recv() {
+                if let Ok(r) = serde_json::from_str::<StreamResult>(&line) {
+                    inbound.push(r);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(streams);
+    let log = io.logs(&ns, &name, CONTAINER).await.map_err(io_err)?;
+    let outbound: Vec<StreamResult> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<StreamResult>(l).ok())
+        .collect();
+    let engine = Engine::new(&nsnap);
+    let allowed = |from: usize, to: usize, k: usize| {
+        engine
+            .verdict(&Traffic {
+                from: Endpoint::Pod(from),
+                to: Endpoint::Pod(to),
+                probe: probes[k],
+            })
+            .allowed
+    };
+    let parse = |id: &str, p: char| -> Option<(usize, usize)> {
+        let (j, k) = id.strip_prefix(p)?.split_once(':')?;
+        Some((j.parse().ok()?, k.parse().ok()?))
+    };
+    let endpoint_in_nsnap = |j: usize| -> Option<usize> {
+        let p = &after.pods[probers.endpoints[j]];
+        nsnap
+            .pods
+            .iter()
+            .position(|q| q.namespace == p.namespace && q.name == p.name)
+    };
+    let first = outbound
+        .iter()
+        .filter(|r| r.event == netpol_prober::plan::StreamEvent::Check)
+        .map(|r| r.sent_unix_ms)
+        .fold(f64::INFINITY, f64::min);
+    let mut w = NewPodWindow {
+        pod: format!("{ns}/{name}"),
+        mirrors: groups[g].display(snap),
+        first_probe_unix_ms: first.is_finite().then_some(first),
+        ..Default::default()
+    };
+    let mut last_leak = f64::NEG_INFINITY;
+    for (r, dir) in outbound
+        .iter()
+        .map(|r| (r, 'o'))
+        .chain(inbound.iter().map(|r| (r, 'i')))
+    {
+        if r.event != netpol_prober::plan::StreamEvent::Check {
+            continue;
+        }
+        let Some((j, k)) = parse(&r.id, dir) else {
+            continue;
+        };
+        let Some(other) = endpoint_in_nsnap(j) else {
+            continue;
+        };
+        let (from, to) = if dir == 'o' { (me, other) } else { (other, me) };
+        let through = r.verdict.and_then(crate::probe::compare::observed_of) == Some(true);
+        let denied = !allowed(from, to, k);
+        match (dir, denied) {
+            ('o', true) => w.denied_out += 1,
+            ('i', true) => w.denied_in += 1,
+            _ => {}
+        }
+        if denied && through {
+            if dir == 'o' {
+                w.leaked_out += 1;
+            } else {
+                w.leaked_in += 1;
+            }
+            last_leak = last_leak.max(r.sent_unix_ms);
+        }
+    }
+    w.window_s = match w.first_probe_unix_ms {
+        Some(first) if last_leak.is_finite() => ((last_leak - first) / 1000.0).max(0.0),
+        _ => 0.0,
+    };
+    if w.first_probe_unix_ms.is_none() {
+        return Err(ClusterError::Cluster(format!(
+            "--new-pod: {ns}/{name} printed no probe results (its image must have `serve --stream-plan`: this version's prober image)"
+        )));
+    }
+    Ok(w)
+}
+
+/// Reads every line the streams have for up to `wait`.
+async fn drain_streams(streams: &mut [LineStream], seen: &mut Observed, wait: Duration) {
+    let until = Instant::now() + wait;
+    loop {
+        let mut any = false;
+        for s in streams.iter_mut() {
+            while let Ok(line) = s.lines.try_recv() {
+                any = true;
+                if let Ok(r) = serde_json::from_str::<StreamResult>(&line) {
+                    seen.take(r);
+                }
+            }
+        }
+        if Instant::now() >= until {
+            return;
+        }
+        if !any {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_work<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    groups: &[Group],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+    settings: &ProberSettings,
+    plan_opts: &PlanOptions,
+    apply: &ApplyRun,
+    applied_objects: &[NetworkPolicy],
+    changed: &std::cell::Cell<bool>,
+    notes: &mut Vec<String>,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> Result<ApplyReport, ClusterError> {
+    let probers = start_probers(io, snap, groups, opts, settings, notes, timings).await?;
+    let clock = Instant::now();
+    let before = &probers.snap;
+    let after = after_snapshot(before, &apply.change).map_err(ClusterError::Input)?;
+    let (flipped, unflipped) = flips(before, &after, &probers.endpoints, probes, &apply.change);
+
+    // Streaming probers in the sources of flipped pairs.
+    let plans = stream_plans(
+        before,
+        &flipped,
+        apply.interval.as_millis() as u64,
+        opts.timeout.as_millis() as u64,
+        opts.concurrency,
+    );
+    let mut streams = Vec::new();
+    for (from, plan) in &plans {
+        let (ns, pod) = &probers.exec_target[from];
+        let line = serde_json::to_string(plan)
+            .map_err(|e| ClusterError::Cluster(format!("stream plan: {e}")))?;
+        let argv = vec![AGENT.to_string(), "stream".to_string()];
+        streams.push(
+            io.exec_stream(ns, pod, CONTAINER, &argv, &format!("{line}\n"))
+                .await
+                .map_err(io_err)?,
+        );
+    }
+    let mut seen = Observed::default();
+    let ready_by = Instant::now() + Duration::from_secs(60);
+    while seen.started < plans.len() && Instant::now() < ready_by {
+        drain_streams(&mut streams, &mut seen, Duration::from_millis(20)).await;
+    }
+    if seen.started < plans.len() {
+        return Err(ClusterError::Cluster(format!(
+            "{} of {} streaming probers did not start within 60 s (the prober image must have `stream`: this version's image)",
+            plans.len() - seen.started,
+            plans.len()
+        )));
+    }
+    drain_streams(&mut streams, &mut seen, opts.timeout + apply.interval * 2).await;
+
+    // The change, server-side applied; the API server's acceptance is t0.
+    changed.set(true);
+    for p in applied_objects {
+        io.apply_policy(p).await.map_err(io_err)?;
+    }
+    for key in &apply.change.deleted {
+        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+        io.delete_policy(ns, name).await.map_err(io_err)?;
+    }
+    let t0 = now_ms();
+
+    let pb = bar(
+        opts.progress,
+        flipped.len() as u64,
+        "waiting for the change",
+    );
+    let settle_end = t0 + apply.settle.as_secs_f64() * 1000.0;
+    let slack = opts.timeout.as_secs_f64() * 1000.0 + 300.0;
+    loop {
+        drain_streams(&mut streams, &mut seen, Duration::from_millis(50)).await;
+        let horizon = (now_ms() - slack).min(settle_end);
+        let done = seen.converged(&flipped, t0, horizon);
+        pb.set_position(done as u64);
+        if done == flipped.len() || horizon >= settle_end {
+            break;
+        }
+    }
+    pb.finish_and_clear();
+    let final_horizon = (now_ms() - slack).min(settle_end);
+    drain_streams(&mut streams, &mut seen, opts.timeout + apply.interval * 3).await;
+    drop(streams);
+    timings.push(("watch", clock.elapsed()));
+
+    let (pairs, pair_notes) = pair_timings(before, &flipped, &seen, t0, final_horizon);
+    notes.extend(pair_notes);
+    let timing = TimingDoc::new(
+        t0,
+        apply.interval.as_millis() as u64,
+        apply.settle.as_secs_f64(),
+        pairs,
+        unflipped.len(),
+        None,
+    );
+
+    let new_pod = if apply.new_pod {
+        let clock = Instant::now();
+        let w = new_pod_window(
+            io, snap, groups, probes, opts, settings, &probers, &after, apply,
+        )
+        .await?;
+        timings.push(("new pod", clock.elapsed()));
+        Some(w)
+    } else {
+        None
+    };
+
+    // The new state, every pair.
+    let clock = Instant::now();
+    let probe_plan = build_plan(&after, &probers.endpoints, probes, plan_opts);
+    let results = run_execs(io, &probe_plan, &probers.exec_target, opts, notes).await?;
+    let mut probe = plan::assemble(probe_plan, &results);
+    crate::probe::compare::explain_disagreements(&mut probe, &after, "");
+    let new_pod_text = new_pod
+        .as_ref()
+        .map(|w| format!("; {}", w.verdict()))
+        .unwrap_or_default();
+    probe.verdict = format!(
+        "{}{new_pod_text}; after the change: {}",
+        timing.verdict(),
+        probe.verdict
+    );
+    timings.push(("probe", clock.elapsed()));
+    Ok(ApplyReport {
+        new_pod,
+        probe,
+        change: ChangeDoc {
+            applied: apply.change.applied.iter().map(|r| r.key()).collect(),
+            deleted: apply.change.deleted.clone(),
+        },
+        timing,
+        unflipped,
+        restored: false,
+        notes: Vec::new(),
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn mirror_work<I: ClusterIo>(
     io: &I,
@@ -310,6 +864,37 @@ async fn mirror_work<I: ClusterIo>(
     notes: &mut Vec<String>,
     timings: &mut Vec<(&'static str, Duration)>,
 ) -> Result<ProbeReport, ClusterError> {
+    let probers = start_probers(io, snap, groups, opts, settings, notes, timings).await?;
+    let clock = Instant::now();
+    let probe_plan = build_plan(&probers.snap, &probers.endpoints, probes, plan_opts);
+
+    // 4. Probe: one exec per source (all its targets in it), a few sources at a time.
+    let results = run_execs(io, &probe_plan, &probers.exec_target, opts, notes).await?;
+    timings.push(("probe", clock.elapsed()));
+    let mut report = plan::assemble(probe_plan, &results);
+    crate::probe::compare::explain_disagreements(&mut report, &probers.snap, "");
+    Ok(report)
+}
+
+/// The probers of a run, running: the snapshot with them standing for their groups, their
+/// indices in it, and where to exec for each.
+struct Probers {
+    snap: Snapshot,
+    endpoints: Vec<usize>,
+    exec_target: HashMap<usize, (String, String)>,
+    /// The run's owner ConfigMap per namespace.
+    owners: HashMap<String, k8s_openapi::api::core::v1::ConfigMap>,
+}
+
+async fn start_probers<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    groups: &[Group],
+    opts: &ClusterOptions,
+    settings: &ProberSettings,
+    notes: &mut Vec<String>,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> Result<Probers, ClusterError> {
     // 1. Create: the owners, then one prober per group.
     let mut clock = Instant::now();
     let namespaces: BTreeSet<&str> = groups.iter().map(|g| g.namespace.as_str()).collect();
@@ -344,7 +929,6 @@ async fn mirror_work<I: ClusterIo>(
     // 2. Wait until every prober runs, has an address and says its listeners are bound.
     let running = wait_for_probers(io, groups, &settings.run, opts, notes).await?;
     timings.push(("wait", clock.elapsed()));
-    clock = Instant::now();
     let mut probers = Vec::with_capacity(groups.len());
     for (i, g) in groups.iter().enumerate() {
         let name = prober_name(&settings.run, i);
@@ -356,9 +940,8 @@ async fn mirror_work<I: ClusterIo>(
         probers.push(as_model_pod(k8s)?);
     }
 
-    // 3. The expected side for the probers as they really run, and the exec plans.
+    // 3. The expected side for the probers as they really run, and where to exec.
     let (msnap, endpoints) = mirror_snapshot(snap, groups, &probers);
-    let probe_plan = build_plan(&msnap, &endpoints, probes, plan_opts);
     let exec_target: HashMap<usize, (String, String)> = endpoints
         .iter()
         .enumerate()
@@ -369,11 +952,12 @@ async fn mirror_work<I: ClusterIo>(
             )
         })
         .collect();
-
-    // 4. Probe: one exec per source (all its targets in it), a few sources at a time.
-    let results = run_execs(io, &probe_plan, &exec_target, opts, notes).await?;
-    timings.push(("probe", clock.elapsed()));
-    Ok(plan::assemble(probe_plan, &results))
+    Ok(Probers {
+        snap: msnap,
+        endpoints,
+        exec_target,
+        owners,
+    })
 }
 
 /// The model's view of a running prober, parsed like any pod of the cluster.
@@ -732,7 +1316,11 @@ async fn delete_and_wait<I: ClusterIo>(
     }
 }
 
-/// Deletes the run's objects and waits until they are gone. Returns what is still there.
+/// Deletes the run's objects with grace period 0 and does not wait for them to terminate:
+/// the prober pods are owned by the run's ConfigMap, never ready (Services never route to
+/// them) and stop by themselves (activeDeadlineSeconds), so what terminates after the probe
+/// returns is harmless, and `kubectl netpol cleanup` finds anything left. Returns what could not
+/// be deleted.
 async fn cleanup<I: ClusterIo>(
     io: &I,
     namespaces: Option<&[String]>,
@@ -740,9 +1328,14 @@ async fn cleanup<I: ClusterIo>(
     opts: &ClusterOptions,
 ) -> Vec<String> {
     let pb = bar(opts.progress, 1, "cleaning up");
-    let left = delete_and_wait(io, namespaces, &run_selector(Some(run)), opts.poll, &pb)
-        .await
-        .unwrap_or_else(|e| vec![format!("(clean-up failed: {e})")]);
+    let selector = run_selector(Some(run));
+    let left = match io.delete_labelled(namespaces, &selector, true).await {
+        Ok(_) => Vec::new(),
+        Err(e) => match io.list_labelled(namespaces, &selector).await {
+            Ok(found) if !found.is_empty() => found,
+            _ => vec![format!("(clean-up failed: {e})")],
+        },
+    };
     pb.finish_and_clear();
     left
 }
@@ -901,8 +1494,10 @@ pub async fn probe_in_place<I: ClusterIo>(
             "a pod could not be probed in place, its rows are errors: {e}"
         ));
     }
+    let mut report = plan::assemble(probe_plan, &results);
+    crate::probe::compare::explain_disagreements(&mut report, snap, "");
     Ok(Outcome {
-        report: plan::assemble(probe_plan, &results),
+        report,
         run,
         notes,
         leftovers: Vec::new(),
@@ -947,5 +1542,25 @@ async fn wait_ephemeral<I: ClusterIo>(
             )));
         }
         tokio::time::sleep(opts.poll).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminating_namespace_is_reported_as_that_not_as_rbac() {
+        let msg = |kind| match io_err(IoError::new(
+            kind,
+            "creating pod payments/p: forbidden (403)",
+        )) {
+            ClusterError::Cluster(m) => m,
+            _ => String::new(),
+        };
+        let t = msg(IoErrorKind::NamespaceTerminating);
+        assert!(t.contains("being deleted") && !t.contains("rbac"), "{t}");
+        let f = msg(IoErrorKind::Forbidden);
+        assert!(f.contains("manifests/rbac/probe-role.yaml"), "{f}");
     }
 }

@@ -1,0 +1,351 @@
+//! Real packets: `probe --local --apply/--delete` measures the enforcer agent's own update path
+//! (`netpol-enforcer feed` in the sandbox's node namespace). A change that closes traffic (a
+//! default deny: every pair flips, established flows survive unless the agent runs with
+//! --terminate-established), a change that opens it (--delete of that deny), --require-cut,
+//! and a Ctrl-C in the middle (nothing left behind). Needs root, iptables, ipset, conntrack and
+//! the netpol-enforcer binary next to kubectl-netpol (`cargo test --workspace` builds it).
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use netpol::probe::apply::{ApplyReport, Established};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kubectl-netpol")
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn require_root() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        netpol::probe::local::has_cap_net_admin(),
+        "the real-packet tests need root (CAP_NET_ADMIN); run them as root, as .ci/run does"
+    );
+    let enforcer = std::path::Path::new(bin())
+        .parent()
+        .map(|d| d.join("netpol-enforcer"));
+    assert!(
+        enforcer.as_ref().is_some_and(|e| e.is_file()),
+        "{:?} is missing: run `cargo test --workspace` (or `cargo build -p netpol-enforcer`) so the sandbox can run the enforcer agent",
+        enforcer
+    );
+    guard
+}
+
+/// The network namespaces a run of process `pid` made and left: local runs are named
+/// `netpol-<hex>-*` where `<hex> >> 16` is the pid (other engineers' runs on this machine have
+/// other pids).
+fn left_by(pid: u32) -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| {
+            n.strip_prefix("netpol-")
+                .and_then(|r| r.split('-').next())
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+                .is_some_and(|v| v >> 16 == pid as u64)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+const PODS: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop, labels: {app: api}}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: c, image: i}]}
+"#;
+
+const DENY: &str = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+"#;
+
+/// Runs the binary; returns (exit code, report, stderr), after checking it left no namespace.
+fn run(manifests: &str, extra: &[&str], apply: Option<&str>) -> (i32, Option<ApplyReport>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cluster.yaml");
+    std::fs::write(&path, manifests).unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.args([
+        "probe",
+        "--local",
+        "-o",
+        "json",
+        "--ports",
+        "tcp/5432,udp/9000",
+        "--timeout",
+        "300ms",
+        "--settle",
+        "20s",
+        "-f",
+    ])
+    .arg(&path)
+    .args(extra);
+    if let Some(policy) = apply {
+        let change = dir.path().join("change.yaml");
+        std::fs::write(&change, policy).unwrap();
+        cmd.arg("--apply").arg(&change);
+    }
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(left_by(pid).is_empty(), "left: {:?}", left_by(pid));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice::<ApplyReport>(&out.stdout)
+        .map_err(|e| {
+            eprintln!(
+                "unreadable report: {e}\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+        .ok();
+    (out.status.code().unwrap_or(-1), report, stderr)
+}
+
+fn established(r: &ApplyReport, e: Established) -> usize {
+    r.timing
+        .pairs
+        .iter()
+        .filter(|p| p.established == Some(e))
+        .count()
+}
+
+#[test]
+fn a_deny_is_enforced_for_new_connections_and_established_flows_survive() {
+    let _serial = require_root();
+    let (code, r, err) = run(PODS, &[], Some(DENY));
+    let r = r.unwrap_or_else(|| panic!("no report (exit {code}): {err}"));
+    // 3 pods: 6 ordered pairs, 2 probes.
+    let s = &r.timing.summary;
+    assert_eq!(s.flipped, 12, "{:#?}", r.timing);
+    assert_eq!(s.converged, 12, "{:#?}", r.timing);
+    assert!(r
+        .timing
+        .pairs
+        .iter()
+        .all(|p| p.allowed_before && !p.allowed_after));
+    assert!(r
+        .timing
+        .pairs
+        .iter()
+        .all(|p| p.observed_before == Some(true)));
+    let p95 = s.p95_s.expect("p95");
+    assert!(p95 < 2.0, "p95 {p95} s");
+    // The agent's own figure: the change in the kernel within its debounce and an apply.
+    let l = s
+        .enforcer_sync_latency_ms
+        .expect("the agent's sync latency");
+    assert!(l > 0.0 && l < 2000.0, "{l} ms");
+    // Established/related is accepted first: every flow opened before the deny still flows.
+    assert_eq!(
+        established(&r, Established::Survived),
+        12,
+        "{:#?}",
+        r.timing
+    );
+    assert_eq!(code, 0, "{err}");
+    // The state after the change agrees with the engine everywhere; then it was put back.
+    let summary = r.probe.matrix.summary.clone().unwrap();
+    assert_eq!(summary.disagree, 0);
+    assert!(r.restored, "{:?}", r.notes);
+    assert!(
+        r.probe.verdict.starts_with("enforced in "),
+        "{}",
+        r.probe.verdict
+    );
+    assert!(
+        r.probe.verdict.contains("12 established flows survived"),
+        "{}",
+        r.probe.verdict
+    );
+
+    // --require-cut makes the survivors a failure.
+    let (code, r, err) = run(PODS, &["--require-cut"], Some(DENY));
+    let r = r.unwrap_or_else(|| panic!("no report (exit {code}): {err}"));
+    assert_eq!(established(&r, Established::Survived), 12);
+    assert_eq!(code, 1, "{err}");
+}
+
+#[test]
+fn terminate_established_cuts_exactly_the_denied_flows() {
+    let _serial = require_root();
+    // Only db is isolated, and api may still reach it on TCP 5432: the flow api -> db tcp/5432
+    // must survive, every other flow into db must be cut.
+    let allow_api = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: 5432}]}]
+"#;
+    let (code, r, err) = run(
+        PODS,
+        &["--terminate-established", "--require-cut"],
+        Some(allow_api),
+    );
+    let r = r.unwrap_or_else(|| panic!("no report (exit {code}): {err}"));
+    // Into db: from web (tcp, udp) and from api (udp) flip; api -> db tcp/5432 does not.
+    assert_eq!(r.timing.summary.flipped, 3, "{:#?}", r.timing);
+    assert_eq!(established(&r, Established::Cut), 3, "{:#?}", r.timing);
+    assert_eq!(established(&r, Established::Survived), 0);
+    assert_eq!(r.unflipped.len(), 1, "{:?}", r.unflipped);
+    assert_eq!(r.unflipped[0].from, "shop/api");
+    assert_eq!(code, 0, "{err}");
+    assert!(r.restored);
+}
+
+#[test]
+fn deleting_a_deny_opens_traffic() {
+    let _serial = require_root();
+    let manifests = format!("{PODS}---{DENY}");
+    let (code, r, err) = run(
+        &manifests,
+        &["--delete", "networkpolicy/shop/deny-all"],
+        None,
+    );
+    let r = r.unwrap_or_else(|| panic!("no report (exit {code}): {err}"));
+    let s = &r.timing.summary;
+    assert_eq!(s.flipped, 12);
+    assert_eq!(s.converged, 12, "{:#?}", r.timing);
+    assert!(r
+        .timing
+        .pairs
+        .iter()
+        .all(|p| !p.allowed_before && p.allowed_after && p.observed_before == Some(false)));
+    // Nothing was open before: no established flows to speak of.
+    assert!(r.timing.pairs.iter().all(|p| p.established.is_none()));
+    assert_eq!(r.change.deleted, ["shop/deny-all"]);
+    assert!(r.restored);
+    assert_eq!(code, 0, "{err}");
+
+    // A policy that is not there is bad input.
+    let (code, _, err) = run(&manifests, &["--delete", "networkpolicy/shop/nope"], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("shop/nope"), "{err}");
+}
+
+/// The direct children of a process.
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(c) = std::fs::read_to_string(t.path().join("children")) {
+                out.extend(c.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+            }
+        }
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            // State is the field after the parenthesised name; Z is dead, only not reaped.
+            s.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|st| st != "Z" && st != "X")
+        })
+        .unwrap_or(false)
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+#[test]
+fn ctrl_c_in_the_middle_leaves_nothing() {
+    let _serial = require_root();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cluster.yaml");
+    std::fs::write(&path, PODS).unwrap();
+    let change = dir.path().join("change.yaml");
+    std::fs::write(&change, DENY).unwrap();
+    let child = Command::new(bin())
+        .args([
+            "probe", "--local", "--ports", "tcp/5432", "--settle", "20s", "-f",
+        ])
+        .arg(&path)
+        .arg("--apply")
+        .arg(&change)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the agent and the streaming probers run, then interrupt.
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen: Vec<u32> = Vec::new();
+    loop {
+        for c in children(pid) {
+            if !seen.contains(&c) {
+                seen.push(c);
+            }
+        }
+        let running: Vec<String> = seen
+            .iter()
+            .filter(|p| alive(**p))
+            .map(|p| cmdline(*p))
+            .collect();
+        if running.iter().any(|c| c.contains(" feed "))
+            && running.iter().any(|c| c.contains("prober stream"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never got to the change: {running:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    // Every process it started is gone, and every namespace.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<String> = seen
+        .iter()
+        .filter(|p| alive(**p))
+        .map(|p| cmdline(*p))
+        .collect();
+    assert!(left.is_empty(), "still running: {left:?}");
+    assert!(left_by(pid).is_empty(), "left: {:?}", left_by(pid));
+}
