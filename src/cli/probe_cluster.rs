@@ -159,12 +159,7 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     };
     let outcome = match outcome {
         Ok(o) => o,
-        Err(ClusterError::Interrupted(m)) => {
-            eprintln!("{m}");
-            return Ok(ExitCode::from(130));
-        }
-        Err(ClusterError::Input(m)) => return Err(CliError::Usage(m)),
-        Err(ClusterError::Cluster(m)) => return Err(CliError::Cluster(m)),
+        Err(e) => return cluster_failure(e),
     };
     notes.extend(outcome.notes.iter().cloned());
     emit(&render(&outcome.report, args.output));
@@ -172,16 +167,7 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
         eprintln!("note: {n}");
     }
     if global.verbose > 0 {
-        eprintln!(
-            "run {}: {}",
-            outcome.run,
-            outcome
-                .timings
-                .iter()
-                .map(|(phase, d)| format!("{phase} {:.1} s", d.as_secs_f64()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        print_timings(&outcome.run, &outcome.timings);
     }
     let s = outcome.report.matrix.summary.clone();
     let bad = s.is_none_or(|s| s.disagree > 0 || s.errors > 0);
@@ -228,6 +214,30 @@ fn apply_run(args: &ProbeArgs, default_ns: &str) -> Result<ApplyRun, CliError> {
     })
 }
 
+/// How a run that did not finish ends: Ctrl-C exits 130, bad input 2, the cluster 3.
+fn cluster_failure(e: ClusterError) -> CliResult {
+    match e {
+        ClusterError::Interrupted(m) => {
+            eprintln!("{m}");
+            Ok(ExitCode::from(130))
+        }
+        ClusterError::Input(m) => Err(CliError::Usage(m)),
+        ClusterError::Cluster(m) => Err(CliError::Cluster(m)),
+    }
+}
+
+/// `-v`: how long each phase of the run took.
+fn print_timings(run: &str, timings: &[(&'static str, std::time::Duration)]) {
+    eprintln!(
+        "run {run}: {}",
+        timings
+            .iter()
+            .map(|(phase, d)| format!("{phase} {:.1} s", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
 fn finish_apply(
     global: &Global,
     args: &ProbeArgs,
@@ -236,12 +246,7 @@ fn finish_apply(
 ) -> CliResult {
     let mut outcome = match outcome {
         Ok(o) => o,
-        Err(ClusterError::Interrupted(m)) => {
-            eprintln!("{m}");
-            return Ok(ExitCode::from(130));
-        }
-        Err(ClusterError::Input(m)) => return Err(CliError::Usage(m)),
-        Err(ClusterError::Cluster(m)) => return Err(CliError::Cluster(m)),
+        Err(e) => return cluster_failure(e),
     };
     notes.extend(outcome.notes.iter().cloned());
     outcome.report.notes = notes.clone();
@@ -255,16 +260,7 @@ fn finish_apply(
         }
     }
     if global.verbose > 0 {
-        eprintln!(
-            "run {}: {}",
-            outcome.run,
-            outcome
-                .timings
-                .iter()
-                .map(|(phase, d)| format!("{phase} {:.1} s", d.as_secs_f64()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        print_timings(&outcome.run, &outcome.timings);
     }
     Ok(if outcome.report.failed(args.require_cut) {
         ExitCode::from(1)

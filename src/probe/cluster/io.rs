@@ -146,6 +146,40 @@ pub struct LineStream {
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+impl LineStream {
+    /// Forwards `stdout`'s lines until it ends or the stream is dropped, then runs `finish`
+    /// (which closes the command's stdin and waits for or kills the command).
+    pub fn forward(
+        stdout: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+        finish: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> LineStream {
+        use tokio::io::AsyncBufReadExt;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stdout).lines();
+            loop {
+                tokio::select! {
+                    _ = &mut stop_rx => break,
+                    l = lines.next_line() => match l {
+                        Ok(Some(l)) => {
+                            if tx.send(l).is_err() {
+                                break;
+                            }
+                        }
+                        _ => break,
+                    },
+                }
+            }
+            finish.await;
+        });
+        LineStream {
+            lines: rx,
+            stop: Some(stop_tx),
+        }
+    }
+}
+
 impl Drop for LineStream {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
@@ -524,7 +558,7 @@ impl ClusterIo for KubeIo {
         argv: &[String],
         input: &str,
     ) -> Result<LineStream, IoError> {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+        use tokio::io::AsyncWriteExt;
         let what = format!("exec in {namespace}/{pod}");
         let params = AttachParams::default()
             .container(container)
@@ -546,31 +580,11 @@ impl ClusterIo for KubeIo {
             .write_all(input.as_bytes())
             .await
             .map_err(|e| IoError::other(format!("{what}: writing stdin: {e}")))?;
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(stdout).lines();
-            loop {
-                tokio::select! {
-                    _ = &mut stop_rx => break,
-                    l = lines.next_line() => match l {
-                        Ok(Some(l)) => {
-                            if tx.send(l).is_err() {
-                                break;
-                            }
-                        }
-                        _ => break,
-                    },
-                }
-            }
+        Ok(LineStream::forward(stdout, async move {
             // End of file on the command's stdin: the streaming prober stops.
             drop(stdin);
             let _ = process.join().await;
-        });
-        Ok(LineStream {
-            lines: rx,
-            stop: Some(stop_tx),
-        })
+        }))
     }
 }
 

@@ -937,7 +937,7 @@ impl ClusterIo for NetnsCluster {
         argv: &[String],
         input: &str,
     ) -> Result<LineStream, IoError> {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+        use tokio::io::AsyncWriteExt;
         let netns = self.find(namespace, pod)?;
         let argv = self.agent_argv(argv)?;
         let mut child = tokio::process::Command::new("ip")
@@ -959,29 +959,9 @@ impl ClusterIo for NetnsCluster {
             .ok_or_else(|| IoError::other("no stdout"))?;
         stdin.write_all(input.as_bytes()).await.map_err(io_other)?;
         stdin.flush().await.map_err(io_other)?;
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(stdout).lines();
-            loop {
-                tokio::select! {
-                    _ = &mut stop_rx => break,
-                    l = lines.next_line() => match l {
-                        Ok(Some(l)) => {
-                            if tx.send(l).is_err() {
-                                break;
-                            }
-                        }
-                        _ => break,
-                    },
-                }
-            }
+        Ok(LineStream::forward(stdout, async move {
             drop(stdin);
             let _ = child.kill().await;
-        });
-        Ok(LineStream {
-            lines: rx,
-            stop: Some(stop_tx),
-        })
+        }))
     }
 }
