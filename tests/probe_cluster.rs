@@ -48,6 +48,7 @@ fn payments(replicas: usize) -> Snapshot {
         &[root.join("manifests/examples/payments")],
         &LoadOptions {
             default_namespace: "default".into(),
+            ..Default::default()
         },
     )
     .unwrap();

@@ -49,6 +49,7 @@ fn main() {
         &text,
         &LoadOptions {
             default_namespace: "default".into(),
+            ..Default::default()
         },
     )
     .expect("parsing the manifests");

@@ -227,6 +227,7 @@ fn apply_once(a: ApplyArgs) -> Result<(), String> {
         &a.files,
         &LoadOptions {
             default_namespace: "default".into(),
+            ..Default::default()
         },
     )
     .map_err(|e| e.to_string())?;

@@ -103,7 +103,23 @@ impl Global {
     /// Reads the snapshot: manifests with -f, else the live cluster for `extra_namespaces` plus
     /// the -n/-A scope. Returns the snapshot and the default namespace for names.
     pub fn snapshot(&self, extra_namespaces: &[String]) -> Result<(Snapshot, String), CliError> {
-        self.read_snapshot(extra_namespaces, None)
+        self.read_snapshot(extra_namespaces, None, None)
+    }
+
+    /// As `snapshot`, for commands about these pods only (`explain pod`, `explain traffic`,
+    /// each NAME or NAMESPACE/NAME): offline, the other Pod documents are not even parsed,
+    /// because on a big snapshot parsing them is nearly all the time. Live, the same as
+    /// `snapshot`.
+    pub fn snapshot_for_pods(&self, pods: &[&str]) -> Result<(Snapshot, String), CliError> {
+        let default_ns = self.default_namespace("default");
+        let only = pods
+            .iter()
+            .map(|spec| {
+                let (ns, name) = model::split_ref(spec, &default_ns);
+                (ns.to_string(), name.to_string())
+            })
+            .collect();
+        self.read_snapshot(&namespaces_of(pods), None, Some(only))
     }
 
     /// As `snapshot`, for commands that only look at the pods in scope (matrix): a live
@@ -117,13 +133,14 @@ impl Global {
             }
             _ => None,
         };
-        self.read_snapshot(&[], selector)
+        self.read_snapshot(&[], selector, None)
     }
 
     fn read_snapshot(
         &self,
         extra_namespaces: &[String],
         selector: Option<String>,
+        only_pods: Option<Vec<(String, String)>>,
     ) -> Result<(Snapshot, String), CliError> {
         if self.offline() {
             let default_ns = self.default_namespace("default");
@@ -131,6 +148,7 @@ impl Global {
                 &self.files,
                 &LoadOptions {
                     default_namespace: default_ns.clone(),
+                    only_pods,
                 },
             )?;
             if self.verbose > 0 {
@@ -236,4 +254,13 @@ pub fn suggestions<'a>(query: &str, names: impl Iterator<Item = &'a str>) -> Str
     } else {
         format!(" (did you mean {}?)", similar.join(", "))
     }
+}
+
+/// Namespaces a live read must include for these names (NAMESPACE/NAME; addresses have none).
+pub fn namespaces_of(specs: &[&str]) -> Vec<String> {
+    specs
+        .iter()
+        .filter(|s| s.parse::<std::net::IpAddr>().is_err())
+        .filter_map(|s| s.split_once('/').map(|(ns, _)| ns.to_string()))
+        .collect()
 }

@@ -215,6 +215,7 @@ fn snapshot_for_line() -> Option<(Snapshot, String)> {
             &files,
             &LoadOptions {
                 default_namespace: ns.clone(),
+                ..Default::default()
             },
         )
         .ok()?;

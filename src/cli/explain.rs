@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::common::{check_format, emit, suggestions, CliError, CliResult, Global};
+use super::common::{check_format, emit, namespaces_of, suggestions, CliError, CliResult, Global};
 use crate::engine::{Endpoint, Engine, Traffic};
 use crate::model::{split_ref, Probe, Snapshot};
 use crate::report::{self, Format};
@@ -72,13 +72,21 @@ fn endpoint(snap: &Snapshot, spec: &str, default_ns: &str) -> Result<Endpoint, C
     find_pod(snap, spec, default_ns).map(Endpoint::Pod)
 }
 
-/// Namespaces a live read must include for these names.
-fn namespaces_of(specs: &[&str]) -> Vec<String> {
-    specs
-        .iter()
-        .filter(|s| s.parse::<IpAddr>().is_err())
-        .filter_map(|s| s.split_once('/').map(|(ns, _)| ns.to_string()))
-        .collect()
+/// The snapshot for these endpoints: only their pods when every one is a pod name (an address
+/// needs every pod, to find whose it is), and the whole input again when a name is not found,
+/// so that the error can suggest the names that do exist.
+fn snapshot_for(
+    global: &Global,
+    specs: &[&str],
+    found: impl Fn(&Snapshot, &str) -> bool,
+) -> Result<(Snapshot, String), CliError> {
+    if specs.iter().all(|s| s.parse::<IpAddr>().is_err()) {
+        let (snap, ns) = global.snapshot_for_pods(specs)?;
+        if found(&snap, &ns) {
+            return Ok((snap, ns));
+        }
+    }
+    global.snapshot(&namespaces_of(specs))
 }
 
 pub fn run(global: &Global, args: &ExplainArgs) -> CliResult {
@@ -89,7 +97,8 @@ pub fn run(global: &Global, args: &ExplainArgs) -> CliResult {
     )?;
     let text = match &args.what {
         ExplainWhat::Pod { name } => {
-            let (snap, ns) = global.snapshot(&namespaces_of(&[name]))?;
+            let (snap, ns) =
+                snapshot_for(global, &[name], |snap, ns| find_pod(snap, name, ns).is_ok())?;
             let engine = Engine::new(&snap);
             let e = engine.explain_pod(find_pod(&snap, name, &ns)?);
             if args.output == Format::Table {
@@ -117,7 +126,9 @@ pub fn run(global: &Global, args: &ExplainArgs) -> CliResult {
         }
         ExplainWhat::Traffic { from, to, port } => {
             let probe = Probe::parse(port).map_err(|e| CliError::Usage(format!("--port: {e}")))?;
-            let (snap, ns) = global.snapshot(&namespaces_of(&[from, to]))?;
+            let (snap, ns) = snapshot_for(global, &[from, to], |snap, ns| {
+                find_pod(snap, from, ns).is_ok() && find_pod(snap, to, ns).is_ok()
+            })?;
             let engine = Engine::new(&snap);
             let t = Traffic {
                 from: endpoint(&snap, from, &ns)?,

@@ -14,12 +14,18 @@ use super::{InputError, Snapshot, Source};
 pub struct LoadOptions {
     /// Namespace for objects that name none (like `kubectl apply -n`).
     pub default_namespace: String,
+    /// Only these Pods (namespace, name) are wanted (`explain pod`): a Pod document whose kind,
+    /// namespace and name a line scan can read for certain, and which is not one of them, is
+    /// skipped without being parsed (or validated). Pods are most of a big snapshot's bytes.
+    /// Workloads and every other kind are always read.
+    pub only_pods: Option<Vec<(String, String)>>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             default_namespace: "default".into(),
+            only_pods: None,
         }
     }
 }
@@ -134,8 +140,7 @@ impl<'o> Loader<'o> {
     }
 
     fn add_text(&mut self, file: &str, text: &str) -> Result<(), InputError> {
-        let default_ns = self.opts.default_namespace.clone();
-        for parsed in parse_text(file, text, &default_ns)? {
+        for parsed in parse_text(file, text, self.opts)? {
             self.merge(parsed)?;
         }
         Ok(())
@@ -205,7 +210,8 @@ const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 /// with `---` is always a document start in YAML) and parsed on every core; anything unusual
 /// (directives, `...` end markers, or any error) falls back to the sequential parser, which
 /// also gives the exact error.
-fn parse_text(file: &str, text: &str, default_ns: &str) -> Result<Vec<Parsed>, InputError> {
+fn parse_text(file: &str, text: &str, opts: &LoadOptions) -> Result<Vec<Parsed>, InputError> {
+    let default_ns = opts.default_namespace.as_str();
     // Before the parser: it would build the whole of a deep nesting before refusing it.
     if let Err(deep) = super::depth::check_depth(text) {
         return Err(InputError::new(
@@ -218,8 +224,8 @@ fn parse_text(file: &str, text: &str, default_ns: &str) -> Result<Vec<Parsed>, I
         )
         .object(format!("document {}", deep.document)));
     }
-    if text.len() >= PARALLEL_MIN_BYTES {
-        if let Some(parsed) = parse_parallel(file, text, default_ns) {
+    if text.len() >= PARALLEL_MIN_BYTES || opts.only_pods.is_some() {
+        if let Some(parsed) = parse_pieces(file, text, opts) {
             return Ok(parsed);
         }
     }
@@ -263,16 +269,33 @@ fn split_documents(text: &str) -> Option<Vec<&str>> {
     Some(pieces)
 }
 
-fn parse_parallel(file: &str, text: &str, default_ns: &str) -> Option<Vec<Parsed>> {
+/// Parses the documents one by one (on every core when the text is big), skipping the Pods
+/// that are not wanted. `None`: do it the sequential way (which also finds the exact error).
+fn parse_pieces(file: &str, text: &str, opts: &LoadOptions) -> Option<Vec<Parsed>> {
+    let default_ns = opts.default_namespace.as_str();
     let pieces = split_documents(text)?;
+    let wanted = |piece: &str| match &opts.only_pods {
+        None => true,
+        Some(only) => match plain_pod_name(piece) {
+            Some((ns, name)) => {
+                let ns = ns.unwrap_or(default_ns);
+                only.iter().any(|(n, p)| n == ns && p == name)
+            }
+            None => true,
+        },
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    if threads < 2 || pieces.len() < 2 * threads {
+    let threads = if text.len() >= PARALLEL_MIN_BYTES && pieces.len() >= 2 * threads {
+        threads
+    } else if opts.only_pods.is_some() {
+        1
+    } else {
         return None;
-    }
-    let chunk = pieces.len().div_ceil(threads);
+    };
+    let chunk = pieces.len().div_ceil(threads).max(1);
     let results: Vec<Option<Vec<Parsed>>> = std::thread::scope(|s| {
         let handles: Vec<_> = pieces
             .chunks(chunk)
@@ -281,6 +304,9 @@ fn parse_parallel(file: &str, text: &str, default_ns: &str) -> Option<Vec<Parsed
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for (i, piece) in group.iter().enumerate() {
+                        if !wanted(piece) {
+                            continue;
+                        }
                         let value: Value = serde_yaml::from_str(piece).ok()?;
                         parse_value(file, c * chunk + i + 1, value, default_ns, &mut out).ok()?;
                     }
@@ -298,6 +324,64 @@ fn parse_parallel(file: &str, text: &str, default_ns: &str) -> Option<Vec<Parsed
         all.extend(r?);
     }
     Some(all)
+}
+
+/// The namespace (if written) and name of a document that is certainly one Pod, by a line
+/// scan: block style, `kind: Pod` at the top level, plain DNS-label values for `metadata.name`
+/// and `metadata.namespace`. Anything less certain is `None` (the document gets parsed).
+fn plain_pod_name(piece: &str) -> Option<(Option<&str>, &str)> {
+    let (mut kind_pod, mut kinds) = (false, 0);
+    let (mut name, mut namespace) = (None, None);
+    let mut in_metadata = false;
+    let mut child_indent = None;
+    for line in piece.lines() {
+        if let Some(rest) = line.strip_prefix("---") {
+            // Content on the marker line itself is not worth understanding here.
+            if !(rest.trim().is_empty() || rest.trim_start().starts_with('#')) {
+                return None;
+            }
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if indent == 0 {
+            in_metadata = false;
+            if let Some(v) = line.strip_prefix("kind:") {
+                kinds += 1;
+                kind_pod = v.trim() == "Pod";
+            } else if line.trim_end() == "metadata:" {
+                in_metadata = true;
+            } else if !line.contains(':') || line.starts_with(['{', '[', '-', '?', '&', '!']) {
+                return None;
+            }
+            continue;
+        }
+        if !in_metadata {
+            continue;
+        }
+        let at = *child_indent.get_or_insert(indent);
+        if indent != at {
+            continue;
+        }
+        if let Some(v) = trimmed.strip_prefix("name:") {
+            name = Some(plain(v.trim_start())?);
+        } else if let Some(v) = trimmed.strip_prefix("namespace:") {
+            namespace = Some(plain(v.trim_start())?);
+        }
+    }
+    (kind_pod && kinds == 1).then_some((namespace, name?))
+}
+
+/// A DNS-label-like plain scalar (what a Pod's name and namespace must be anyway).
+fn plain(v: &str) -> Option<&str> {
+    let v = v.trim_end();
+    (!v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'))
+    .then_some(v)
 }
 
 /// One document's value into objects (a `kind: List` gives several). Pure, so documents can
@@ -420,7 +504,8 @@ mod tests {
     fn parallel_parse_equals_sequential() {
         let text = big_text();
         assert!(text.len() >= PARALLEL_MIN_BYTES);
-        let parallel = parse_parallel("f", &text, "default").expect("parallel path taken");
+        let parallel =
+            parse_pieces("f", &text, &LoadOptions::default()).expect("parallel path taken");
         let mut sequential = Vec::new();
         for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
             parse_value(
@@ -460,5 +545,74 @@ mod tests {
             err.to_string().contains("document 3001") && err.to_string().contains("not valid YAML"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_plain_pod_is_named_by_a_line_scan_and_anything_unusual_is_left_to_the_parser() {
+        let pod = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  namespace: shop\n  labels: {name: x}\nspec: {}\n";
+        assert_eq!(plain_pod_name(pod), Some((Some("shop"), "web-1")));
+        let no_ns = "kind: Pod\nmetadata:\n  labels:\n    name: not-this\n  name: web-1\n";
+        assert_eq!(plain_pod_name(no_ns), Some((None, "web-1")));
+        for unsure in [
+            "kind: Deployment\nmetadata:\n  name: web\n",
+            "kind: Pod\nmetadata: {name: web}\n",
+            "kind: Pod\nmetadata:\n  name: \"web\"\n",
+            "kind: Pod\nmetadata:\n  name: web # comment\n",
+            "kind: Pod\nkind: Pod\nmetadata:\n  name: web\n",
+            "--- {kind: Pod, metadata: {name: web}}\n",
+            "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"web\"}}\n",
+            "kind: List\nitems:\n- kind: Pod\n  metadata:\n    name: web\n",
+        ] {
+            assert_eq!(plain_pod_name(unsure), None, "{unsure}");
+        }
+    }
+
+    #[test]
+    fn only_the_wanted_pods_are_read_and_every_other_kind_still_is() {
+        // Flow-style pods (big_text) are always parsed; block-style ones can be skipped.
+        let mut text = big_text();
+        for i in 0..500 {
+            text.push_str(&format!("---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b{i}\n  namespace: ns{}\n  labels: {{app: b}}\nspec: {{}}\n", i % 3));
+        }
+        let full = load_str("f", &text, &LoadOptions::default()).unwrap().0;
+        let want = full.pods.iter().find(|p| p.name == "b7").unwrap();
+        let only = LoadOptions {
+            only_pods: Some(vec![(want.namespace.clone(), want.name.clone())]),
+            ..LoadOptions::default()
+        };
+        let some = load_str("f", &text, &only).unwrap().0;
+        let pod_names = |s: &Snapshot| -> Vec<String> {
+            s.pods
+                .iter()
+                .filter(|p| p.origin == super::super::PodOrigin::Pod)
+                .map(|p| format!("{}/{}", p.namespace, p.name))
+                .collect()
+        };
+        let flow_pods = pod_names(&full)
+            .iter()
+            .filter(|n| !n.contains("/b"))
+            .count();
+        assert!(flow_pods > 100);
+        let mut got = pod_names(&some);
+        got.retain(|n| n.contains("/b"));
+        assert_eq!(got, vec![format!("{}/{}", want.namespace, want.name)]);
+        assert_eq!(pod_names(&some).len(), flow_pods + 1);
+        assert_eq!(some.policies.len(), full.policies.len());
+        assert_eq!(some.namespaces.len(), full.namespaces.len());
+        let workloads = |s: &Snapshot| {
+            s.pods
+                .iter()
+                .filter(|p| p.origin != super::super::PodOrigin::Pod)
+                .count()
+        };
+        assert_eq!(workloads(&some), workloads(&full));
+        // Small inputs take the same path.
+        let small = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec: {}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec: {}\n";
+        let only_b = LoadOptions {
+            only_pods: Some(vec![("default".into(), "b".into())]),
+            ..LoadOptions::default()
+        };
+        let s = load_str("f", small, &only_b).unwrap().0;
+        assert_eq!(pod_names(&s), vec!["default/b".to_string()]);
     }
 }

@@ -821,6 +821,7 @@ mod tests {
             &text,
             &LoadOptions {
                 default_namespace: "default".into(),
+                ..Default::default()
             },
         )
         .unwrap()
@@ -1249,6 +1250,7 @@ spec:
             &text,
             &LoadOptions {
                 default_namespace: "default".into(),
+                ..Default::default()
             },
         )
         .unwrap()

@@ -44,7 +44,7 @@ pub struct ClusterOptions {
     pub dns: bool,
     /// Progress bars on stderr.
     pub progress: bool,
-    /// How often to look at the pods while waiting.
+    /// How often to look at the pods while waiting (the shortest interval; see `poll_interval`).
     pub poll: Duration,
 }
 
@@ -60,7 +60,7 @@ impl Default for ClusterOptions {
             externals: Vec::new(),
             dns: true,
             progress: false,
-            poll: Duration::from_millis(500),
+            poll: Duration::from_millis(100),
         }
     }
 }
@@ -1156,8 +1156,29 @@ async fn wait_for_probers<I: ClusterIo>(
                 waiting.join("; ")
             )));
         }
-        tokio::time::sleep(opts.poll).await;
+        tokio::time::sleep(poll_interval(
+            opts.poll,
+            namespaces.len(),
+            started.elapsed(),
+        ))
+        .await;
     }
+}
+
+/// Probers usually start within seconds, and the user waits for the last one, so look often at
+/// first; but every look is one list per namespace, so back off with many namespaces (about 30
+/// requests a second at most) and once the start is slow (image pulls) anyway.
+fn poll_interval(fastest: Duration, namespaces: usize, waited: Duration) -> Duration {
+    let per_namespace = fastest * (namespaces.div_ceil(3).max(1) as u32);
+    let slow = if waited > Duration::from_secs(10) {
+        Duration::from_millis(500)
+    } else {
+        Duration::ZERO
+    };
+    per_namespace
+        .max(slow)
+        .min(Duration::from_secs(1))
+        .max(fastest)
 }
 
 fn image_of(pod: &K8sPod) -> String {
@@ -1562,5 +1583,18 @@ mod tests {
         assert!(t.contains("being deleted") && !t.contains("rbac"), "{t}");
         let f = msg(IoErrorKind::Forbidden);
         assert!(f.contains("manifests/rbac/probe-role.yaml"), "{f}");
+    }
+
+    #[test]
+    fn waiting_looks_often_for_a_few_namespaces_and_backs_off_for_many_or_slow_starts() {
+        let ms = Duration::from_millis;
+        let fast = ms(100);
+        assert_eq!(poll_interval(fast, 3, ms(0)), ms(100));
+        assert_eq!(poll_interval(fast, 0, ms(0)), ms(100));
+        assert_eq!(poll_interval(fast, 9, ms(0)), ms(300));
+        assert_eq!(poll_interval(fast, 200, ms(0)), ms(1000));
+        assert_eq!(poll_interval(fast, 3, Duration::from_secs(11)), ms(500));
+        // A caller's shorter interval (tests) is honoured.
+        assert_eq!(poll_interval(ms(20), 1, ms(0)), ms(20));
     }
 }
