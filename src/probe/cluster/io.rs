@@ -444,21 +444,30 @@ impl ClusterIo for KubeIo {
             propagation_policy: Some(kube::api::PropagationPolicy::Background),
             ..DeleteParams::default()
         };
-        let mut count = 0;
-        for ns in &namespaces {
-            let pods = self
-                .pods(Some(ns))
-                .delete_collection(&dp, &lp)
-                .await
-                .map_err(|e| kube_error(&format!("deleting prober pods in {ns}"), e))?;
-            count += pods.left().map(|l| l.items.len()).unwrap_or(0);
-            let cms = self
-                .config_maps(Some(ns))
-                .delete_collection(&dp, &lp)
-                .await
-                .map_err(|e| kube_error(&format!("deleting the run's configmaps in {ns}"), e))?;
-            count += cms.left().map(|l| l.items.len()).unwrap_or(0);
-        }
+        // All namespaces and both kinds at once: the user waits for the slowest, not the sum.
+        let deletes = namespaces.iter().map(|ns| {
+            let (dp, lp) = (&dp, &lp);
+            async move {
+                let (pod_api, cm_api) = (self.pods(Some(ns)), self.config_maps(Some(ns)));
+                let (pods, cms) = futures::join!(
+                    pod_api.delete_collection(dp, lp),
+                    cm_api.delete_collection(dp, lp)
+                );
+                let pods =
+                    pods.map_err(|e| kube_error(&format!("deleting prober pods in {ns}"), e))?;
+                let cms = cms.map_err(|e| {
+                    kube_error(&format!("deleting the run's configmaps in {ns}"), e)
+                })?;
+                Ok::<usize, IoError>(
+                    pods.left().map(|l| l.items.len()).unwrap_or(0)
+                        + cms.left().map(|l| l.items.len()).unwrap_or(0),
+                )
+            }
+        });
+        let count = futures::future::try_join_all(deletes)
+            .await?
+            .into_iter()
+            .sum();
         Ok(count)
     }
 
