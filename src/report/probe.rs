@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::matrix::{grid, Cell};
+use super::table as columns;
 use super::{bold, dim, green, red, yellow};
 use crate::probe::ProbeReport;
 
@@ -112,49 +113,28 @@ pub fn apply_table(r: &crate::probe::apply::ApplyReport) -> String {
     change.extend(r.change.deleted.iter().map(|k| format!("delete {k}")));
     let _ = writeln!(out, "{} {}", bold("change:"), change.join(", "));
     if !t.pairs.is_empty() {
-        let rows: Vec<[String; 5]> = t
-            .pairs
-            .iter()
-            .map(|p| {
-                let flip = |b: bool| if b { "allowed" } else { "denied" };
-                [
-                    format!("{} -> {}", p.from, p.to),
-                    format!("{}/{}", p.protocol.to_ascii_lowercase(), p.port),
-                    format!("{} -> {}", flip(p.allowed_before), flip(p.allowed_after)),
-                    match p.time_to_enforce_s {
-                        Some(s) => format!("{s:.2} s"),
-                        None => "never".into(),
-                    },
-                    match p.established {
-                        Some(Established::Survived) => "survived".into(),
-                        Some(Established::Cut) => "cut".into(),
-                        Some(Established::NotOpen) => "not open".into(),
-                        None => "-".into(),
-                    },
-                ]
-            })
-            .collect();
-        let head = ["PAIR", "PROBE", "EXPECTED", "ENFORCED IN", "ESTABLISHED"];
-        let mut width = head.map(str::len);
-        for r in &rows {
-            for (w, c) in width.iter_mut().zip(r.iter()) {
-                *w = (*w).max(c.len());
-            }
-        }
-        let line = |cells: [&str; 5]| {
-            cells
-                .iter()
-                .zip(width.iter())
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        };
-        let _ = writeln!(out, "{}", bold(&line(head)));
-        for r in &rows {
-            let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
-        }
+        let rows = t.pairs.iter().map(|p| {
+            let flip = |b: bool| if b { "allowed" } else { "denied" };
+            [
+                format!("{} -> {}", p.from, p.to),
+                format!("{}/{}", p.protocol.to_ascii_lowercase(), p.port),
+                format!("{} -> {}", flip(p.allowed_before), flip(p.allowed_after)),
+                match p.time_to_enforce_s {
+                    Some(s) => format!("{s:.2} s"),
+                    None => "never".into(),
+                },
+                match p.established {
+                    Some(Established::Survived) => "survived".into(),
+                    Some(Established::Cut) => "cut".into(),
+                    Some(Established::NotOpen) => "not open".into(),
+                    None => "-".into(),
+                },
+            ]
+        });
+        out.push_str(&columns::table(
+            &["PAIR", "PROBE", "EXPECTED", "ENFORCED IN", "ESTABLISHED"],
+            rows,
+        ));
     }
     if !r.unflipped.is_empty() {
         let _ = writeln!(
