@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::matrix::{grid, Cell};
 use super::table as columns;
 use super::{bold, dim, green, red, yellow};
-use crate::probe::ProbeReport;
+use crate::doc::probe::ProbeReport;
 
 pub fn table(r: &ProbeReport) -> String {
     let doc = &r.matrix;
@@ -180,4 +180,64 @@ pub fn apply_table(r: &crate::probe::apply::ApplyReport) -> String {
         }
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+    use crate::doc::matrix::{Connection, MatrixDoc, ProbeJson, ProbeSummary};
+    use crate::doc::probe::ProbeReport;
+
+    #[test]
+    fn disagreements_show_the_reason_and_the_explain_command() {
+        let pods = vec!["frontend/web".to_string(), "payments/db".to_string()];
+        let connections = pods
+            .iter()
+            .flat_map(|from| pods.iter().map(move |to| (from, to)))
+            .map(|(from, to)| {
+                let wrong = from == "frontend/web" && to == "payments/db";
+                Connection {
+                    from: from.clone(),
+                    to: to.clone(),
+                    protocol: "TCP".into(),
+                    port: 5432,
+                    allowed: !wrong,
+                    observed: Some(true),
+                    verdict: Some("connected".into()),
+                    agree: Some(!wrong),
+                    reason: wrong.then(|| "expected denied: payments/db is isolated".into()),
+                    explain: wrong.then(|| {
+                        "kubectl netpol explain traffic frontend/web payments/db --port tcp/5432"
+                            .into()
+                    }),
+                }
+            })
+            .collect();
+        let report = ProbeReport {
+            matrix: MatrixDoc {
+                pods,
+                probes: vec![ProbeJson {
+                    protocol: "TCP".into(),
+                    port: 5432,
+                }],
+                connections,
+                summary: Some(ProbeSummary {
+                    agree: 3,
+                    disagree: 1,
+                    errors: 0,
+                }),
+            },
+            dns: vec![],
+            verdict: "policies are NOT enforced".into(),
+        };
+        let text = table(&report);
+        assert!(
+            text.contains(
+                "frontend/web -> payments/db tcp/5432: expected denied, observed connected"
+            ) && text.contains("expected denied: payments/db is isolated")
+                && text.contains("more: kubectl netpol explain traffic frontend/web payments/db"),
+            "{text}"
+        );
+        assert!(text.contains("3 agree, 1 disagree, 0 errors"), "{text}");
+    }
 }
