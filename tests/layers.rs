@@ -105,7 +105,9 @@ fn arrows_between_src_folders_go_one_way() {
     let mut problems = Vec::new();
     for folder in &folders {
         let Some(own) = rank(folder) else {
-            problems.push(format!("src/{folder} is not in the layers line of src/lib.rs"));
+            problems.push(format!(
+                "src/{folder} is not in the layers line of src/lib.rs"
+            ));
             continue;
         };
         let mut files = Vec::new();
@@ -116,14 +118,20 @@ fn arrows_between_src_folders_go_one_way() {
                 match rank(&target) {
                     Some(r) if r > own => problems.push(format!(
                         "{}: names crate::{target}, a layer above {folder}",
-                        file.strip_prefix(src().parent().unwrap()).unwrap().display()
+                        file.strip_prefix(src().parent().unwrap())
+                            .unwrap()
+                            .display()
                     )),
                     _ => {}
                 }
             }
         }
     }
-    assert!(problems.is_empty(), "upward arrows:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "upward arrows:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
