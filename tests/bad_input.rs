@@ -1,23 +1,14 @@
 //! Bad input never panics: every case exits 2 and names the file, the object and the field.
 
-use std::process::Command;
+mod common;
+
+use common::cli::{netpol, outcome, run};
 
 fn run_on(manifest: &str, args: &[&str]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.yaml");
     std::fs::write(&path, manifest).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
-        .args(args)
-        .arg("-f")
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    outcome(netpol().args(args).arg("-f").arg(&path))
 }
 
 fn policy(spec: &str) -> String {
@@ -82,12 +73,8 @@ fn every_bad_manifest_exits_2_with_a_precise_message() {
 
 #[test]
 fn missing_file_exits_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
-        .args(["matrix", "-f", "/nonexistent/dir/x.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, _, err) = run(&["matrix", "-f", "/nonexistent/dir/x.yaml"]);
+    assert_eq!(code, 2);
     assert!(
         err.contains("/nonexistent/dir/x.yaml") && err.contains("cannot open"),
         "{err}"

@@ -2,24 +2,10 @@
 //! (regenerate with `UPDATE_COMPLETIONS=1 cargo test --test completions`), kubectl's plugin
 //! completion helper works, and names complete dynamically.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kubectl-netpol")
-}
-
-fn output(cmd: &mut Command) -> (i32, String) {
-    let out = cmd.current_dir(root()).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
+use assert_cmd::Command;
+use common::cli::{bin, netpol, outcome, root, run};
 
 /// (shell, file in completions/) — the names clap_complete's Shell::file_name gives.
 const SCRIPTS: &[(&str, &str)] = &[
@@ -34,7 +20,7 @@ fn completion_scripts_in_completions_are_current() {
     let update = std::env::var_os("UPDATE_COMPLETIONS").is_some_and(|v| v == "1");
     let mut stale = Vec::new();
     for (shell, file) in SCRIPTS {
-        let (code, script) = output(Command::new(bin()).args(["completion", shell]));
+        let (code, script, _) = run(&["completion", shell]);
         assert_eq!(code, 0);
         assert!(script.contains("kubectl-netpol"), "{shell}: {script}");
         let path = root().join("completions").join(file);
@@ -56,14 +42,15 @@ fn completion_scripts_in_completions_are_current() {
 
 /// Runs completions/kubectl_complete-netpol as kubectl would: the words after `kubectl netpol`.
 fn kubectl_complete(words: &[&str]) -> Vec<String> {
-    let dir = Path::new(bin()).parent().unwrap();
+    let dir = bin().parent().unwrap();
     let path = format!(
         "{}:{}",
         dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let (code, out) = output(
+    let (code, out, _) = outcome(
         Command::new(root().join("completions/kubectl_complete-netpol"))
+            .current_dir(root())
             .args(words)
             .env("PATH", path),
     );
@@ -152,16 +139,16 @@ fn names_complete_from_the_manifests_on_the_line() {
 #[test]
 fn dynamic_registration_scripts() {
     // A generic COMPLETE in the environment does not hijack the command.
-    let (code, out) = output(Command::new(bin()).arg("--version").env("COMPLETE", "1"));
+    let (code, out, _) = outcome(netpol().arg("--version").env("COMPLETE", "1"));
     assert_eq!(code, 0, "{out}");
-    let (code, script) = output(Command::new(bin()).env("KUBECTL_NETPOL_COMPLETE", "bash"));
+    let (code, script, _) = outcome(netpol().env("KUBECTL_NETPOL_COMPLETE", "bash"));
     assert_eq!(code, 0);
     assert!(
         script.contains("kubectl-netpol") && script.contains("complete"),
         "{script}"
     );
     for shell in ["bash", "zsh", "fish", "powershell"] {
-        let (code, script) = output(Command::new(bin()).args(["completion", shell, "--dynamic"]));
+        let (code, script, _) = run(&["completion", shell, "--dynamic"]);
         assert_eq!(code, 0);
         assert!(
             script.contains("COMPLETE") && script.contains("kubectl-netpol"),

@@ -2,15 +2,13 @@
 //! and closes, grouped; pods on one side only are named and not compared; the CLI's formats
 //! and --exit-code.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
+use std::path::PathBuf;
+
+use common::cli::{self, root};
 use netpol::diff::{diff, Change, Diff, Side};
 use netpol::model::{load_str, Probe, Snapshot};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The upstream e2e cluster: namespaces x, y, z with pods a, b, c (IPs 10.244.{1,2,3}.{10,11,12}).
 fn base() -> String {
@@ -197,20 +195,6 @@ fn pods_on_one_side_are_named_not_compared() {
 
 // ---- The command line ----
 
-fn netpol(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// The payments example before and after one edit of policies.yaml.
 fn payments_change(from: &str, to: &str) -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -235,14 +219,14 @@ fn cli_formats_and_exit_code() {
         "        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: frontend}}\n          podSelector: {matchLabels: {app: web}}\n",
         "        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: frontend}}\n        - podSelector: {matchLabels: {app: web}}\n",
     );
-    let (code, out, err) = netpol(&["diff", &old, &new, "--ports", "tcp/8080", "-o", "json"]);
+    let (code, out, err) = cli::run(&["diff", &old, &new, "--ports", "tcp/8080", "-o", "json"]);
     assert_eq!(code, 0, "{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["policies"]["changed"][0], "payments/allow-web-to-api");
     // The web pod could already; the new frontend-wide peer adds nobody here (web is the only
     // frontend pod), and podSelector app=web in payments matches nobody: no change.
     assert_eq!(doc["allowed"].as_array().unwrap().len(), 0, "{out}");
-    let (code, _, _) = netpol(&["diff", &old, &new, "--exit-code"]);
+    let (code, _, _) = cli::run(&["diff", &old, &new, "--exit-code"]);
     assert_eq!(code, 0);
 
     // Dropping the namespace half: any pod app=web... in payments only; web (frontend) loses 8080.
@@ -250,7 +234,7 @@ fn cli_formats_and_exit_code() {
         "        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: frontend}}\n          podSelector: {matchLabels: {app: web}}\n",
         "        - podSelector: {matchLabels: {app: web}}\n",
     );
-    let (code, out, err) = netpol(&["diff", &old, &new, "--exit-code"]);
+    let (code, out, err) = cli::run(&["diff", &old, &new, "--exit-code"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains("0 connections become allowed, 1 becomes denied"),
@@ -260,7 +244,7 @@ fn cli_formats_and_exit_code() {
         out.contains("frontend/web") && out.contains("payments/api") && out.contains("tcp/8080"),
         "{out}"
     );
-    let (code, md, _) = netpol(&["-f", &old, "-f", &new, "diff", "-o", "markdown"]);
+    let (code, md, _) = cli::run(&["-f", &old, "-f", &new, "diff", "-o", "markdown"]);
     assert_eq!(code, 0);
     assert!(
         md.contains("| ❌ now denied | frontend/web | payments/api | tcp/8080 | 1 |"),
@@ -271,9 +255,9 @@ fn cli_formats_and_exit_code() {
         "{md}"
     );
 
-    let (code, _, err) = netpol(&["diff", &old]);
+    let (code, _, err) = cli::run(&["diff", &old]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("exactly two sides"), "{err}");
-    let (code, _, err) = netpol(&["diff", &old, "no/such/dir"]);
+    let (code, _, err) = cli::run(&["diff", &old, "no/such/dir"]);
     assert_eq!(code, 2, "{err}");
 }

@@ -5,29 +5,13 @@
 //! The reference parsers are npm packages in tests/node (`npm ci --prefix tests/node`; the
 //! check script installs them on first use).
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::Command;
 
+use common::cli::{root, run};
 use netpol::probe::ProbeReport;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn netpol(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Runs tests/node/check.sh KIND on the text; returns what the reference parser saw.
 fn reference_check(kind: &str, text: &str) -> Value {
@@ -82,7 +66,7 @@ fn probe_report() -> ProbeReport {
 #[test]
 fn reference_parsers_accept_the_outputs() {
     // Mermaid: the payments example, i.e. the seed's trust model.
-    let (code, mermaid, err) = netpol(&[
+    let (code, mermaid, err) = run(&[
         "matrix",
         "-f",
         "manifests/examples/payments",
@@ -140,7 +124,7 @@ fn reference_parsers_accept_the_outputs() {
     assert_eq!(edge("api", "web"), None);
 
     // SARIF: lint findings against the SARIF 2.1.0 schema.
-    let (code, sarif, _) = netpol(&[
+    let (code, sarif, _) = run(&[
         "lint",
         "-f",
         "tests/lint/seeds/004-allow-cluster-internal-only.yaml",
@@ -156,7 +140,7 @@ fn reference_parsers_accept_the_outputs() {
     assert_eq!(seen["version"], "2.1.0");
     assert_eq!(seen["results"][0], 3);
     // A clean run is valid SARIF too.
-    let (code, sarif, _) = netpol(&[
+    let (code, sarif, _) = run(&[
         "lint",
         "-f",
         "tests/lint/seeds/001-allow-frontend-db.yaml",
@@ -213,7 +197,7 @@ fn probe_markdown_marks_disagreements() {
 
 #[test]
 fn matrix_markdown_is_a_table_per_probe() {
-    let (code, md, err) = netpol(&[
+    let (code, md, err) = run(&[
         "matrix",
         "-f",
         "manifests/examples/payments",
@@ -248,7 +232,7 @@ fn matrix_markdown_is_a_table_per_probe() {
 
 #[test]
 fn dot_draws_the_same_graph() {
-    let (code, dot, err) = netpol(&["matrix", "-f", "manifests/examples/payments", "-o", "dot"]);
+    let (code, dot, err) = run(&["matrix", "-f", "manifests/examples/payments", "-o", "dot"]);
     assert_eq!(code, 0, "{err}");
     assert!(dot.contains("digraph netpol {") && dot.trim_end().ends_with('}'));
     assert_eq!(dot.matches("subgraph cluster_").count(), 4);
@@ -289,7 +273,7 @@ fn graphs_collapse_replicas_and_skip_open_pairs() {
     let text = [pod("web-7d4-a", "web"), pod("web-7d4-b", "web"), pod("web-7d4-c", "web"), pod("cart", "cart"), pod("free", "free")].concat()
         + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: cart, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: cart}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 80}]}]\n";
     std::fs::write(&f, text).unwrap();
-    let (code, m, err) = netpol(&["matrix", "-f", f.to_str().unwrap(), "-o", "mermaid"]);
+    let (code, m, err) = run(&["matrix", "-f", f.to_str().unwrap(), "-o", "mermaid"]);
     assert_eq!(code, 0, "{err}");
     assert!(m.contains("[\"web-7d4-* (3 pods)\"]"), "{m}");
     // web -> cart is governed (cart is isolated) and allowed; free's pairs are all open.

@@ -4,17 +4,17 @@
 //! keeps its contracts (exit codes, JSON). The last test sends real packets for every lab's
 //! solution in the local sandbox (root only; it fails, not skips, without root).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use common::cli::{bin, offline};
+use common::netns::left_by;
 use netpol::lab::{
     check_offline, missing_mentions, policies_of, verify, Catalogue, Lab, LabReport,
 };
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kubectl-netpol")
-}
 
 fn catalogue() -> Catalogue {
     Catalogue::embedded().unwrap_or_else(|e| panic!("the embedded catalogue does not load: {e}"))
@@ -39,13 +39,7 @@ fn failing(r: &LabReport) -> BTreeSet<String> {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .env("NO_COLOR", "1")
-        // Never the developer's cluster: commands that need one fail to reach it.
-        .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .output()
-        .expect("run kubectl-netpol")
+    offline().args(args).output().expect("run kubectl-netpol")
 }
 
 #[test]
@@ -387,28 +381,6 @@ fn cli_check_exit_codes_and_json() {
         .code(),
         Some(2)
     );
-}
-
-/// Network namespaces left by the probe runs of these processes (`netpol-<run>-*`, where the
-/// run id's upper bits are the process id).
-fn left_by(pids: &[u32]) -> Vec<String> {
-    let out = Command::new("ip")
-        .args(["netns", "list"])
-        .output()
-        .expect("ip netns list");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| n.starts_with("netpol-"))
-        .filter(|n| {
-            n.trim_start_matches("netpol-")
-                .split('-')
-                .next()
-                .and_then(|run| u64::from_str_radix(run, 16).ok())
-                .is_some_and(|run| pids.contains(&((run >> 16) as u32)))
-        })
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]

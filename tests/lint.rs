@@ -2,9 +2,11 @@
 //! version; the seeds' examples give the findings a reviewer would expect; the CLI's exit
 //! codes, severities and formats.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::cli::{root, run};
 use netpol::lint::{lint, rules, Finding, Severity};
 use netpol::model::{load_paths, load_str, LoadOptions};
 
@@ -206,10 +208,6 @@ fn policy_only_inputs_do_not_guess_about_missing_pods() {
 
 // ---- The seeds' examples ----
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn lint_paths(paths: &[&str]) -> Vec<Finding> {
     let paths: Vec<PathBuf> = paths.iter().map(|p| root().join(p)).collect();
     let (snap, _) = load_paths(&paths, &LoadOptions::default()).unwrap();
@@ -320,36 +318,22 @@ fn seeds_give_the_findings_a_reviewer_expects() {
 
 // ---- The command line ----
 
-fn netpol(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn exit_codes_follow_the_chosen_severity() {
     let f = "tests/lint/seeds/004-allow-cluster-internal-only.yaml";
-    let (code, out, _) = netpol(&["lint", "-f", f]);
+    let (code, out, _) = run(&["lint", "-f", f]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("egress-without-dns") && out.contains(&format!("{f}:")),
         "{out}"
     );
     assert!(out.contains("why:") && out.contains("fix:"), "{out}");
-    let (code, out, _) = netpol(&["lint", f, "--severity", "error"]);
+    let (code, out, _) = run(&["lint", f, "--severity", "error"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no findings at or above error"), "{out}");
-    let (code, out, _) = netpol(&["lint", "-f", "tests/lint/seeds/004-production.yaml"]);
+    let (code, out, _) = run(&["lint", "-f", "tests/lint/seeds/004-production.yaml"]);
     assert_eq!(code, 0, "{out}");
-    let (code, out, _) = netpol(&[
+    let (code, out, _) = run(&[
         "lint",
         "-f",
         "tests/lint/seeds/004-production.yaml",
@@ -366,15 +350,15 @@ fn exit_codes_follow_the_chosen_severity() {
         .unwrap()
         .iter()
         .all(|f| f["severity"] == "info"));
-    let (code, _, err) = netpol(&["lint", "-f", "no/such/file.yaml"]);
+    let (code, _, err) = run(&["lint", "-f", "no/such/file.yaml"]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = netpol(&["lint", "-f", f, "-o", "mermaid"]);
+    let (code, _, err) = run(&["lint", "-f", f, "-o", "mermaid"]);
     assert_eq!(code, 2, "{err}");
 }
 
 #[test]
 fn json_names_object_field_file_and_line() {
-    let (code, out, _) = netpol(&[
+    let (code, out, _) = run(&[
         "lint",
         "-f",
         "tests/lint/seeds/004-and-vs-or.yaml",
@@ -406,7 +390,7 @@ fn json_names_object_field_file_and_line() {
 
 #[test]
 fn sarif_is_what_code_scanning_takes() {
-    let (code, out, _) = netpol(&[
+    let (code, out, _) = run(&[
         "lint",
         "-f",
         "tests/lint/seeds/004-allow-cluster-internal-only.yaml",

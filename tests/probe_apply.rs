@@ -5,27 +5,17 @@
 //! and a Ctrl-C in the middle (nothing left behind). Needs root, iptables, ipset, conntrack and
 //! the netpol-enforcer binary next to kubectl-netpol (`cargo test --workspace` builds it).
 
+mod common;
+
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::cli::bin;
 use netpol::probe::apply::{ApplyReport, Established};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kubectl-netpol")
-}
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
 fn require_root() -> std::sync::MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    assert!(
-        netpol::probe::local::has_cap_net_admin(),
-        "the real-packet tests need root (CAP_NET_ADMIN); run them as root, as .ci/run does"
-    );
-    let enforcer = std::path::Path::new(bin())
-        .parent()
-        .map(|d| d.join("netpol-enforcer"));
+    let guard = common::netns::require_root("the real-packet tests");
+    let enforcer = bin().parent().map(|d| d.join("netpol-enforcer"));
     assert!(
         enforcer.as_ref().is_some_and(|e| e.is_file()),
         "{:?} is missing: run `cargo test --workspace` (or `cargo build -p netpol-enforcer`) so the sandbox can run the enforcer agent",
@@ -34,25 +24,9 @@ fn require_root() -> std::sync::MutexGuard<'static, ()> {
     guard
 }
 
-/// The network namespaces a run of process `pid` made and left: local runs are named
-/// `netpol-<hex>-*` where `<hex> >> 16` is the pid (other engineers' runs on this machine have
-/// other pids).
+/// The network namespaces a run of process `pid` made and left.
 fn left_by(pid: u32) -> Vec<String> {
-    let out = Command::new("ip")
-        .args(["netns", "list"])
-        .output()
-        .expect("ip netns list");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| {
-            n.strip_prefix("netpol-")
-                .and_then(|r| r.split('-').next())
-                .and_then(|h| u64::from_str_radix(h, 16).ok())
-                .is_some_and(|v| v >> 16 == pid as u64)
-        })
-        .map(str::to_string)
-        .collect()
+    common::netns::left_by(&[pid])
 }
 
 const PODS: &str = r#"

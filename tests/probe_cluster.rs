@@ -5,11 +5,13 @@
 //! the API is the code `kubectl netpol probe` runs: grouping, pod specs, waiting, exec plans,
 //! the expected side, comparison, reports and clean-up. Needs root (like tests/probe_local.rs).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::Duration;
 
+use common::cli::{bin, offline, outcome};
 use k8s_openapi::api::core::v1::{Service, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use netpol::engine::explain::default_probes;
@@ -23,22 +25,12 @@ use netpol::probe::cluster::{
 use netpol::probe::ProbeReport;
 use netpol::report;
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
 fn require_root() -> std::sync::MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    assert!(
-        netpol::probe::local::has_cap_net_admin(),
-        "the cluster-probe tests need root (CAP_NET_ADMIN) for network namespaces; run them as root, as .ci/run does"
-    );
-    guard
+    common::netns::require_root("the cluster-probe tests")
 }
 
 fn agent() -> Vec<String> {
-    vec![
-        env!("CARGO_BIN_EXE_kubectl-netpol").to_string(),
-        "prober".to_string(),
-    ]
+    vec![bin().display().to_string(), "prober".to_string()]
 }
 
 /// The seeds' payments / monitoring / frontend scenario, with `replicas` more web pods.
@@ -431,17 +423,8 @@ fn dns_rows_show_a_forgotten_dns_rule() {
 #[test]
 fn command_line_errors_are_clear() {
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
-            .args(args)
-            .env("KUBECONFIG", "/nonexistent/kubeconfig")
-            .env_remove("KUBERNETES_SERVICE_HOST")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let (code, _, stderr) = outcome(offline().args(args));
+        (code, stderr)
     };
     let (code, err) = run(&["probe", "-f", "manifests/examples/payments"]);
     assert_eq!(code, 2, "{err}");

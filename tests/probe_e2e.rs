@@ -21,12 +21,14 @@
 //! Either way: Services never list a prober while the probe runs, and nothing the probe made is
 //! left afterwards. The test removes its namespaces at the end.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::cli::run as netpol;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Container, ContainerPort, Endpoints, Namespace, Pod, PodSecurityContext, PodSpec,
     Service, ServicePort, ServiceSpec,
@@ -444,19 +446,6 @@ fn watch_endpoints(stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(usize, Vec
             (looks, bad)
         })
     })
-}
-
-fn netpol(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -8,35 +8,12 @@ mod common;
 use std::process::Command;
 use std::sync::Mutex;
 
+use common::cli::{bin, netpol, outcome, run};
+use common::netns::netpol_namespaces as our_namespaces;
 use netpol::probe::ProbeReport;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kubectl-netpol")
-}
-
-/// The tests check that no namespace of the tool is left, so they must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
-
 fn require_root() -> std::sync::MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    assert!(
-        netpol::probe::local::has_cap_net_admin(),
-        "the real-packet tests need root (CAP_NET_ADMIN); run them as root, as .ci/run does"
-    );
-    guard
-}
-
-fn our_namespaces() -> Vec<String> {
-    let out = Command::new("ip")
-        .args(["netns", "list"])
-        .output()
-        .expect("ip netns list");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| n.starts_with("netpol-"))
-        .map(str::to_string)
-        .collect()
+    common::netns::require_root("the real-packet tests")
 }
 
 /// Runs `probe --local` on manifests; returns (exit code, parsed report, stderr).
@@ -44,18 +21,13 @@ fn probe(manifests: &str, ports: &str, extra: &[&str]) -> (i32, Option<ProbeRepo
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("case.yaml");
     std::fs::write(&path, manifests).unwrap();
-    let out = Command::new(bin())
-        .args(["probe", "--local", "-o", "json", "--ports", ports, "-f"])
-        .arg(&path)
-        .args(extra)
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice::<ProbeReport>(&out.stdout).ok();
-    (
-        out.status.code().unwrap_or(-1),
-        report,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (code, stdout, stderr) = outcome(
+        netpol()
+            .args(["probe", "--local", "-o", "json", "--ports", ports, "-f"])
+            .arg(&path)
+            .args(extra),
+    );
+    (code, serde_json::from_str(&stdout).ok(), stderr)
 }
 
 #[test]
@@ -269,16 +241,9 @@ fn interrupted_run_leaves_nothing_and_cleanup_removes_leftovers() {
         !our_namespaces().is_empty(),
         "SIGKILL should leave namespaces for cleanup to find"
     );
-    let out = Command::new(bin())
-        .args(["cleanup", "--local"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("removed"));
+    let (code, stdout, stderr) = run(&["cleanup", "--local"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("removed"), "{stdout}");
     assert!(
         our_namespaces().is_empty(),
         "left after cleanup: {:?}",
@@ -296,11 +261,9 @@ fn says_clearly_when_it_lacks_privilege() {
             "--regid=65534",
             "--clear-groups",
             "--inh-caps=-all",
-            bin(),
-            "probe",
-            "--local",
-            "-f",
         ])
+        .arg(bin())
+        .args(["probe", "--local", "-f"])
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/manifests/examples/payments"

@@ -6,13 +6,14 @@
 //! Reading NFLOG needs CAP_NET_ADMIN and nothing on disk (unlike LOG, whose lines go to the
 //! kernel log). When nobody listens, the kernel discards the messages.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use etherparse::{Ipv6ExtensionSlice, LaxIpSlice};
 use netpol::enforce::compile::HOLD_CHAIN;
 use netpol::enforce::status::DropRecord;
 use netpol::enforce::DROP_LOG_PREFIX;
@@ -107,59 +108,34 @@ pub struct PacketInfo {
     pub port: Option<u16>,
 }
 
+/// Reads a logged packet with etherparse: the IP header, IPv4 options and IPv6 extension
+/// headers (hop-by-hop, routing, fragment, destination options, AH) are skipped for us. NFLOG
+/// hands over only the first 128 bytes (`--nflog-size`), so the lax parser, which takes a cut
+/// packet, is the one to use. The destination port is read only from a packet that carries the
+/// start of its transport header: a later fragment has none.
 pub fn parse_packet(p: &[u8]) -> Option<PacketInfo> {
-    let version = p.first()? >> 4;
-    let (src, dst, mut proto, mut l4) = match version {
-        4 => {
-            if p.len() < 20 {
-                return None;
-            }
-            let ihl = ((p[0] & 0x0f) as usize) * 4;
-            let src: [u8; 4] = p[12..16].try_into().ok()?;
-            let dst: [u8; 4] = p[16..20].try_into().ok()?;
-            (
-                IpAddr::V4(Ipv4Addr::from(src)),
-                IpAddr::V4(Ipv4Addr::from(dst)),
-                p[9],
-                ihl,
-            )
-        }
-        6 => {
-            if p.len() < 40 {
-                return None;
-            }
-            let src: [u8; 16] = p[8..24].try_into().ok()?;
-            let dst: [u8; 16] = p[24..40].try_into().ok()?;
-            (
-                IpAddr::V6(Ipv6Addr::from(src)),
-                IpAddr::V6(Ipv6Addr::from(dst)),
-                p[6],
-                40,
-            )
-        }
-        _ => return None,
+    let (ip, _ext_error) = LaxIpSlice::from_slice(p).ok()?;
+    let payload = ip.payload();
+    let first_fragment = match &ip {
+        LaxIpSlice::Ipv4(v4) => v4.header().fragments_offset().value() == 0,
+        LaxIpSlice::Ipv6(v6) => v6.extensions().clone().into_iter().all(|e| match e {
+            Ipv6ExtensionSlice::Fragment(f) => f.fragment_offset().value() == 0,
+            _ => true,
+        }),
     };
-    if version == 6 {
-        // Hop-by-hop, routing, fragment and destination options headers come before the
-        // transport header.
-        while matches!(proto, 0 | 43 | 44 | 60) && l4 + 8 <= p.len() {
-            let next = p[l4];
-            l4 += if proto == 44 {
-                8
-            } else {
-                (p[l4 + 1] as usize + 1) * 8
-            };
-            proto = next;
-        }
-    }
-    let port = match proto {
-        6 | 17 | 132 if l4 + 4 <= p.len() => Some(u16::from_be_bytes([p[l4 + 2], p[l4 + 3]])),
+    let protocol = payload.ip_number.0;
+    // TCP, UDP and SCTP all start with the source port, then the destination port.
+    let port = match protocol {
+        6 | 17 | 132 if first_fragment => payload
+            .payload
+            .get(2..4)
+            .map(|b| u16::from_be_bytes([b[0], b[1]])),
         _ => None,
     };
     Some(PacketInfo {
-        src,
-        dst,
-        protocol: proto,
+        src: ip.source_addr(),
+        dst: ip.destination_addr(),
+        protocol,
         port,
     })
 }
@@ -382,6 +358,7 @@ mod tests {
     use super::*;
     use netpol::enforce::ChainInfo;
     use netpol::model::Direction;
+    use std::net::Ipv6Addr;
 
     fn tcp_v4(src: [u8; 4], dst: [u8; 4], dport: u16) -> Vec<u8> {
         let mut p = vec![0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0];
@@ -391,6 +368,72 @@ mod tests {
         p.extend(dport.to_be_bytes());
         p.extend([0u8; 16]);
         p
+    }
+
+    /// A captured packet from enforcer/tests/fixtures/packets (see its README).
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/tests/fixtures/packets/{name}.hex",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let hex = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let hex = hex.trim();
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn captured_packets_give_addresses_protocol_and_port() {
+        // (fixture, source, destination, protocol, destination port)
+        let cases = [
+            (
+                "tcp-syn-v4-to-8080",
+                "10.99.0.1",
+                "10.99.0.2",
+                6,
+                Some(8080),
+            ),
+            ("udp-v6-to-53", "fd99::1", "fd99::2", 17, Some(53)),
+            (
+                "udp-v4-first-fragment-to-5353",
+                "10.99.0.1",
+                "10.99.0.2",
+                17,
+                Some(5353),
+            ),
+            // A later fragment carries data where the port would be: no port.
+            ("udp-v4-later-fragment", "10.99.0.1", "10.99.0.2", 17, None),
+            (
+                "udp-v6-first-fragment-to-5354",
+                "fd99::1",
+                "fd99::2",
+                17,
+                Some(5354),
+            ),
+            ("udp-v6-later-fragment", "fd99::1", "fd99::2", 17, None),
+            ("icmp-v4-echo", "10.99.0.1", "10.99.0.2", 1, None),
+            (
+                "tcp-v4-behind-ah-to-8080",
+                "10.99.0.1",
+                "10.99.0.2",
+                6,
+                Some(8080),
+            ),
+        ];
+        for (name, src, dst, protocol, port) in cases {
+            let p = parse_packet(&fixture(name)).unwrap_or_else(|| panic!("{name}: unread"));
+            assert_eq!(
+                (p.src.to_string(), p.dst.to_string(), p.protocol, p.port),
+                (src.to_string(), dst.to_string(), protocol, port),
+                "{name}"
+            );
+        }
+        // Behind a hop-by-hop header (MLD from a link-local address).
+        let mld = parse_packet(&fixture("icmpv6-mld-behind-hop-by-hop")).unwrap();
+        assert_eq!((mld.protocol, mld.port), (58, None));
+        assert_eq!(mld.dst.to_string(), "ff02::16");
     }
 
     #[test]

@@ -133,9 +133,72 @@ pub struct DropsDoc {
     pub drops: Vec<DropRecord>,
 }
 
+/// The drops `enforcer drops` shows: every readable agent's records tagged with its node (an
+/// agent that could not be read becomes a line in the second list), only those involving `pod`
+/// when given, oldest first, at most the newest `limit`.
+pub fn select_drops(
+    docs: impl IntoIterator<Item = (String, Result<DropsDoc, String>)>,
+    pod: Option<&str>,
+    limit: usize,
+) -> (Vec<(String, DropRecord)>, Vec<String>) {
+    let mut all = Vec::new();
+    let mut errors = Vec::new();
+    for (node, doc) in docs {
+        match doc {
+            Ok(d) => all.extend(d.drops.into_iter().map(|r| (node.clone(), r))),
+            Err(e) => errors.push(format!("{node}: {e}")),
+        }
+    }
+    if let Some(p) = pod {
+        all.retain(|(_, d)| d.involves(p));
+    }
+    all.sort_by_key(|(_, d)| d.unix_ms);
+    let skip = all.len().saturating_sub(limit);
+    (all.split_off(skip), errors)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::DropRecord;
+    use super::{select_drops, DropRecord, DropsDoc};
+
+    fn drop_at(unix_ms: u64, pod: &str) -> DropRecord {
+        DropRecord {
+            unix_ms,
+            direction: "ingress".into(),
+            pod: Some(pod.into()),
+            peer: "10.0.0.9".into(),
+            src: "10.0.0.9".into(),
+            dst: "10.0.0.2".into(),
+            protocol: "TCP".into(),
+            port: Some(80),
+            policies: vec![],
+            chain: "NETPOL-I-0".into(),
+        }
+    }
+
+    #[test]
+    fn drops_are_merged_across_nodes_filtered_and_the_newest_kept() {
+        let doc = |node: &str, drops| DropsDoc {
+            node: node.into(),
+            total: 0,
+            drops,
+        };
+        let docs = vec![
+            (
+                "n1".to_string(),
+                Ok(doc("n1", vec![drop_at(30, "x/a"), drop_at(10, "x/b")])),
+            ),
+            ("n2".to_string(), Err("connection refused".to_string())),
+            ("n3".to_string(), Ok(doc("n3", vec![drop_at(20, "x/a")]))),
+        ];
+        let (shown, errors) = select_drops(docs.clone(), None, 2);
+        let when: Vec<(&str, u64)> = shown.iter().map(|(n, d)| (n.as_str(), d.unix_ms)).collect();
+        assert_eq!(when, vec![("n3", 20), ("n1", 30)]);
+        assert_eq!(errors, vec!["n2: connection refused"]);
+        let (shown, _) = select_drops(docs, Some("x/b"), 50);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].1.unix_ms, 10);
+    }
 
     #[test]
     fn drops_are_found_by_either_pod_prober_names_included() {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::check::{half_text, CheckResult, LabReport, DNS_NAMESPACE, DNS_POD};
 use super::spec::{Lab, Level};
 use crate::engine::explain::HalfJson;
+use crate::report::table::table_aligned;
 use crate::report::{bold, cyan, dim, green, red, yellow};
 
 /// `lab list -o json`: one entry per lab.
@@ -43,36 +44,20 @@ impl LabSummary {
 
 /// The catalogue as a table.
 pub fn list(labs: &[Lab]) -> String {
-    let name_w = labs.iter().map(|l| l.name.len()).max().unwrap_or(4).max(4);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        bold(&format!(
-            "{:>2}  {:<name_w$}  {:<12}  TITLE",
-            "#", "NAME", "LEVEL"
-        ))
-    );
-    for l in labs {
-        let level = format!("{:<12}", l.level.as_str());
+    let rows = labs.iter().map(|l| {
         let level = match l.level {
-            Level::Beginner => green(&level),
-            Level::Intermediate => yellow(&level),
-            Level::Advanced => red(&level),
+            Level::Beginner => green(l.level.as_str()),
+            Level::Intermediate => yellow(l.level.as_str()),
+            Level::Advanced => red(l.level.as_str()),
         };
-        let _ = writeln!(
-            out,
-            "{:>2}  {:<name_w$}  {level}  {}{}",
-            l.number,
-            l.name,
-            l.title,
-            if l.local_only {
-                dim(" (local only)")
-            } else {
-                String::new()
-            }
-        );
-    }
+        let title = if l.local_only {
+            format!("{}{}", l.title, dim(" (local only)"))
+        } else {
+            l.title.clone()
+        };
+        vec![l.number.to_string(), l.name.clone(), level, title]
+    });
+    let mut out = table_aligned(&["#", "NAME", "LEVEL", "TITLE"], &[0], rows);
     let _ = writeln!(
         out,
         "\n{}",

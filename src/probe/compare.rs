@@ -1,39 +1,9 @@
 //! Expected (engine) vs observed (packets): the probe document and its one-line verdict.
 
-use serde::{Deserialize, Serialize};
-
+use crate::doc::matrix::{MatrixDoc, ProbeSummary};
+pub use crate::doc::probe::{DnsRow, ProbeReport};
 use crate::model::Snapshot;
-use crate::report::matrix::{MatrixDoc, ProbeSummary};
 use netpol_prober::plan::Verdict;
-
-/// A DNS check from one pod: could it reach the cluster DNS and resolve a name?
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DnsRow {
-    pub from: String,
-    /// The DNS server pod (or address).
-    pub server: String,
-    pub name: String,
-    /// What the policies allow: the pod may reach the DNS server on UDP 53.
-    pub allowed: bool,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub observed: Option<bool>,
-    pub verdict: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub agree: Option<bool>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub addresses: Vec<String>,
-}
-
-/// `probe -o json`: the matrix document with observed verdicts, DNS rows and a summary.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ProbeReport {
-    #[serde(flatten)]
-    pub matrix: MatrixDoc,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub dns: Vec<DnsRow>,
-    /// The one-line conclusion.
-    pub verdict: String,
-}
 
 /// Did the network let the packet through? Refused means a reset came back: allowed by the
 /// network, nothing listening. Unsupported and error say nothing about policy.
@@ -197,7 +167,7 @@ pub fn explain_disagreements(report: &mut ProbeReport, snap: &Snapshot, args: &s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::matrix::{Connection, ProbeJson};
+    use crate::doc::matrix::{Connection, ProbeJson};
 
     fn doc(allowed: &[bool]) -> MatrixDoc {
         MatrixDoc {
@@ -313,10 +283,5 @@ mod tests {
         );
         // Agreeing rows say nothing more.
         assert_eq!(r.matrix.connections[1].reason, None);
-        let table = crate::report::probe::table(&r);
-        assert!(
-            table.contains("more: kubectl netpol explain traffic frontend/web"),
-            "{table}"
-        );
     }
 }

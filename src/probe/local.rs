@@ -16,11 +16,11 @@ use netpol_prober::plan::{Check, CheckKind, CheckResult, Plan, Verdict};
 
 use super::compare::{compare, observed_of, verdict_name, DnsRow, ProbeReport};
 use super::connection_check;
+use crate::doc::matrix::MatrixDoc;
 use crate::enforce::{compile, Applier, CommandRunner};
 use crate::engine::matrix::Matrix;
 use crate::engine::Engine;
 use crate::model::{Probe, Protocol, Snapshot};
-use crate::report::matrix::MatrixDoc;
 
 /// Prefix of every network namespace this backend creates.
 pub const NETNS_PREFIX: &str = "netpol-";

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::markdown::{cell, code};
 use super::{bold, dim, green, red, yellow};
-use crate::diff::{Change, Diff, Group};
+use crate::doc::diff::{Change, Diff, Group};
 
 /// "x/a", "x/a, x/b", or "5 pods: x/a, x/b, x/c, ..."
 fn pods_text(pods: &[String], max: usize) -> String {

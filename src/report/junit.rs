@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::matrix::Connection;
-use crate::probe::{DnsRow, ProbeReport};
+use crate::doc::probe::{DnsRow, ProbeReport};
 
 /// Escapes text for XML attributes and content.
 pub fn xml_escape(s: &str) -> String {

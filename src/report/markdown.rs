@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::matrix::MatrixDoc;
-use crate::probe::ProbeReport;
+use crate::doc::probe::ProbeReport;
 
 /// Inline code that survives pipes inside a table cell.
 pub fn code(s: &str) -> String {

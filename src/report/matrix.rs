@@ -1,103 +1,14 @@
-//! The connectivity matrix: the JSON document of the contract, the terminal grid, CSV and the
-//! summary. The probe reuses the document and the grid with observed verdicts added.
+//! The connectivity matrix for people and spreadsheets: the terminal grid, CSV and the summary
+//! (the JSON document is `doc::matrix`). The probe reuses the grid with observed verdicts added.
 
 use std::fmt::Write;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{bold, dim, green, red, yellow};
+pub use crate::doc::matrix::{probes_json, Connection, MatrixDoc, ProbeJson, ProbeSummary};
 use crate::engine::matrix::{Matrix, MatrixCounts, ProbeCount};
-use crate::model::{Probe, Snapshot};
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ProbeJson {
-    pub protocol: String,
-    pub port: u16,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Connection {
-    pub from: String,
-    pub to: String,
-    pub protocol: String,
-    pub port: u16,
-    pub allowed: bool,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub observed: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub verdict: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub agree: Option<bool>,
-    /// On a disagreement: what the engine decided the expectation on.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub reason: Option<String>,
-    /// On a disagreement: the command that shows the rest.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub explain: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ProbeSummary {
-    pub agree: usize,
-    pub disagree: usize,
-    pub errors: usize,
-}
-
-/// `matrix -o json`, and (with observed fields and a summary) `probe -o json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct MatrixDoc {
-    pub pods: Vec<String>,
-    pub probes: Vec<ProbeJson>,
-    pub connections: Vec<Connection>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub summary: Option<ProbeSummary>,
-}
-
-impl MatrixDoc {
-    pub fn from_matrix(m: &Matrix, snap: &Snapshot) -> MatrixDoc {
-        let names: Vec<String> = m.pods.iter().map(|&p| snap.pods[p].key()).collect();
-        let mut connections = Vec::with_capacity(names.len() * names.len() * m.probes.len());
-        for (i, from) in names.iter().enumerate() {
-            for (j, to) in names.iter().enumerate() {
-                for (k, probe) in m.probes.iter().enumerate() {
-                    connections.push(Connection {
-                        from: from.clone(),
-                        to: to.clone(),
-                        protocol: probe.protocol.as_str().to_string(),
-                        port: probe.port,
-                        allowed: m.allowed(i, j, k),
-                        observed: None,
-                        verdict: None,
-                        agree: None,
-                        reason: None,
-                        explain: None,
-                    });
-                }
-            }
-        }
-        MatrixDoc {
-            pods: names,
-            probes: probes_json(&m.probes),
-            connections,
-            summary: None,
-        }
-    }
-
-    /// Connection index for (from position, to position, probe position).
-    pub fn index(&self, i: usize, j: usize, k: usize) -> usize {
-        (i * self.pods.len() + j) * self.probes.len() + k
-    }
-}
-
-pub fn probes_json(probes: &[Probe]) -> Vec<ProbeJson> {
-    probes
-        .iter()
-        .map(|p| ProbeJson {
-            protocol: p.protocol.as_str().to_string(),
-            port: p.port,
-        })
-        .collect()
-}
+use crate::model::Snapshot;
 
 pub fn csv(doc: &MatrixDoc) -> String {
     let probe_mode = doc

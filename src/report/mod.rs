@@ -1,6 +1,7 @@
 //! Showing results: coloured tables for people, JSON/YAML/CSV for scripts. No semantics here.
 
 pub mod diff;
+pub mod enforcer;
 pub mod explain;
 pub mod graph;
 pub mod junit;
@@ -8,6 +9,7 @@ pub mod lint;
 pub mod markdown;
 pub mod matrix;
 pub mod probe;
+pub mod table;
 
 use owo_colors::{OwoColorize, Stream};
 

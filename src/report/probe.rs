@@ -3,8 +3,9 @@
 use std::fmt::Write;
 
 use super::matrix::{grid, Cell};
+use super::table as columns;
 use super::{bold, dim, green, red, yellow};
-use crate::probe::ProbeReport;
+use crate::doc::probe::ProbeReport;
 
 pub fn table(r: &ProbeReport) -> String {
     let doc = &r.matrix;
@@ -112,49 +113,28 @@ pub fn apply_table(r: &crate::probe::apply::ApplyReport) -> String {
     change.extend(r.change.deleted.iter().map(|k| format!("delete {k}")));
     let _ = writeln!(out, "{} {}", bold("change:"), change.join(", "));
     if !t.pairs.is_empty() {
-        let rows: Vec<[String; 5]> = t
-            .pairs
-            .iter()
-            .map(|p| {
-                let flip = |b: bool| if b { "allowed" } else { "denied" };
-                [
-                    format!("{} -> {}", p.from, p.to),
-                    format!("{}/{}", p.protocol.to_ascii_lowercase(), p.port),
-                    format!("{} -> {}", flip(p.allowed_before), flip(p.allowed_after)),
-                    match p.time_to_enforce_s {
-                        Some(s) => format!("{s:.2} s"),
-                        None => "never".into(),
-                    },
-                    match p.established {
-                        Some(Established::Survived) => "survived".into(),
-                        Some(Established::Cut) => "cut".into(),
-                        Some(Established::NotOpen) => "not open".into(),
-                        None => "-".into(),
-                    },
-                ]
-            })
-            .collect();
-        let head = ["PAIR", "PROBE", "EXPECTED", "ENFORCED IN", "ESTABLISHED"];
-        let mut width = head.map(str::len);
-        for r in &rows {
-            for (w, c) in width.iter_mut().zip(r.iter()) {
-                *w = (*w).max(c.len());
-            }
-        }
-        let line = |cells: [&str; 5]| {
-            cells
-                .iter()
-                .zip(width.iter())
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        };
-        let _ = writeln!(out, "{}", bold(&line(head)));
-        for r in &rows {
-            let _ = writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
-        }
+        let rows = t.pairs.iter().map(|p| {
+            let flip = |b: bool| if b { "allowed" } else { "denied" };
+            [
+                format!("{} -> {}", p.from, p.to),
+                format!("{}/{}", p.protocol.to_ascii_lowercase(), p.port),
+                format!("{} -> {}", flip(p.allowed_before), flip(p.allowed_after)),
+                match p.time_to_enforce_s {
+                    Some(s) => format!("{s:.2} s"),
+                    None => "never".into(),
+                },
+                match p.established {
+                    Some(Established::Survived) => "survived".into(),
+                    Some(Established::Cut) => "cut".into(),
+                    Some(Established::NotOpen) => "not open".into(),
+                    None => "-".into(),
+                },
+            ]
+        });
+        out.push_str(&columns::table(
+            &["PAIR", "PROBE", "EXPECTED", "ENFORCED IN", "ESTABLISHED"],
+            rows,
+        ));
     }
     if !r.unflipped.is_empty() {
         let _ = writeln!(
@@ -200,4 +180,64 @@ pub fn apply_table(r: &crate::probe::apply::ApplyReport) -> String {
         }
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+    use crate::doc::matrix::{Connection, MatrixDoc, ProbeJson, ProbeSummary};
+    use crate::doc::probe::ProbeReport;
+
+    #[test]
+    fn disagreements_show_the_reason_and_the_explain_command() {
+        let pods = vec!["frontend/web".to_string(), "payments/db".to_string()];
+        let connections = pods
+            .iter()
+            .flat_map(|from| pods.iter().map(move |to| (from, to)))
+            .map(|(from, to)| {
+                let wrong = from == "frontend/web" && to == "payments/db";
+                Connection {
+                    from: from.clone(),
+                    to: to.clone(),
+                    protocol: "TCP".into(),
+                    port: 5432,
+                    allowed: !wrong,
+                    observed: Some(true),
+                    verdict: Some("connected".into()),
+                    agree: Some(!wrong),
+                    reason: wrong.then(|| "expected denied: payments/db is isolated".into()),
+                    explain: wrong.then(|| {
+                        "kubectl netpol explain traffic frontend/web payments/db --port tcp/5432"
+                            .into()
+                    }),
+                }
+            })
+            .collect();
+        let report = ProbeReport {
+            matrix: MatrixDoc {
+                pods,
+                probes: vec![ProbeJson {
+                    protocol: "TCP".into(),
+                    port: 5432,
+                }],
+                connections,
+                summary: Some(ProbeSummary {
+                    agree: 3,
+                    disagree: 1,
+                    errors: 0,
+                }),
+            },
+            dns: vec![],
+            verdict: "policies are NOT enforced".into(),
+        };
+        let text = table(&report);
+        assert!(
+            text.contains(
+                "frontend/web -> payments/db tcp/5432: expected denied, observed connected"
+            ) && text.contains("expected denied: payments/db is isolated")
+                && text.contains("more: kubectl netpol explain traffic frontend/web payments/db"),
+            "{text}"
+        );
+        assert!(text.contains("3 agree, 1 disagree, 0 errors"), "{text}");
+    }
 }

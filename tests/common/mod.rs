@@ -1,5 +1,9 @@
-//! Shared by the engine and the real-packet tests: the scenario fixtures in tests/cases/.
+//! Shared by the integration tests: the scenario fixtures in tests/cases/ (here), the one CLI
+//! runner (`cli`) and the real-packet tests' namespace look-ups (`netns`).
 #![allow(dead_code)]
+
+pub mod cli;
+pub mod netns;
 
 use std::path::{Path, PathBuf};
 

@@ -6,10 +6,12 @@
 //!   [`KubeIo`], its implementation with kube.
 //! - [`run`] drives a run: create → wait → probe → compare → clean up, with progress, and
 //!   clean-up at the end, on error and on Ctrl-C.
-//! - [`netns`] is a [`ClusterIo`] over network namespaces on this host (the `probe --local`
-//!   machinery), so the whole command path is tested in CI without a cluster.
+//! - `netns` (feature `test-support`: the tests turn it on, the product does not ship it) is a
+//!   [`ClusterIo`] over network namespaces on this host (the `probe --local` machinery), so
+//!   the whole command path is tested in CI without a cluster.
 
 pub mod io;
+#[cfg(feature = "test-support")]
 pub mod netns;
 pub mod plan;
 pub mod run;

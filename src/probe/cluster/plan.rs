@@ -17,12 +17,12 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use netpol_prober::plan::{Check, CheckKind, CheckResult, Plan, Verdict};
 
+use crate::doc::matrix::{Connection, MatrixDoc};
 use crate::engine::matrix::Matrix;
 use crate::engine::{Endpoint, Engine, Traffic};
 use crate::model::{ContainerPort, Labels, Pod, Probe, Protocol, Snapshot};
 use crate::probe::compare::{compare, observed_of, verdict_name, DnsRow, ProbeReport};
 use crate::probe::connection_check;
-use crate::report::matrix::{Connection, MatrixDoc};
 
 /// The label on every object a run makes; its value is the run id. `cleanup` deletes by it.
 pub const RUN_LABEL: &str = "netpol.kubectl.io/run";
