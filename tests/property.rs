@@ -2,6 +2,8 @@
 //! pair-by-pair verdicts and a naive evaluation written straight from the specification, on
 //! thousands of random clusters and policies (with and without an ordered first-match tier).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -869,5 +871,29 @@ fn diff_lists_exactly_the_connections_whose_verdict_changed() {
         denied.sort();
         assert_eq!(listed(&d.allowed), allowed, "seed {seed}: became allowed");
         assert_eq!(listed(&d.denied), denied, "seed {seed}: became denied");
+    }
+}
+
+/// The enforcer's rules for generated clusters (pods on two nodes, IPv4 and IPv6, ipBlocks,
+/// named ports, hostNetwork pods), rendered as the node receives them and compared byte for
+/// byte with tests/golden/enforcer/generated.txt (see tests/enforce_golden.rs).
+#[test]
+fn enforcer_rules_of_generated_clusters_equal_the_golden_file() {
+    let mut text = String::new();
+    for seed in 1..=40u64 {
+        let mut snap = cluster(seed);
+        let mut g = Gen(seed.wrapping_mul(0x9e3779b97f4a7c15) | 1);
+        for p in &mut snap.pods {
+            p.node = node(&mut g);
+        }
+        text.push_str(&format!("### seed {seed}\n"));
+        text.push_str(&common::enforcer_text(
+            &snap,
+            Some("n0"),
+            &["10.0.0.0/8", "fd00::/8"],
+        ));
+    }
+    if let Some(diff) = common::check_golden("enforcer/generated.txt", &text) {
+        panic!("{diff}");
     }
 }
