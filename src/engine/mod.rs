@@ -13,6 +13,7 @@ pub mod explain;
 mod lint_facts;
 pub mod matrix;
 mod near_miss;
+pub mod ports;
 mod selector;
 pub mod sets;
 mod tier;
@@ -20,7 +21,9 @@ pub mod words;
 
 use std::net::IpAddr;
 
-use crate::model::{Direction, Peer, PolicyPort, PortSpec, Probe, Rule, Snapshot};
+use crate::model::{Direction, NamespaceScope, Peer, PolicyPort, PortSpec, Probe, Rule, Snapshot};
+
+use ports::PortTarget;
 
 pub use classes::ClassId;
 pub use near_miss::NearMiss;
@@ -287,21 +290,22 @@ impl<'s> Engine<'s> {
     /// Does one policy port admit the probe towards `dest`? Named ports resolve against the
     /// destination pod's container ports, per protocol.
     pub fn port_matches(&self, port: &PolicyPort, probe: Probe, dest: Endpoint) -> bool {
-        if port.protocol != probe.protocol {
-            return false;
-        }
-        match &port.port {
-            None => true,
-            Some(PortSpec::Number(n)) => match port.end_port {
-                Some(end) => (*n..=end).contains(&probe.port),
-                None => *n == probe.port,
-            },
-            Some(PortSpec::Name(name)) => match dest {
-                Endpoint::Pod(p) => self.snap.pods[p].ports.iter().any(|cp| {
-                    cp.name.as_deref() == Some(name)
-                        && cp.protocol == probe.protocol
-                        && cp.port == probe.port
-                }),
+        match ports::port_target(port) {
+            PortTarget::Fixed(range) => {
+                range.protocol == probe.protocol
+                    && range
+                        .ports
+                        .is_none_or(|(first, last)| (first..=last).contains(&probe.port))
+            }
+            PortTarget::Named { name, protocol } => match dest {
+                Endpoint::Pod(p) => {
+                    protocol == probe.protocol
+                        && self.snap.pods[p].ports.iter().any(|cp| {
+                            cp.name.as_deref() == Some(name)
+                                && cp.protocol == probe.protocol
+                                && cp.port == probe.port
+                        })
+                }
                 Endpoint::Ip(_) => false,
             },
         }
@@ -381,10 +385,35 @@ impl Engine<'_> {
         name: &str,
         protocol: crate::model::Protocol,
     ) -> Option<u16> {
-        self.snap.pods[pod]
-            .ports
-            .iter()
-            .find(|cp| cp.name.as_deref() == Some(name) && cp.protocol == protocol)
-            .map(|cp| cp.port)
+        ports::named_port(&self.snap.pods[pod].ports, name, protocol)
+    }
+
+    /// Does a peer of a rule match this pod? The same answer as [`Engine::peer_matches`],
+    /// worked out for the pod alone without building the classes: for the enforcer agent,
+    /// which re-checks the few pods that changed. A pod peer needs the pod's namespace in the
+    /// snapshot; a hostNetwork pod is seen only as its addresses.
+    pub fn peer_matches_pod(
+        &self,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+        pod: usize,
+    ) -> bool {
+        let pol = &self.snap.policies[policy];
+        let p = &self.snap.pods[pod];
+        match &pol.rules(dir)[rule].peers[peer] {
+            Peer::Pods { namespaces, pods } => {
+                let Some(ns) = self.snap.namespaces.get(&p.namespace) else {
+                    return false;
+                };
+                let ns_ok = match namespaces {
+                    NamespaceScope::PolicyNamespace => p.namespace == pol.namespace,
+                    NamespaceScope::Selector(sel) => sel.matches(&ns.labels),
+                };
+                !p.host_network && ns_ok && pods.matches(&p.labels)
+            }
+            Peer::IpBlock(b) => p.ips.iter().any(|ip| ip_block_contains(b, *ip)),
+        }
     }
 }
