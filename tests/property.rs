@@ -693,6 +693,7 @@ fn resnapshot(snap: &Snapshot, pods: Vec<Pod>) -> Snapshot {
             .collect(),
         pods,
         policies: snap.policies.clone(),
+        ..Snapshot::default()
     };
     out.finish();
     out

@@ -394,6 +394,7 @@ impl Cache {
                 .collect(),
             pods: self.pods.items.values().cloned().collect(),
             policies: self.policies.items.values().cloned().collect(),
+            ..Snapshot::default()
         };
         snap.finish();
         snap
