@@ -465,6 +465,19 @@ impl Engine<'_> {
                 out.text = format!("allowed by {} {dir} rule {}: {text}", pol.key(), r.rule);
                 out.rule_text = Some(text);
             }
+            Reason::ClusterRule(r) => {
+                let cp = &self.snap.cluster_policies[r.policy];
+                let rule = &cp.rules(dir)[r.rule];
+                out.reason = "cluster-rule";
+                out.rule = Some(r.rule);
+                out.text = format!(
+                    "{} {} {dir} rule {}: {}",
+                    cp.tier,
+                    cp.key(),
+                    words::cluster_rule_label(rule, r.rule),
+                    words::cluster_rule(rule, dir)
+                );
+            }
             Reason::NoRuleAllows => {
                 out.reason = "no-rule-allows";
                 let names: Vec<String> = out
@@ -551,6 +564,23 @@ pub fn default_probes(snap: &crate::model::Snapshot, pods: &[usize]) -> Vec<Prob
                         if let Some(e) = p.end_port {
                             set.insert(Probe::new(p.protocol, e));
                         }
+                    }
+                }
+            }
+        }
+    }
+    for cp in &snap.cluster_policies {
+        for dir in Direction::BOTH {
+            for rule in cp.rules(dir) {
+                for p in &rule.ports {
+                    if let crate::model::ClusterPort::Range {
+                        protocol,
+                        start,
+                        end,
+                    } = p
+                    {
+                        set.insert(Probe::new(*protocol, *start));
+                        set.insert(Probe::new(*protocol, *end));
                     }
                 }
             }

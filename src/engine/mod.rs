@@ -9,6 +9,7 @@
 
 mod bits;
 mod classes;
+pub mod cluster;
 pub mod explain;
 mod lint_facts;
 pub mod matrix;
@@ -26,8 +27,9 @@ use crate::model::{Direction, NamespaceScope, Peer, PolicyPort, PortSpec, Probe,
 use ports::PortTarget;
 
 pub use classes::ClassId;
+pub use cluster::{ClusterRuleRef, ClusterTrace};
 pub use near_miss::NearMiss;
-pub use tier::{Decision, NamespacedTier, Tier};
+pub use tier::{ClusterPolicyTier, Decision, NamespacedTier, Possible, Tier, TierOutcome};
 
 /// One side of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,15 +72,35 @@ pub enum Reason {
     /// Policies isolate the pod and no rule allows this; see `Engine::isolating` and
     /// `Engine::near_miss` for the words.
     NoRuleAllows,
+    /// A cluster policy rule decided (its action: Accept allows, Deny denies).
+    ClusterRule(ClusterRuleRef),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HalfVerdict {
     pub direction: Direction,
     pub allowed: bool,
-    /// Which tier decided (`namespaced`, or `default` when no tier had an opinion).
+    /// Which tier decided (`admin`, `namespaced`, `baseline`, or `default` when no tier had an
+    /// opinion).
     pub tier: &'static str,
     pub reason: Reason,
+    /// The cluster rules whose `Pass` led here: `[admin, baseline]`.
+    pub passed: [Option<ClusterRuleRef>; 2],
+    /// Some order of equal-priority cluster policies gives this direction the other answer.
+    pub order_dependent: bool,
+}
+
+impl HalfVerdict {
+    fn fixed(direction: Direction, tier: &'static str, reason: Reason) -> HalfVerdict {
+        HalfVerdict {
+            direction,
+            allowed: true,
+            tier,
+            reason,
+            passed: [None, None],
+            order_dependent: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +108,9 @@ pub struct Verdict {
     pub allowed: bool,
     pub egress: HalfVerdict,
     pub ingress: HalfVerdict,
+    /// The answer depends on how the network plugin orders cluster policies of equal priority:
+    /// some order allows the connection and some other denies it.
+    pub ambiguous: bool,
 }
 
 /// The compiled snapshot.
@@ -98,9 +123,17 @@ pub struct Engine<'s> {
 }
 
 impl<'s> Engine<'s> {
-    /// Compiles the snapshot with the namespaced (NetworkPolicy v1) tier.
+    /// Compiles the snapshot with the full pipeline: Admin cluster policies, NetworkPolicy v1,
+    /// Baseline cluster policies.
     pub fn new(snap: &'s Snapshot) -> Engine<'s> {
-        Engine::with_tiers(snap, vec![Box::new(NamespacedTier)])
+        Engine::with_tiers(
+            snap,
+            vec![
+                Box::new(ClusterPolicyTier(crate::model::ClusterTier::Admin)),
+                Box::new(NamespacedTier),
+                Box::new(ClusterPolicyTier(crate::model::ClusterTier::Baseline)),
+            ],
+        )
     }
 
     /// Compiles with an explicit tier pipeline, evaluated in order; the first tier that allows
@@ -176,16 +209,12 @@ impl<'s> Engine<'s> {
     pub fn verdict(&self, t: &Traffic) -> Verdict {
         if let (Endpoint::Pod(a), Endpoint::Pod(b)) = (t.from, t.to) {
             if a == b {
-                let half = |direction| HalfVerdict {
-                    direction,
-                    allowed: true,
-                    tier: "self",
-                    reason: Reason::SelfTraffic,
-                };
+                let half = |direction| HalfVerdict::fixed(direction, "self", Reason::SelfTraffic);
                 return Verdict {
                     allowed: true,
                     egress: half(Direction::Egress),
                     ingress: half(Direction::Ingress),
+                    ambiguous: false,
                 };
             }
         }
@@ -197,10 +226,16 @@ impl<'s> Engine<'s> {
     pub(crate) fn verdict_between_distinct(&self, t: &Traffic) -> Verdict {
         let egress = self.half(t, Direction::Egress);
         let ingress = self.half(t, Direction::Ingress);
+        // Each direction may have either answer when it is order dependent.
+        let can = |h: &HalfVerdict, allowed: bool| h.allowed == allowed || h.order_dependent;
+        let ambiguous = can(&egress, true)
+            && can(&ingress, true)
+            && (can(&egress, false) || can(&ingress, false));
         Verdict {
             allowed: egress.allowed && ingress.allowed,
             egress,
             ingress,
+            ambiguous,
         }
     }
 
@@ -209,12 +244,7 @@ impl<'s> Engine<'s> {
             Direction::Egress => t.from,
             Direction::Ingress => t.to,
         };
-        let outside = |reason| HalfVerdict {
-            direction: dir,
-            allowed: true,
-            tier: "none",
-            reason,
-        };
+        let outside = |reason| HalfVerdict::fixed(dir, "none", reason);
         match subject {
             Endpoint::Ip(_) => return outside(Reason::OutsideCluster),
             Endpoint::Pod(p) if self.snap.pods[p].host_network => {
@@ -222,32 +252,43 @@ impl<'s> Engine<'s> {
             }
             Endpoint::Pod(_) => {}
         }
+        let mut chosen: Option<(bool, &'static str, Reason)> = None;
+        let mut passed = [None, None];
+        // Whether some order of equal priorities reaches this tier, allows, denies.
+        let (mut reach, mut can_allow, mut can_deny) = (true, false, false);
         for tier in &self.tiers {
-            match tier.decide(self, t, dir) {
-                Decision::Allow(reason) => {
-                    return HalfVerdict {
-                        direction: dir,
-                        allowed: true,
-                        tier: tier.name(),
-                        reason,
+            if chosen.is_some() && !reach {
+                break;
+            }
+            let o = tier.outcome(self, t, dir);
+            if reach {
+                can_allow |= o.possible.allow;
+                can_deny |= o.possible.deny;
+                reach = o.possible.pass;
+            }
+            if chosen.is_some() {
+                continue;
+            }
+            match o.decision {
+                Decision::Allow(reason) => chosen = Some((true, tier.name(), reason)),
+                Decision::Deny(reason) => chosen = Some((false, tier.name(), reason)),
+                Decision::Pass => {
+                    if let Some(r) = o.passed_by {
+                        let tier = self.snap.cluster_policies[r.policy].tier;
+                        passed[usize::from(tier == crate::model::ClusterTier::Baseline)] = Some(r);
                     }
                 }
-                Decision::Deny(reason) => {
-                    return HalfVerdict {
-                        direction: dir,
-                        allowed: false,
-                        tier: tier.name(),
-                        reason,
-                    }
-                }
-                Decision::Pass => {}
             }
         }
+        can_allow |= reach;
+        let (allowed, tier, reason) = chosen.unwrap_or((true, "default", Reason::NotIsolated));
         HalfVerdict {
             direction: dir,
-            allowed: true,
-            tier: "default",
-            reason: Reason::NotIsolated,
+            allowed,
+            tier,
+            reason,
+            passed,
+            order_dependent: can_allow && can_deny,
         }
     }
 
