@@ -46,6 +46,7 @@ fn action_args(a: &Action) -> String {
         Action::Return => "-j RETURN".into(),
         Action::Drop => "-j DROP".into(),
         Action::Jump(chain) => format!("-j {chain}"),
+        Action::Goto(chain) => format!("-g {chain}"),
         Action::Log { group, prefix } => format!(
             "-j NFLOG --nflog-group {group} --nflog-prefix {} --nflog-size 128",
             quote(prefix)
@@ -319,6 +320,10 @@ mod tests {
                 Action::Jump("C".into())
             ),
             "-m set --match-set S dst -j C"
+        );
+        assert_eq!(
+            only(Match::in_set("S", Side::Source), Action::Goto("C".into())),
+            "-m set --match-set S src -g C"
         );
         let long = Rule::new(Vec::new(), Some("x".repeat(300)), Action::Return);
         assert_eq!(

@@ -10,6 +10,7 @@
 mod bits;
 mod classes;
 pub mod cluster;
+mod dataplane;
 pub mod explain;
 mod lint_facts;
 pub mod matrix;
@@ -28,6 +29,7 @@ use ports::PortTarget;
 
 pub use classes::ClassId;
 pub use cluster::{ClusterRuleRef, ClusterTrace};
+pub use dataplane::{cluster_port_target, ClusterPortTarget};
 pub use near_miss::NearMiss;
 pub use tier::{ClusterPolicyTier, Decision, NamespacedTier, Possible, Tier, TierOutcome};
 

@@ -49,6 +49,19 @@ pub fn named_port(ports: &[ContainerPort], name: &str, protocol: Protocol) -> Op
         .map(|cp| cp.port)
 }
 
+/// Every (protocol, number) a container port name means on a pod with these ports, in
+/// declaration order: what a cluster policy's named port admits there.
+pub fn named_ports_any_protocol(ports: &[ContainerPort], name: &str) -> Vec<PortRange> {
+    ports
+        .iter()
+        .filter(|cp| cp.name.as_deref() == Some(name))
+        .map(|cp| PortRange {
+            protocol: cp.protocol,
+            ports: Some((cp.port, cp.port)),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +115,17 @@ mod tests {
         assert_eq!(named_port(&ports, "dns", Protocol::Tcp), Some(5353));
         assert_eq!(named_port(&ports, "dns", Protocol::Sctp), None);
         assert_eq!(named_port(&ports, "http", Protocol::Tcp), None);
+        let any: Vec<(Protocol, Option<(u16, u16)>)> = named_ports_any_protocol(&ports, "dns")
+            .into_iter()
+            .map(|r| (r.protocol, r.ports))
+            .collect();
+        assert_eq!(
+            any,
+            [
+                (Protocol::Udp, Some((53, 53))),
+                (Protocol::Tcp, Some((5353, 5353))),
+                (Protocol::Udp, Some((54, 54)))
+            ]
+        );
     }
 }

@@ -1,20 +1,19 @@
-//! One class chain: what a set of isolating NetworkPolicies allows in one direction. Every
+//! One class chain: what the policies of a class decide in one direction. The cluster tiers
+//! around the NetworkPolicy part are laid out in `tiers`. In the NetworkPolicy part, every
 //! (peer, port) combination of every rule of every isolating policy RETURNs (so the other
 //! direction is still checked); what no rule allows reaches the DROP at the end.
 
 use super::peers::{PeerMatch, PeerScope};
 use super::rules::{Action, Match, PortRange, Rule, Side};
-use super::{nflog_rule, FamilyCompiler};
+use super::tiers::{peer_side, Section};
+use super::{nflog_rule, ChainInfo, FamilyCompiler};
 use crate::engine::ports::{port_target, PortTarget};
 use crate::engine::{ClassId, RuleRef};
-use crate::model::Direction;
+use crate::model::{ClusterTier, Direction};
 
-/// Where a rule's peer is, as seen from the pod the chain checks.
-fn peer_side(dir: Direction) -> Side {
-    match dir {
-        Direction::Ingress => Side::Source,
-        Direction::Egress => Side::Destination,
-    }
+/// The chain a class chain continues in after the Admin tier (see `tiers`).
+pub(super) fn after_admin_chain(chain: &str) -> String {
+    format!("{chain}-R")
 }
 
 fn allow(matches: Vec<Match>, comment: &str) -> Rule {
@@ -22,8 +21,88 @@ fn allow(matches: Vec<Match>, comment: &str) -> Rule {
 }
 
 impl FamilyCompiler<'_, '_> {
-    /// The rules of the chain `chain` that checks `class` in `dir`.
+    /// The policies that decide a class chain, in evaluation order: Admin, NetworkPolicy,
+    /// Baseline (`ns/name`, `cnp/name`, ...).
+    pub(super) fn chain_policies(&self, class: ClassId, dir: Direction) -> Vec<String> {
+        let snap = self.engine.snap;
+        let cluster = |tier| {
+            self.engine
+                .class_cluster_policies(class, tier, dir)
+                .into_iter()
+                .map(|p| snap.cluster_policies[p].key())
+        };
+        let namespaced = self.engine.class_isolating(class, dir).iter();
+        cluster(ClusterTier::Admin)
+            .chain(namespaced.map(|&p| snap.policies[p].key()))
+            .chain(cluster(ClusterTier::Baseline))
+            .collect()
+    }
+
+    /// The rules of the chain `chain` that checks `class` in `dir`: the Admin tier, then (in
+    /// `chain`, or in the chain after it when Admin rules exist) the rest.
     pub(super) fn class_chain(&mut self, chain: &str, class: ClassId, dir: Direction) -> Vec<Rule> {
+        let admin = self
+            .engine
+            .class_cluster_policies(class, ClusterTier::Admin, dir);
+        if admin.is_empty() {
+            return self.after_admin(chain, class, dir);
+        }
+        let rest_chain = after_admin_chain(chain);
+        let rest = self.after_admin(&rest_chain, class, dir);
+        let pass = match rest.is_empty() {
+            true => Action::Return,
+            false => Action::Goto(rest_chain.clone()),
+        };
+        let section = Section {
+            chain,
+            class,
+            dir,
+            pass: pass.clone(),
+        };
+        let mut out = Vec::new();
+        for policy in admin {
+            self.cluster_policy_rules(&mut out, &section, policy);
+        }
+        if !rest.is_empty() {
+            out.push(Rule::new(
+                Vec::new(),
+                Some("no admin rule decided".into()),
+                pass,
+            ));
+            let info = ChainInfo {
+                direction: dir,
+                policies: self.chain_policies(class, dir),
+            };
+            self.chain_info.entry(rest_chain.clone()).or_insert(info);
+            self.chains.insert(rest_chain, rest);
+        }
+        out
+    }
+
+    /// What decides after the Admin tier: NetworkPolicy when it isolates the class (final),
+    /// else the Baseline tier (Pass and no match: allowed).
+    fn after_admin(&mut self, chain: &str, class: ClassId, dir: Direction) -> Vec<Rule> {
+        if !self.engine.class_isolating(class, dir).is_empty() {
+            return self.namespaced_chain(chain, class, dir);
+        }
+        let section = Section {
+            chain,
+            class,
+            dir,
+            pass: Action::Return,
+        };
+        let mut out = Vec::new();
+        for policy in self
+            .engine
+            .class_cluster_policies(class, ClusterTier::Baseline, dir)
+        {
+            self.cluster_policy_rules(&mut out, &section, policy);
+        }
+        out
+    }
+
+    /// The NetworkPolicy part: each allowed (peer, port) RETURNs, the rest is dropped.
+    fn namespaced_chain(&mut self, chain: &str, class: ClassId, dir: Direction) -> Vec<Rule> {
         let snap = self.engine.snap;
         let policies = self.engine.class_isolating(class, dir).to_vec();
         let mut out = Vec::new();

@@ -11,21 +11,41 @@ use super::rules::{Action, Family, Match, Rule, SetKind, SetMember, Side};
 use super::sets::{members_key, members_tag, net_members, short_hash, SetOrigin, SetSpec};
 use super::{nflog_rule, ChainInfo, FamilyCompiler, HOLD_CHAIN};
 use crate::engine::{ClassId, Engine};
-use crate::model::{ContainerPort, Direction, Snapshot};
+use crate::model::{ClusterTier, ContainerPort, Direction, Snapshot};
 
 /// The local pods' chains of one family: (direction, chain key) → a class of those pods (the
 /// chain's rules follow from any of them) and their addresses.
 pub(super) type LocalChains = BTreeMap<(Direction, String), (ClassId, BTreeSet<IpAddr>)>;
 
-/// What a chain of a class in a direction is named after: the isolating policies (and, for
-/// ingress, the container ports named ports resolve against). None when nothing isolates it.
+/// What a chain of a class in a direction is named after: the isolating policies, the
+/// cluster policies whose subject it is (when any), and for ingress the container ports named
+/// ports resolve against. None when no policy decides anything for it.
 pub(super) fn chain_key(engine: &Engine<'_>, class: ClassId, dir: Direction) -> Option<String> {
-    chain_key_of(
-        engine.snap,
-        engine.class_isolating(class, dir),
-        dir,
-        engine.class_ports(class),
-    )
+    let snap = engine.snap;
+    let isolating = engine.class_isolating(class, dir);
+    let ports = engine.class_ports(class);
+    let cluster = |tier| {
+        let keys: Vec<String> = engine
+            .class_cluster_policies(class, tier, dir)
+            .into_iter()
+            .map(|p| snap.cluster_policies[p].key())
+            .collect();
+        keys.join(",")
+    };
+    let (admin, baseline) = (cluster(ClusterTier::Admin), cluster(ClusterTier::Baseline));
+    if admin.is_empty() && baseline.is_empty() {
+        // Only NetworkPolicy: the key (and so every name) it always had.
+        return chain_key_of(snap, isolating, dir, ports);
+    }
+    let names: Vec<String> = isolating.iter().map(|&p| snap.policies[p].key()).collect();
+    let mut key = format!(
+        "{dir}:{} admin={admin} baseline={baseline}",
+        names.join(",")
+    );
+    if dir == Direction::Ingress {
+        key.push_str(&format!(" ports={ports:?}"));
+    }
+    Some(key)
 }
 
 pub(super) fn chain_key_of(
@@ -135,14 +155,11 @@ impl FamilyCompiler<'_, '_> {
             .sets
             .add(&members_key(key), members_tag(dir), spec, members);
         let rules = self.class_chain(&chain, class, dir);
-        let snap = self.engine.snap;
-        let policies = self.engine.class_isolating(class, dir);
-        self.chain_info
-            .entry(chain.clone())
-            .or_insert_with(|| ChainInfo {
-                direction: dir,
-                policies: policies.iter().map(|&p| snap.policies[p].key()).collect(),
-            });
+        let info = ChainInfo {
+            direction: dir,
+            policies: self.chain_policies(class, dir),
+        };
+        self.chain_info.entry(chain.clone()).or_insert(info);
         self.chains.insert(chain.clone(), rules);
         let side = match dir {
             Direction::Ingress => Side::Destination,

@@ -21,6 +21,7 @@ mod entry;
 mod peers;
 pub mod rules;
 mod sets;
+mod tiers;
 mod update;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -85,7 +86,8 @@ pub struct NodeRules {
     pub chain_info: BTreeMap<String, ChainInfo>,
     /// Local pods that policies isolate but that have no address yet (cannot be enforced yet).
     pub pods_without_ip: Vec<String>,
-    /// Protocol/port rules left out because iptables cannot express them (none today).
+    /// What the rules leave out because iptables cannot express it (a cluster policy's
+    /// `domainNames`), one line each.
     pub notes: Vec<String>,
 }
 
@@ -155,6 +157,8 @@ struct FamilyCompiler<'e, 's> {
     sets: sets::SetBook,
     groups: BTreeSet<NamedPortGroup>,
     chain_info: BTreeMap<String, ChainInfo>,
+    /// What the rules leave out (see [`NodeRules::notes`]).
+    notes: Vec<String>,
 }
 
 impl FamilyCompiler<'_, '_> {
@@ -196,6 +200,7 @@ pub fn compile_with(engine: &Engine<'_>, node: Option<&str>, opts: &CompileOptio
             sets: sets::SetBook::new(family),
             groups: BTreeSet::new(),
             chain_info: BTreeMap::new(),
+            notes: Vec::new(),
         };
         let chains = entry::local_chains(engine, node, family, &mut result.pods_without_ip);
         let entry = c.entry_chain(node, &opts.hold, &chains);
@@ -205,6 +210,11 @@ pub fn compile_with(engine: &Engine<'_>, node: Option<&str>, opts: &CompileOptio
         }
         result.set_origins.append(&mut c.sets.origins);
         result.named_port_groups.append(&mut c.groups);
+        for note in c.notes {
+            if !result.notes.contains(&note) {
+                result.notes.push(note);
+            }
+        }
         *result.family_mut(family) = Ruleset {
             chains: c.chains,
             sets: c.sets.sets,

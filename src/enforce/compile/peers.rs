@@ -29,7 +29,7 @@ pub(super) enum PeerScope {
 
 impl FamilyCompiler<'_, '_> {
     /// The addresses of this family of the pods of `classes`.
-    fn class_ips(&self, classes: impl IntoIterator<Item = ClassId>) -> Vec<SetMember> {
+    pub(super) fn class_ips(&self, classes: impl IntoIterator<Item = ClassId>) -> Vec<SetMember> {
         let snap = self.engine.snap;
         let out: BTreeSet<SetMember> = classes
             .into_iter()

@@ -119,8 +119,11 @@ pub enum Action {
     /// Leave this chain: the calling chain goes on with its next check.
     Return,
     Drop,
-    /// Continue in another chain of ours.
+    /// Continue in another chain of ours; its RETURN comes back here.
     Jump(String),
+    /// Continue in another chain of ours; its RETURN (or its end) returns to the chain that
+    /// jumped here, as if this chain had returned.
+    Goto(String),
     /// Copy the packet to an NFLOG group, marked with `prefix`, and go on.
     Log {
         group: u16,

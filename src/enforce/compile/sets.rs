@@ -118,6 +118,8 @@ pub enum SetOrigin {
     Members { dir: Direction, key: String },
     /// Every local pod address: the pods the hold lets through.
     Placed,
+    /// A peer of a cluster-scoped policy: a pod change compiles again (see `update_for_pods`).
+    Cluster,
 }
 
 /// What a new set is: its kind, what it stands for, what decides its members.

@@ -122,6 +122,8 @@ impl<'a> Touched<'a> {
                 self.keys[&i][dir_slot(*dir)].as_deref() == Some(key.as_str())
             }
             SetOrigin::Placed => self.is_local(&self.engine.snap.pods[i]),
+            // Not reached: a snapshot with cluster policies is compiled (see update_for_pods).
+            SetOrigin::Cluster => false,
         }
     }
 
@@ -212,6 +214,10 @@ pub fn update_for_pods(
     node: Option<&str>,
     changed: &[&Pod],
 ) -> Option<NodeRules> {
+    // Cluster policies' sets and chains are not re-checked pod by pod (yet): compile.
+    if !snap.cluster_policies.is_empty() {
+        return None;
+    }
     let touched = Touched::new(snap, node, changed);
     if !touched.needs_nothing_new(prev) {
         return None;
