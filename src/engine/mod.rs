@@ -11,6 +11,7 @@ mod bits;
 mod classes;
 pub mod cluster;
 pub mod explain;
+pub mod explain_cluster;
 mod lint_facts;
 pub mod matrix;
 mod near_miss;
