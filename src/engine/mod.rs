@@ -12,6 +12,7 @@ mod classes;
 pub mod cluster;
 mod dataplane;
 pub mod explain;
+pub mod explain_cluster;
 mod lint_facts;
 pub mod matrix;
 mod near_miss;

@@ -426,8 +426,42 @@ mod paging_tests {
             .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
     }
 
-    /// What the fake server answers to one request line target.
-    fn answer(target: &str) -> serde_json::Value {
+    /// What the fake server answers to one request line target: a ClusterNetworkPolicy CRD and
+    /// one Node exist, the v1alpha1 CRDs do not (404).
+    fn answer(target: &str) -> (u16, serde_json::Value) {
+        let path = target.split('?').next().unwrap_or_default();
+        if path == "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies" {
+            return (
+                200,
+                serde_json::json!({"apiVersion": "policy.networking.k8s.io/v1alpha2",
+                "kind": "ClusterNetworkPolicyList", "metadata": {},
+                "items": [{"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+                    "metadata": {"name": "guard"},
+                    "spec": {"tier": "Admin", "priority": 5, "subject": {"namespaces": {}},
+                        "egress": [{"action": "Deny", "to": [{"nodes": {}}]}]},
+                    "status": {"conditions": []}}]}),
+            );
+        }
+        if path.starts_with("/apis/policy.networking.k8s.io/") {
+            return (
+                404,
+                serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                "status": "Failure", "message": "the server could not find the requested resource",
+                "reason": "NotFound", "code": 404}),
+            );
+        }
+        if path == "/api/v1/nodes" {
+            return (
+                200,
+                serde_json::json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {},
+                "items": [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                    "status": {"addresses": [{"type": "InternalIP", "address": "192.168.1.7"}]}}]}),
+            );
+        }
+        (200, answer_core(target))
+    }
+
+    fn answer_core(target: &str) -> serde_json::Value {
         let path = target.split('?').next().unwrap_or_default();
         if path == "/api/v1/namespaces" {
             return serde_json::json!({"apiVersion": "v1", "kind": "NamespaceList", "metadata": {},
@@ -474,10 +508,11 @@ mod paging_tests {
                     .nth(1)
                     .unwrap_or_default()
                     .to_string();
-                let body = answer(&target).to_string();
+                let (status, body) = answer(&target);
+                let body = body.to_string();
                 log.lock().unwrap().push(target);
                 let mut stream = reader.into_inner();
-                let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
             }
         });
         (url, seen)
@@ -520,6 +555,21 @@ mod paging_tests {
         }
         assert_eq!(query(pod_requests[1], "continue"), Some("from-500"));
         assert_eq!(query(pod_requests[2], "continue"), Some("from-1000"));
+        // Cluster policies where the CRD exists; missing v1alpha1 CRDs are no error; the
+        // nodes peer made the Nodes be listed.
+        let keys: Vec<String> = snap.cluster_policies.iter().map(|p| p.key()).collect();
+        assert_eq!(keys, ["cnp/guard"]);
+        assert!(
+            seen.iter()
+                .any(|t| t
+                    .starts_with("/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies?")),
+            "{seen:?}"
+        );
+        assert_eq!(snap.nodes.len(), 1);
+        assert_eq!(
+            snap.nodes[0].addresses,
+            vec!["192.168.1.7".parse::<std::net::IpAddr>().unwrap()]
+        );
     }
 }
 
