@@ -4,6 +4,10 @@
 //!
 //!   cargo run --release --example gen_cluster -- --pods 5000 --namespaces 50 --policies 1000 > big.yaml
 //!
+//! `--cluster-policies N` adds N ClusterNetworkPolicies (Admin and Baseline, priorities that
+//! sometimes tie, namespace and pod subjects, Accept/Deny/Pass rules on selectors, networks and
+//! named ports), the mix an administrator writes on top of the teams' NetworkPolicies.
+//!
 //! `--diverse` makes the hard case for the matrix: 400 apps over the namespaces, 5 tiers,
 //! 3 versions, and a tenth of the policies egress to an ipBlock whose `except` cuts the pod
 //! addresses into many ranges, so few pods share an equivalence class.
@@ -28,11 +32,12 @@ fn main() {
     let namespaces = arg("--namespaces", 50).max(1);
     let policies = arg("--policies", 1000);
     let nodes = arg("--nodes", 1).max(1);
-    let out = if flag("--diverse") {
+    let mut out = if flag("--diverse") {
         diverse(pods, namespaces, policies, nodes)
     } else {
         uniform(pods, namespaces, policies, nodes)
     };
+    cluster_policies(&mut out, arg("--cluster-policies", 0), namespaces);
     print!("{out}");
 }
 
@@ -152,4 +157,35 @@ fn diverse(pods: usize, namespaces: usize, policies: usize, nodes: usize) -> Str
         let _ = write!(out, "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: pol{p}\n  namespace: ns{n}\nspec:\n{body}");
     }
     out
+}
+
+/// `count` ClusterNetworkPolicies over the namespaces' team/env labels and the pods' app/tier
+/// labels: tenant isolation with Pass for the own team, guardrails on databases, monitoring
+/// accepted, egress to the internet denied, baseline defaults.
+fn cluster_policies(out: &mut String, count: usize, namespaces: usize) {
+    let teams = ["payments", "search", "checkout", "identity", "platform"];
+    for c in 0..count {
+        let team = teams[c % teams.len()];
+        let n = c % namespaces.max(1);
+        let tier = if c % 4 == 3 { "Baseline" } else { "Admin" };
+        // Every tenth priority repeats its neighbour's: ties happen in real clusters too.
+        let priority = if c % 10 == 9 { c - 1 } else { c } % 1000;
+        let subject = match c % 3 {
+            0 => format!("namespaces: {{matchLabels: {{team: {team}}}}}"),
+            1 => format!("pods: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: ns{n}}}}}, podSelector: {{matchLabels: {{tier: db}}}}}}"),
+            _ => format!("pods: {{namespaceSelector: {{matchLabels: {{env: prod}}}}, podSelector: {{matchLabels: {{app: app{}}}}}}}", c % 400),
+        };
+        let rules = match (tier, c % 5) {
+            ("Baseline", _) => format!("  ingress:\n  - name: default-deny-other-teams\n    action: Deny\n    from: [{{namespaces: {{matchExpressions: [{{key: team, operator: NotIn, values: [{team}]}}]}}}}]\n  egress:\n  - name: allow-dns\n    action: Accept\n    to: [{{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: kube-system}}}}}}]\n    protocols: [{{udp: {{destinationPort: {{number: 53}}}}}}]\n"),
+            (_, 0) => format!("  ingress:\n  - name: pass-same-team\n    action: Pass\n    from: [{{namespaces: {{matchLabels: {{team: {team}}}}}}}]\n  - name: accept-monitoring\n    action: Accept\n    from: [{{pods: {{namespaceSelector: {{matchLabels: {{team: platform}}}}, podSelector: {{matchLabels: {{tier: web}}}}}}}}]\n    protocols: [{{destinationNamedPort: metrics}}]\n  - name: deny-other-teams\n    action: Deny\n    from: [{{namespaces: {{}}}}]\n"),
+            (_, 1) => "  ingress:\n  - name: deny-db-from-dev\n    action: Deny\n    from: [{namespaces: {matchLabels: {env: dev}}}]\n    protocols: [{tcp: {destinationPort: {number: 5432}}}, {tcp: {destinationPort: {range: {start: 8000, end: 8002}}}}]\n".to_string(),
+            (_, 2) => format!("  egress:\n  - name: pass-cluster\n    action: Pass\n    to: [{{networks: [10.100.0.0/16]}}]\n  - name: deny-internet\n    action: Deny\n    to: [{{networks: [0.0.0.0/0]}}]\n    protocols: [{{tcp: {{destinationPort: {{number: {}}}}}}}]\n", 8000 + c % 5),
+            (_, 3) => format!("  egress:\n  - name: accept-http\n    action: Accept\n    to: [{{pods: {{namespaceSelector: {{matchLabels: {{team: {team}}}}}, podSelector: {{matchLabels: {{tier: api}}}}}}}}]\n    protocols: [{{destinationNamedPort: http}}]\n"),
+            _ => "  egress:\n  - name: deny-cache-cross-env\n    action: Deny\n    to: [{pods: {namespaceSelector: {matchLabels: {env: prod}}, podSelector: {matchLabels: {tier: cache}}}}]\n".to_string(),
+        };
+        let _ = write!(
+            out,
+            "---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata:\n  name: cnp{c}\nspec:\n  tier: {tier}\n  priority: {priority}\n  subject: {{{subject}}}\n{rules}"
+        );
+    }
 }

@@ -15,6 +15,17 @@ fn policy(spec: &str) -> String {
     format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: x}}\nspec:\n{spec}")
 }
 
+fn cnp(spec: &str) -> String {
+    format!("apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {{name: c}}\nspec:\n{spec}")
+}
+
+fn anp(spec: &str) -> String {
+    format!("apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {{name: a}}\nspec:\n{spec}")
+}
+
+/// A valid head for a ClusterNetworkPolicy spec, before its rules.
+const CNP_HEAD: &str = "  tier: Admin\n  priority: 10\n  subject: {namespaces: {}}\n";
+
 /// (description, manifest, words the error must contain)
 fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
     vec![
@@ -44,6 +55,34 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ("pod bad IP", "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: []}\nstatus: {podIP: 10.0.0.300}\n".into(), vec!["status.podIP", "invalid IP"]),
         ("deployment without template", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x}\nspec: {replicas: 1}\n".into(), vec!["Deployment x/d", "spec.template"]),
         ("duplicate object", format!("{}\n---\n{}", policy("  podSelector: {}\n"), policy("  podSelector: {}\n")), vec!["NetworkPolicy x/p", "defined twice"]),
+        ("cnp missing tier", cnp("  priority: 1\n  subject: {namespaces: {}}\n"), vec!["ClusterNetworkPolicy c", "spec.tier", "missing", "Admin or Baseline"]),
+        ("cnp unknown tier", cnp("  tier: admin\n  priority: 1\n  subject: {namespaces: {}}\n"), vec!["spec.tier", "unknown tier", "case matters"]),
+        ("cnp priority 1001", cnp("  tier: Admin\n  priority: 1001\n  subject: {namespaces: {}}\n"), vec!["ClusterNetworkPolicy c", "spec.priority", "1001", "0 (evaluated first) to 1000"]),
+        ("cnp missing priority", cnp("  tier: Baseline\n  subject: {namespaces: {}}\n"), vec!["spec.priority", "missing"]),
+        ("cnp missing subject", cnp("  tier: Admin\n  priority: 1\n"), vec!["spec.subject", "missing"]),
+        ("cnp subject with two fields", cnp("  tier: Admin\n  priority: 1\n  subject: {namespaces: {}, pods: {podSelector: {}}}\n"), vec!["spec.subject", "exactly one of namespaces, pods"]),
+        ("cnp pods without podSelector", cnp("  tier: Admin\n  priority: 1\n  subject: {pods: {namespaceSelector: {}}}\n"), vec!["spec.subject.pods.podSelector", "missing"]),
+        ("cnp peer with no field", cnp(&format!("{CNP_HEAD}  ingress:\n  - action: Deny\n    from: [{{}}]\n")), vec!["spec.ingress[0].from[0]", "exactly one of namespaces, pods", "has none"]),
+        ("cnp ingress networks peer", cnp(&format!("{CNP_HEAD}  ingress:\n  - action: Deny\n    from: [{{networks: [10.0.0.0/8]}}]\n")), vec!["spec.ingress[0].from[0].networks", "unknown field"]),
+        ("cnp empty from", cnp(&format!("{CNP_HEAD}  ingress:\n  - action: Deny\n    from: []\n")), vec!["spec.ingress[0].from", "at least 1"]),
+        ("cnp missing to", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Deny\n")), vec!["spec.egress[0].to", "missing"]),
+        ("cnp unknown action", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Allow\n    to: [{{namespaces: {{}}}}]\n")), vec!["spec.egress[0].action", "unknown action \"Allow\"", "Accept, Deny, Pass", "v1alpha1"]),
+        ("cnp tcp without port", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Deny\n    to: [{{namespaces: {{}}}}]\n    protocols: [{{tcp: {{}}}}]\n")), vec!["spec.egress[0].protocols[0].tcp", "destinationPort"]),
+        ("cnp range start >= end", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Deny\n    to: [{{namespaces: {{}}}}]\n    protocols: [{{udp: {{destinationPort: {{range: {{start: 90, end: 90}}}}}}}}]\n")), vec!["spec.egress[0].protocols[0].udp.destinationPort.range.end", "greater than start 90"]),
+        ("cnp port 0", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Deny\n    to: [{{namespaces: {{}}}}]\n    protocols: [{{tcp: {{destinationPort: {{number: 0}}}}}}]\n")), vec!["protocols[0].tcp.destinationPort.number", "1-65535"]),
+        ("cnp bad network", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Deny\n    to: [{{networks: [10.0.0.0/40]}}]\n")), vec!["spec.egress[0].to[0].networks[0]", "invalid CIDR"]),
+        ("cnp duplicate network", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Deny\n    to: [{{networks: [10.0.0.0/8, 10.0.0.0/8]}}]\n")), vec!["to[0].networks[1]", "listed twice"]),
+        ("cnp named port with networks", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Accept\n    to: [{{networks: [10.0.0.0/8]}}]\n    protocols: [{{destinationNamedPort: http}}]\n")), vec!["spec.egress[0].to[0]", "named port"]),
+        ("cnp bad domain name", cnp(&format!("{CNP_HEAD}  egress:\n  - action: Accept\n    to: [{{domainNames: [\"foo.*.com\"]}}]\n")), vec!["to[0].domainNames[0]", "not a domain name"]),
+        ("cnp 26 rules", cnp(&format!("{CNP_HEAD}  egress:\n{}", "  - {action: Deny, to: [{namespaces: {}}]}\n".repeat(26))), vec!["spec.egress", "at most 25"]),
+        ("cnp wrong apiVersion", "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: ClusterNetworkPolicy\nmetadata: {name: c}\nspec: {}\n".into(), vec!["apiVersion", "v1alpha2"]),
+        ("anp Accept", anp("  priority: 5\n  subject: {namespaces: {}}\n  ingress:\n  - action: Accept\n    from: [{namespaces: {}}]\n"), vec!["AdminNetworkPolicy a", "spec.ingress[0].action", "Allow, Deny, Pass"]),
+        ("anp tier field", anp("  tier: Admin\n  priority: 5\n  subject: {namespaces: {}}\n"), vec!["spec.tier", "unknown field"]),
+        ("anp pods without namespaceSelector", anp("  priority: 5\n  subject: {pods: {podSelector: {}}}\n"), vec!["spec.subject.pods.namespaceSelector", "missing"]),
+        ("anp portNumber without port", anp("  priority: 5\n  subject: {namespaces: {}}\n  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n    ports: [{portNumber: {protocol: TCP}}]\n"), vec!["ports[0].portNumber.port", "missing"]),
+        ("banp not default", "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: other}\nspec: {subject: {namespaces: {}}}\n".into(), vec!["BaselineAdminNetworkPolicy other", "metadata.name", "\"default\""]),
+        ("banp pass", "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n  subject: {namespaces: {}}\n  egress:\n  - {action: Pass, to: [{namespaces: {}}]}\n".into(), vec!["spec.egress[0].action", "Allow, Deny", "no tier below"]),
+        ("node bad address entry", "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {addresses: [{type: InternalIP}]}\n".into(), vec!["Node n1", "status.addresses[0].address", "missing"]),
         ("wrong apiVersion", "apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec: {}\n".into(), vec!["apiVersion", "networking.k8s.io/v1"]),
     ]
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use netpol::enforce::apply::ApplyError;
-use netpol::enforce::compile::{isolating_policies, update_for_pods};
+use netpol::enforce::compile::update_for_pods;
 use netpol::enforce::{compile_with, Applier, CompileOptions, NodeRules, Runner};
 use netpol::engine::Engine;
 use netpol::model::{Direction, Pod};
@@ -352,15 +352,16 @@ impl<R: Runner + 'static> Agent<R> {
                 }
                 _ => None,
             };
-            let rules = incremental
-                .unwrap_or_else(|| compile_with(&Engine::new(&snap), Some(&node), &opts));
+            // Classes are built only when compiling: the counts below ask pod by pod.
+            let engine = Engine::new(&snap);
+            let rules = incremental.unwrap_or_else(|| compile_with(&engine, Some(&node), &opts));
             let (mut isolated, mut local) = (0, 0);
-            for (_, pod) in snap.endpoint_pods() {
+            for (i, pod) in snap.endpoint_pods() {
                 if pod.node.as_deref() == Some(node.as_str()) {
                     local += 1;
                     if Direction::BOTH
                         .iter()
-                        .any(|d| !isolating_policies(&snap, pod, *d).is_empty())
+                        .any(|d| !engine.isolating_pod(i, *d).is_empty())
                     {
                         isolated += 1;
                     }

@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Pod as K8sPod};
 use k8s_openapi::api::networking::v1::NetworkPolicy as K8sPolicy;
+use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 use kube::ResourceExt;
 use netpol::model::{
-    parse_namespace_object, parse_pod_object, parse_policy_object, Namespace, Pod, Policy,
-    Snapshot, Source,
+    parse_cluster_policy_object, parse_namespace_object, parse_pod_object, parse_policy_object,
+    ClusterKind, ClusterPolicy, Namespace, Pod, Policy, Snapshot, Source,
 };
 
 /// One change of the cluster, as the watches report it: the agent's only input.
@@ -29,6 +30,11 @@ pub enum Change {
     Namespace(Event<K8sNamespace>),
     Pod(Event<K8sPod>),
     Policy(Event<K8sPolicy>),
+    /// ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy.
+    Cluster(ClusterKind, Event<DynamicObject>),
+    /// The kind's CRD is not installed (or not readable): there are none of them, until a
+    /// watch lists them.
+    ClusterAbsent(ClusterKind),
 }
 
 impl Change {
@@ -38,6 +44,7 @@ impl Change {
             Change::Namespace(_) => "namespace",
             Change::Pod(_) => "pod",
             Change::Policy(_) => "networkpolicy",
+            Change::Cluster(kind, _) | Change::ClusterAbsent(kind) => kind.plural(),
         }
     }
 
@@ -49,8 +56,9 @@ impl Change {
         }
     }
 
-    /// A complete listing of all three kinds, as the watches start with (for tests and tools
-    /// that feed the agent without a cluster).
+    /// A complete listing of namespaces, pods and NetworkPolicies, as the watches start with
+    /// (for tests and tools that feed the agent without a cluster), in a cluster without the
+    /// cluster-scoped kinds (see [`Change::cluster_list`] for those).
     pub fn initial_list(
         namespaces: Vec<K8sNamespace>,
         pods: Vec<K8sPod>,
@@ -73,6 +81,19 @@ impl Change {
                 .map(|o| Change::Policy(Event::InitApply(o))),
         );
         out.push(Change::Policy(Event::InitDone));
+        out.extend(ClusterKind::ALL.map(Change::ClusterAbsent));
+        out
+    }
+
+    /// A complete listing of one cluster-scoped kind.
+    pub fn cluster_list(kind: ClusterKind, objects: Vec<DynamicObject>) -> Vec<Change> {
+        let mut out = vec![Change::Cluster(kind, Event::Init)];
+        out.extend(
+            objects
+                .into_iter()
+                .map(|o| Change::Cluster(kind, Event::InitApply(o))),
+        );
+        out.push(Change::Cluster(kind, Event::InitDone));
         out
     }
 }
@@ -153,6 +174,20 @@ impl<T> Store<T> {
     }
 }
 
+impl<T> Store<T> {
+    /// The kind does not exist in the cluster: no objects, and nothing more to wait for. True
+    /// when that removed objects.
+    fn absent(&mut self) -> bool {
+        self.buffer = None;
+        self.unreadable.clear();
+        self.unreadable_buffer.clear();
+        self.synced = true;
+        let had = !self.items.is_empty();
+        self.items.clear();
+        had
+    }
+}
+
 impl<T: PartialEq + Clone> Store<T> {
     /// [`Store::apply`]; true unless it was an `Apply` or `Delete` that left the parsed object
     /// as it was.
@@ -178,6 +213,8 @@ pub struct Cache {
     namespaces: Store<Namespace>,
     pods: Store<Pod>,
     policies: Store<Policy>,
+    /// One store per cluster-scoped kind (each kind has its own watch and listing).
+    cluster: BTreeMap<ClusterKind, Store<ClusterPolicy>>,
     /// Since the last [`Cache::take_pod_changes`]: every version (before and after) of the pods
     /// that changed; None when something else changed too (a namespace, a policy, a relist).
     pod_changes: Option<Vec<Pod>>,
@@ -243,7 +280,24 @@ fn parse_policy(pol: &K8sPolicy) -> Result<Option<Policy>, String> {
         .map_err(|(k, e)| field_error("NetworkPolicy", k, e))
 }
 
+fn parse_cluster_policy(
+    kind: ClusterKind,
+    obj: &DynamicObject,
+) -> Result<Option<ClusterPolicy>, String> {
+    let mut v = serde_json::to_value(obj).map_err(|e| e.to_string())?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    parse_cluster_policy_object(&v, kind, source())
+        .map(Some)
+        .map_err(|(k, e)| field_error(kind.kind(), k, e))
+}
+
 impl Cache {
+    fn cluster_store(&mut self, kind: ClusterKind) -> &mut Store<ClusterPolicy> {
+        self.cluster.entry(kind).or_default()
+    }
+
     pub fn apply(&mut self, change: &Change) {
         match change {
             Change::Pod(e @ (Event::Apply(o) | Event::Delete(o))) => {
@@ -274,6 +328,17 @@ impl Cache {
             }
             Change::Policy(e) => {
                 if self.policies.apply_changed(e, parse_policy) {
+                    self.changed_more_than_pods();
+                }
+            }
+            Change::Cluster(kind, e) => {
+                let parse = |o: &DynamicObject| parse_cluster_policy(*kind, o);
+                if self.cluster_store(*kind).apply_changed(e, parse) {
+                    self.changed_more_than_pods();
+                }
+            }
+            Change::ClusterAbsent(kind) => {
+                if self.cluster_store(*kind).absent() {
                     self.changed_more_than_pods();
                 }
             }
@@ -339,7 +404,12 @@ impl Cache {
 
     /// Every kind has been listed completely: a snapshot now means the whole cluster.
     pub fn synced(&self) -> bool {
-        self.namespaces.synced && self.pods.synced && self.policies.synced
+        self.namespaces.synced
+            && self.pods.synced
+            && self.policies.synced
+            && ClusterKind::ALL
+                .iter()
+                .all(|k| self.cluster.get(k).is_some_and(|s| s.synced))
     }
 
     /// Objects the parser refused, with the reason. An unreadable policy is not enforced, so
@@ -350,6 +420,7 @@ impl Cache {
             .values()
             .chain(self.pods.unreadable.values())
             .chain(self.policies.unreadable.values())
+            .chain(self.cluster.values().flat_map(|s| s.unreadable.values()))
             .cloned()
             .collect()
     }
@@ -394,6 +465,12 @@ impl Cache {
                 .collect(),
             pods: self.pods.items.values().cloned().collect(),
             policies: self.policies.items.values().cloned().collect(),
+            cluster_policies: self
+                .cluster
+                .values()
+                .flat_map(|s| s.items.values().cloned())
+                .collect(),
+            ..Snapshot::default()
         };
         snap.finish();
         snap
@@ -491,6 +568,69 @@ mod tests {
         }
         assert!(c.synced());
         assert_eq!(c.pod_count(), 0);
+    }
+
+    fn cnp(name: &str, priority: u32) -> DynamicObject {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "policy.networking.k8s.io/v1alpha2",
+            "kind": "ClusterNetworkPolicy",
+            "metadata": {"name": name},
+            "spec": {"tier": "Admin", "priority": priority,
+                     "subject": {"namespaces": {}},
+                     "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn cluster_kinds_sync_when_listed_or_absent_and_a_crd_can_come_and_go() {
+        let mut c = Cache::default();
+        for ch in Change::initial_list(vec![], vec![], vec![]) {
+            c.apply(&ch);
+        }
+        assert!(c.synced(), "absent CRDs are nothing to wait for");
+        assert!(c.snapshot().cluster_policies.is_empty());
+        // The CRD appears: its watch lists one policy.
+        for ch in Change::cluster_list(ClusterKind::ClusterNetworkPolicy, vec![cnp("tenancy", 5)]) {
+            c.apply(&ch);
+        }
+        assert!(c.synced());
+        let snap = c.snapshot();
+        assert_eq!(snap.cluster_policies.len(), 1);
+        assert_eq!(snap.cluster_policies[0].key(), "cnp/tenancy");
+        // A change to it is a change of more than pods.
+        c.take_pod_changes();
+        c.apply(&Change::Cluster(
+            ClusterKind::ClusterNetworkPolicy,
+            Event::Apply(cnp("tenancy", 7)),
+        ));
+        assert!(c.take_pod_changes().is_none());
+        assert_eq!(c.snapshot().cluster_policies[0].priority, 7);
+        // The same object again changes nothing.
+        c.take_pod_changes();
+        c.apply(&Change::Cluster(
+            ClusterKind::ClusterNetworkPolicy,
+            Event::Apply(cnp("tenancy", 7)),
+        ));
+        assert_eq!(c.take_pod_changes(), Some(Vec::new()));
+        // An invalid one is reported, not enforced.
+        let mut bad = cnp("broken", 5);
+        bad.data["spec"]["priority"] = serde_json::json!(1001);
+        c.apply(&Change::Cluster(
+            ClusterKind::ClusterNetworkPolicy,
+            Event::Apply(bad),
+        ));
+        assert!(
+            c.unreadable()
+                .iter()
+                .any(|u| u.contains("broken") && u.contains("priority")),
+            "{:?}",
+            c.unreadable()
+        );
+        // The CRD is deleted: its policies are gone.
+        c.apply(&Change::ClusterAbsent(ClusterKind::ClusterNetworkPolicy));
+        assert!(c.snapshot().cluster_policies.is_empty());
+        assert!(c.unreadable().is_empty());
     }
 
     #[test]

@@ -8,8 +8,11 @@
 //! protocol.
 //!
 //! stdin, one JSON object a line:
-//! - `{"init": {"namespaces": [...], "pods": [...], "policies": [...]}}` the initial listing
-//! - `{"apply": OBJECT}` / `{"delete": OBJECT}` a watch event (Namespace, Pod, NetworkPolicy)
+//! - `{"init": {"namespaces": [...], "pods": [...], "policies": [...], "clusterPolicies": [...]}}`
+//!   the initial listing (`clusterPolicies`: ClusterNetworkPolicy, AdminNetworkPolicy and
+//!   BaselineAdminNetworkPolicy objects; a kind with none counts as not installed)
+//! - `{"apply": OBJECT}` / `{"delete": OBJECT}` a watch event (Namespace, Pod, NetworkPolicy,
+//!   or one of the cluster-scoped kinds)
 //!
 //! stdout, one JSON object a line:
 //! - `{"accepted": N}` after each input line: N events are now in the agent's queue
@@ -23,10 +26,13 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 use netpol::enforce::{Applier, Runner};
+use netpol::model::ClusterKind;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use crate::{Agent, AgentConfig, Change, Telemetry};
 
@@ -39,6 +45,30 @@ struct Init {
     pods: Vec<Pod>,
     #[serde(default)]
     policies: Vec<NetworkPolicy>,
+    #[serde(default, rename = "clusterPolicies")]
+    cluster_policies: Vec<DynamicObject>,
+}
+
+impl Init {
+    fn changes(self) -> Result<Vec<Change>, String> {
+        let mut out = Change::initial_list(self.namespaces, self.pods, self.policies);
+        let mut by_kind: BTreeMap<ClusterKind, Vec<DynamicObject>> = BTreeMap::new();
+        for o in self.cluster_policies {
+            let kind = o
+                .types
+                .as_ref()
+                .map(|t| t.kind.as_str())
+                .unwrap_or_default();
+            let kind = ClusterKind::parse(kind).ok_or_else(|| {
+                format!("clusterPolicies: kind {kind:?} is not a cluster-scoped policy kind")
+            })?;
+            by_kind.entry(kind).or_default().push(o);
+        }
+        for (kind, objects) in by_kind {
+            out.extend(Change::cluster_list(kind, objects));
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,13 +104,20 @@ pub fn parse_line(n: usize, text: &str) -> Result<Vec<Change>, String> {
             "Namespace" => ev!(Namespace, Change::Namespace),
             "Pod" => ev!(Pod, Change::Pod),
             "NetworkPolicy" => ev!(NetworkPolicy, Change::Policy),
-            other => Err(format!(
-                "stdin line {n}: kind {other:?} is not fed (Namespace, Pod, NetworkPolicy)"
-            )),
+            other => match ClusterKind::parse(other) {
+                Some(cluster) => {
+                    let o: DynamicObject = serde_json::from_value(v)
+                        .map_err(|e| format!("stdin line {n}: {kind}: {e}"))?;
+                    Ok(Change::Cluster(cluster, if apply { Event::Apply(o) } else { Event::Delete(o) }))
+                }
+                None => Err(format!(
+                    "stdin line {n}: kind {other:?} is not fed (Namespace, Pod, NetworkPolicy, ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)"
+                )),
+            },
         }
     };
     Ok(match line {
-        Line::Init(i) => Change::initial_list(i.namespaces, i.pods, i.policies),
+        Line::Init(i) => i.changes().map_err(|e| format!("stdin line {n}: {e}"))?,
         Line::Apply(v) => vec![event(v, true)?],
         Line::Delete(v) => vec![event(v, false)?],
     })
@@ -179,7 +216,33 @@ mod tests {
             r#"{"init": {"namespaces": [{"metadata": {"name": "x"}}]}}"#,
         )
         .unwrap();
-        assert_eq!(c.len(), 7);
+        // Three listings of three kinds, then the three cluster-scoped kinds absent.
+        assert_eq!(c.len(), 10);
+        let c = parse_line(
+            5,
+            r#"{"init": {"clusterPolicies": [{"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy", "metadata": {"name": "a"}}]}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            &c[c.len() - 3..],
+            [
+                Change::Cluster(ClusterKind::ClusterNetworkPolicy, Event::Init),
+                Change::Cluster(_, Event::InitApply(_)),
+                Change::Cluster(_, Event::InitDone)
+            ]
+        ));
+        let c = parse_line(
+            6,
+            r#"{"delete": {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy", "metadata": {"name": "a"}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            &c[..],
+            [Change::Cluster(
+                ClusterKind::AdminNetworkPolicy,
+                Event::Delete(_)
+            )]
+        ));
         let e = parse_line(
             3,
             r#"{"apply": {"kind": "Service", "metadata": {"name": "a"}}}"#,

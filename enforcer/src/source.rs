@@ -2,14 +2,22 @@
 //! networkpolicies, cluster-wide: peers on other nodes matter too), with the default backoff
 //! (a broken watch is re-listed, never fatal), each event forwarded as a [`Change`].
 //!
+//! The cluster-scoped kinds (ClusterNetworkPolicy, AdminNetworkPolicy,
+//! BaselineAdminNetworkPolicy) are watched the same way whether or not their CRDs exist: while
+//! the API answers 404 (no CRD) or 403 (no permission) the agent is told the kind is absent
+//! (so it does not wait for it), and the watcher's backoff keeps trying (at most 30 s apart),
+//! so a CRD created later is listed and enforced without a restart.
+//!
 //! Pods are trimmed before they are kept (managed fields, annotations, volumes, env, statuses
 //! of containers): the parser needs labels, ports, node, hostNetwork, addresses and phase.
 
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
+use netpol::model::ClusterKind;
 use tokio::sync::mpsc;
 
 use crate::cache::Change;
@@ -67,6 +75,69 @@ async fn forward<K, S>(
     }
 }
 
+/// The HTTP status of a watch error from the API server, if it has one.
+fn api_status(e: &watcher::Error) -> Option<u16> {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+        watcher::Error::WatchError(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+/// Forwards one cluster-scoped kind; 404/403 from the API means the kind is absent (said
+/// once per absence, and to the cache so it does not wait for a listing).
+async fn forward_cluster<S>(stream: S, tx: mpsc::Sender<Change>, kind: ClusterKind)
+where
+    S: Stream<Item = Result<watcher::Event<DynamicObject>, watcher::Error>>,
+{
+    let mut stream = std::pin::pin!(stream);
+    let mut absent = false;
+    while let Some(item) = stream.next().await {
+        let change = match item {
+            Ok(ev) => {
+                absent = false;
+                Change::Cluster(kind, ev)
+            }
+            Err(e) => match api_status(&e) {
+                Some(code @ (403 | 404)) => {
+                    if absent {
+                        continue;
+                    }
+                    absent = true;
+                    if code == 404 {
+                        tracing::info!(
+                            "no {} CRD in the cluster: none to enforce; watching for it",
+                            kind.plural()
+                        );
+                    } else {
+                        tracing::warn!("not allowed to watch {} (403): they are NOT enforced; grant get/list/watch (install-enforcer does)", kind.plural());
+                    }
+                    Change::ClusterAbsent(kind)
+                }
+                _ => {
+                    tracing::warn!("watching {} failed (retrying): {e}", kind.plural());
+                    continue;
+                }
+            },
+        };
+        if tx.send(change).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The API resource of a cluster-scoped kind (group/version from its apiVersion).
+fn cluster_resource(kind: ClusterKind) -> ApiResource {
+    let (group, version) = kind
+        .api_version()
+        .split_once('/')
+        .unwrap_or(("", kind.api_version()));
+    let gvk = GroupVersionKind::gvk(group, version, kind.kind());
+    ApiResource::from_gvk_with_plural(&gvk, kind.plural())
+}
+
 /// The pod address ranges of `node` (`spec.podCIDRs`, else `spec.podCIDR`). Empty when the
 /// node has none (some IPAMs ignore them) or cannot be read: the caller warns.
 pub async fn node_pod_cidrs(client: &Client, node: &str) -> Vec<ipnet::IpNet> {
@@ -103,9 +174,17 @@ pub async fn node_pod_cidrs(client: &Client, node: &str) -> Vec<ipnet::IpNet> {
     Vec::new()
 }
 
-/// Starts the three watches; they run until the receiver is dropped.
+/// Starts the watches (pods, namespaces, NetworkPolicies and the three cluster-scoped kinds);
+/// they run until the receiver is dropped.
 pub fn spawn_watches(client: Client, tx: mpsc::Sender<Change>) {
     let cfg = watcher::Config::default;
+    for kind in ClusterKind::ALL {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &cluster_resource(kind));
+        let stream = watcher(api, cfg())
+            .default_backoff()
+            .modify(|o: &mut DynamicObject| o.metadata.managed_fields = None);
+        tokio::spawn(forward_cluster(stream, tx.clone(), kind));
+    }
     let pods = watcher(Api::<Pod>::all(client.clone()), cfg())
         .default_backoff()
         .modify(trim_pod);
@@ -147,5 +226,21 @@ mod tests {
         assert!(pod.metadata.annotations.is_none());
         assert_eq!(crate::cache::parse_pod_for_test(&pod), before);
         assert_eq!(before.unwrap().unwrap().ips.len(), 2);
+    }
+
+    #[test]
+    fn cluster_kinds_are_watched_under_their_group_version_and_plural() {
+        let r = cluster_resource(ClusterKind::ClusterNetworkPolicy);
+        assert_eq!(
+            (r.group.as_str(), r.version.as_str(), r.plural.as_str()),
+            (
+                "policy.networking.k8s.io",
+                "v1alpha2",
+                "clusternetworkpolicies"
+            )
+        );
+        let r = cluster_resource(ClusterKind::BaselineAdminNetworkPolicy);
+        assert_eq!(r.api_version, "policy.networking.k8s.io/v1alpha1");
+        assert_eq!(r.kind, "BaselineAdminNetworkPolicy");
     }
 }

@@ -151,10 +151,18 @@ impl Global {
                     only_pods,
                 },
             )?;
+            // Always said (a skipped kind may be one that changes the answer); the objects
+            // themselves with -v.
+            for line in model::skipped_summary(&skipped) {
+                eprintln!("note: {line}");
+            }
             if self.verbose > 0 {
                 for s in &skipped {
                     eprintln!("skipped {} {} ({})", s.kind, s.name, s.source);
                 }
+            }
+            if let Some(w) = snap.cluster_api_mix_warning() {
+                eprintln!("warning: {w}");
             }
             return Ok((snap, default_ns));
         }
@@ -179,9 +187,18 @@ impl Global {
             let progress = |what: &str, read: usize| {
                 spinner.set_message(format!("reading the cluster: {read} {what} so far"));
             };
-            let snap =
-                live::load_live_with_progress(&client, &context_ns, &scope, &progress).await?;
+            let snap = live::load_live_with_progress(
+                &client,
+                &context_ns,
+                &scope,
+                self.verbose > 0,
+                &progress,
+            )
+            .await?;
             spinner.finish_and_clear();
+            if let Some(w) = snap.cluster_api_mix_warning() {
+                eprintln!("warning: {w}");
+            }
             Ok((snap, self.default_namespace(&context_ns)))
         })
     }

@@ -31,9 +31,10 @@ pub enum ExplainWhat {
         #[arg(add = clap_complete::ArgValueCompleter::new(super::completion::pods))]
         name: String,
     },
-    /// What this policy selects and allows.
+    /// What this policy selects and allows (cluster policies: cnp/NAME, anp/NAME, banp/default).
     Policy {
-        /// The policy: NAME (with -n) or NAMESPACE/NAME.
+        /// The policy: NAME (with -n) or NAMESPACE/NAME; a cluster policy as cnp/NAME
+        /// (ClusterNetworkPolicy), anp/NAME (AdminNetworkPolicy) or banp/default.
         #[arg(add = clap_complete::ArgValueCompleter::new(super::completion::policies))]
         name: String,
     },
@@ -108,8 +109,41 @@ pub fn run(global: &Global, args: &ExplainArgs) -> CliResult {
             }
         }
         ExplainWhat::Policy { name } => {
-            let (snap, ns) = global.snapshot(&namespaces_of(&[name]))?;
+            let cluster_kind = name
+                .split_once('/')
+                .and_then(|(k, _)| crate::model::ClusterKind::parse(k));
+            let live_namespaces = if cluster_kind.is_some() {
+                Vec::new()
+            } else {
+                namespaces_of(&[name])
+            };
+            let (snap, ns) = global.snapshot(&live_namespaces)?;
             let engine = Engine::new(&snap);
+            // `cnp/NAME` names a cluster policy, unless a namespace called cnp holds NAME.
+            if let Some(kind) = cluster_kind.filter(|_| snap.find_policy(name, &ns).is_none()) {
+                let idx = snap.find_cluster_policy(name).ok_or_else(|| {
+                    let (_, cname) = split_ref(name, &ns);
+                    CliError::Usage(format!(
+                        "{} {cname} not found{}",
+                        kind.kind(),
+                        suggestions(
+                            cname,
+                            snap.cluster_policies
+                                .iter()
+                                .filter(|p| p.kind == kind)
+                                .map(|p| p.name.as_str())
+                        )
+                    ))
+                })?;
+                let e = engine.explain_cluster_policy(idx);
+                let text = if args.output == Format::Table {
+                    report::explain::cluster_policy(&e)
+                } else {
+                    report::structured(&e, args.output)
+                };
+                emit(&text);
+                return Ok(ExitCode::SUCCESS);
+            }
             let idx = snap.find_policy(name, &ns).ok_or_else(|| {
                 let (pns, pname) = split_ref(name, &ns);
                 CliError::Usage(format!(

@@ -19,6 +19,10 @@ pub struct Connection {
     pub protocol: String,
     pub port: u16,
     pub allowed: bool,
+    /// Cluster policies of equal priority decide this connection differently depending on the
+    /// order the network plugin gives them: `allowed` is the tool's order, the other is possible.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub ambiguous: bool,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub observed: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -63,6 +67,7 @@ impl MatrixDoc {
                         protocol: probe.protocol.as_str().to_string(),
                         port: probe.port,
                         allowed: m.allowed(i, j, k),
+                        ambiguous: m.ambiguous(i, j, k),
                         observed: None,
                         verdict: None,
                         agree: None,

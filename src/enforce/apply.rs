@@ -189,17 +189,7 @@ fn renamed(rules: &Ruleset, names: &HashMap<String, String>) -> Ruleset {
     for (chain, body) in &rules.chains {
         let body = body
             .iter()
-            .map(|r| {
-                let mut words: Vec<&str> = r.split(' ').collect();
-                for i in 1..words.len() {
-                    if words[i - 1] == "--match-set" {
-                        if let Some(n) = names.get(words[i]) {
-                            words[i] = n;
-                        }
-                    }
-                }
-                words.join(" ")
-            })
+            .map(|r| r.with_sets_renamed(|set| names.get(set).cloned()))
             .collect();
         out.chains.insert(chain.clone(), body);
     }
@@ -549,6 +539,7 @@ impl<R: Runner> Applier<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enforce::compile::{Action, Match, Rule, Side};
 
     #[test]
     fn save_output_is_read_for_our_chains_hook_and_sets() {
@@ -577,11 +568,15 @@ mod tests {
         let mut r = Ruleset::default();
         r.chains.insert(
             "NETPOL-I-1".into(),
-            vec!["-m set --match-set NPP-1 src -m comment --comment \"NPP-1\" -j RETURN".into()],
+            vec![Rule::new(
+                vec![Match::in_set("NPP-1", Side::Source)],
+                Some("NPP-1".into()),
+                Action::Return,
+            )],
         );
         let names = HashMap::from([("NPP-1".to_string(), "NPP-1-b".to_string())]);
         assert_eq!(
-            renamed(&r, &names).chains["NETPOL-I-1"][0],
+            render::rule_args(&renamed(&r, &names).chains["NETPOL-I-1"][0]),
             "-m set --match-set NPP-1-b src -m comment --comment \"NPP-1\" -j RETURN"
         );
     }

@@ -960,11 +960,32 @@ mod tests {
                 // Nodes: only its own node's pod ranges, read once.
                 let verbs: &[&str] = match r.as_str() {
                     "nodes" => &["get"],
-                    "pods" | "namespaces" | "networkpolicies" => &["get", "list", "watch"],
+                    "pods"
+                    | "namespaces"
+                    | "networkpolicies"
+                    | "clusternetworkpolicies"
+                    | "adminnetworkpolicies"
+                    | "baselineadminnetworkpolicies" => &["get", "list", "watch"],
                     other => panic!("the agent may not read {other}"),
                 };
                 assert_eq!(rule.verbs, verbs, "{r}");
             }
+        }
+        // The cluster-scoped policies are read (the agent enforces them when their CRDs exist).
+        for kind in crate::model::ClusterKind::ALL {
+            assert!(
+                role.rules.as_ref().unwrap().iter().any(|rule| {
+                    rule.api_groups.as_deref() == Some(&["policy.networking.k8s.io".to_string()])
+                        && rule
+                            .resources
+                            .as_ref()
+                            .unwrap()
+                            .iter()
+                            .any(|r| r == kind.plural())
+                }),
+                "{}",
+                kind.plural()
+            );
         }
         let Object::DaemonSet(ds) = &objs[4] else {
             panic!()

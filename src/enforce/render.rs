@@ -3,8 +3,66 @@
 
 use std::fmt::Write;
 
-use super::compile::{IpSetDef, Ruleset, SetMember};
+use super::compile::{Action, IpSetDef, Match, PortRange, Rule, Ruleset, SetMember, Side};
 use super::{CHAIN_PREFIX, ENTRY_CHAIN};
+
+/// A comment or prefix as one quoted iptables word (iptables allows 256 characters).
+fn quote(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.replace('"', "'").chars().take(250).collect::<String>()
+    )
+}
+
+fn ports_args(range: &PortRange) -> String {
+    let p = range.protocol.as_str().to_ascii_lowercase();
+    match range.ports {
+        None => format!("-p {p}"),
+        Some((a, b)) if a == b => format!("-p {p} -m {p} --dport {a}"),
+        Some((a, b)) => format!("-p {p} -m {p} --dport {a}:{b}"),
+    }
+}
+
+fn match_args(m: &Match) -> String {
+    match m {
+        Match::Established => "-m conntrack --ctstate RELATED,ESTABLISHED".into(),
+        Match::InSet { set, side, negated } => {
+            let not = if *negated { "! " } else { "" };
+            let flag = match side {
+                Side::Source => "src",
+                Side::Destination => "dst",
+            };
+            format!("-m set {not}--match-set {set} {flag}")
+        }
+        Match::Ports(range) => ports_args(range),
+        Match::Limit { per_second, burst } => {
+            format!("-m limit --limit {per_second}/second --limit-burst {burst}")
+        }
+    }
+}
+
+fn action_args(a: &Action) -> String {
+    match a {
+        Action::Return => "-j RETURN".into(),
+        Action::Drop => "-j DROP".into(),
+        Action::Jump(chain) => format!("-j {chain}"),
+        Action::Goto(chain) => format!("-g {chain}"),
+        Action::Log { group, prefix } => format!(
+            "-j NFLOG --nflog-group {group} --nflog-prefix {} --nflog-size 128",
+            quote(prefix)
+        ),
+    }
+}
+
+/// One rule as the arguments after `-A CHAIN`: its matches in order, the comment, the target.
+pub fn rule_args(rule: &Rule) -> String {
+    let mut words: Vec<String> = rule.matches.iter().map(match_args).collect();
+    if let Some(c) = &rule.comment {
+        words.push(format!("-m comment --comment {}", quote(c)));
+    }
+    words.push(action_args(&rule.action));
+    words.join(" ")
+}
 
 /// Temporary name for the atomic swap (ipset names are at most 31 characters).
 pub fn temp_set_name(name: &str) -> String {
@@ -114,7 +172,7 @@ pub fn iptables_restore(rules: &Ruleset, existing_chains: &[String]) -> String {
     // The entry chain first in the text is not required, but keeps diffs readable.
     if let Some(entry) = rules.chains.get(ENTRY_CHAIN) {
         for r in entry {
-            let _ = writeln!(out, "-A {ENTRY_CHAIN} {r}");
+            let _ = writeln!(out, "-A {ENTRY_CHAIN} {}", rule_args(r));
         }
     }
     for (chain, body) in rules
@@ -123,7 +181,7 @@ pub fn iptables_restore(rules: &Ruleset, existing_chains: &[String]) -> String {
         .filter(|(c, _)| c.as_str() != ENTRY_CHAIN)
     {
         for r in body {
-            let _ = writeln!(out, "-A {chain} {r}");
+            let _ = writeln!(out, "-A {chain} {}", rule_args(r));
         }
     }
     for chain in stale {
@@ -178,14 +236,22 @@ pub fn iptables_remove(existing_chains: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::enforce::compile::{Family, SetKind, SetMember};
+    use crate::model::Protocol;
 
     fn rules() -> Ruleset {
         let mut r = Ruleset::default();
         r.chains.insert(
             ENTRY_CHAIN.into(),
-            vec!["-m set --match-set NPMI-1 dst -j NETPOL-I-1".into()],
+            vec![Rule::new(
+                vec![Match::in_set("NPMI-1", Side::Destination)],
+                None,
+                Action::Jump("NETPOL-I-1".into()),
+            )],
         );
-        r.chains.insert("NETPOL-I-1".into(), vec!["-j DROP".into()]);
+        r.chains.insert(
+            "NETPOL-I-1".into(),
+            vec![Rule::new(Vec::new(), None, Action::Drop)],
+        );
         r.sets.insert(
             "NPB-1".into(),
             IpSetDef {
@@ -206,6 +272,64 @@ mod tests {
             },
         );
         r
+    }
+
+    #[test]
+    fn each_match_and_action_has_its_iptables_words() {
+        let ports = |ports| {
+            Match::Ports(PortRange {
+                protocol: Protocol::Sctp,
+                ports,
+            })
+        };
+        let rule = Rule::new(
+            vec![
+                Match::Established,
+                Match::InSet {
+                    set: "NPPL-1".into(),
+                    side: Side::Source,
+                    negated: true,
+                },
+                ports(Some((80, 90))),
+                Match::Limit {
+                    per_second: 5,
+                    burst: 10,
+                },
+            ],
+            Some("say \"hi\"".into()),
+            Action::Log {
+                group: 7,
+                prefix: "NPDROP NETPOL-I-1".into(),
+            },
+        );
+        assert_eq!(
+            rule_args(&rule),
+            "-m conntrack --ctstate RELATED,ESTABLISHED -m set ! --match-set NPPL-1 src \
+             -p sctp -m sctp --dport 80:90 -m limit --limit 5/second --limit-burst 10 \
+             -m comment --comment \"say 'hi'\" -j NFLOG --nflog-group 7 --nflog-prefix \"NPDROP NETPOL-I-1\" --nflog-size 128"
+        );
+        let only = |m, action| rule_args(&Rule::new(vec![m], None, action));
+        assert_eq!(only(ports(None), Action::Return), "-p sctp -j RETURN");
+        assert_eq!(
+            only(ports(Some((53, 53))), Action::Drop),
+            "-p sctp -m sctp --dport 53 -j DROP"
+        );
+        assert_eq!(
+            only(
+                Match::in_set("S", Side::Destination),
+                Action::Jump("C".into())
+            ),
+            "-m set --match-set S dst -j C"
+        );
+        assert_eq!(
+            only(Match::in_set("S", Side::Source), Action::Goto("C".into())),
+            "-m set --match-set S src -g C"
+        );
+        let long = Rule::new(Vec::new(), Some("x".repeat(300)), Action::Return);
+        assert_eq!(
+            rule_args(&long).len(),
+            "-m comment --comment \"\" -j RETURN".len() + 250
+        );
     }
 
     #[test]

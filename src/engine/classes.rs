@@ -5,7 +5,10 @@
 
 use std::collections::HashMap;
 
-use crate::model::{ContainerPort, Direction, LabelSelector, NamespaceScope, Peer, Snapshot};
+use crate::model::{
+    ClusterPeer, ClusterSubject, ContainerPort, Direction, LabelSelector, Labels, NamespaceScope,
+    Peer, Snapshot,
+};
 
 use super::dir_index;
 
@@ -17,6 +20,8 @@ pub(crate) struct Class {
     pub selected_by: [Vec<usize>; 2],
     /// Bit per global peer id: does the peer match pods of this class?
     pub peer_bits: Vec<u64>,
+    /// Cluster policies whose subject selects the class, in evaluation order.
+    pub cluster_subject_of: Vec<usize>,
 }
 
 pub(crate) struct Classes {
@@ -24,12 +29,21 @@ pub(crate) struct Classes {
     pub pod_class: Vec<Option<ClassId>>,
     /// Global id of the first peer of each rule: `[policy][dir][rule]`.
     rule_base: Vec<[Vec<usize>; 2]>,
+    /// The same for the rules of cluster policies: `[cluster policy][dir][rule]`.
+    cluster_rule_base: Vec<[Vec<usize>; 2]>,
     /// Number of global peer ids (bits in `Class::peer_bits`).
     pub peer_count: usize,
 }
 
-/// What a (namespace, labels) shape decides: policies selecting it per direction, peer bits.
-type ShapeFacts = ([Vec<usize>; 2], Vec<u64>);
+/// What a (namespace, labels) shape decides: policies selecting it per direction, peer bits,
+/// cluster policies selecting it.
+type ShapeFacts = ([Vec<usize>; 2], Vec<u64>, Vec<usize>);
+
+/// The selector that matches everything (a `namespaces` peer selects every pod there).
+static EVERYTHING: LabelSelector = LabelSelector {
+    match_labels: Labels::new(),
+    match_expressions: Vec::new(),
+};
 /// A namespace and the labels that some selector mentions.
 type ShapeKey<'a> = (&'a str, Vec<(&'a str, &'a str)>);
 
@@ -100,6 +114,9 @@ struct ShapeEval<'a> {
     pod_peers: &'a [PodPeer<'a>],
     /// Per pod peer, per namespace (in `ns_index` order): does its namespace side match?
     peer_ns_ok: &'a [Vec<bool>],
+    /// Cluster policy subjects (id = cluster policy index), and their namespace sides.
+    subjects: &'a [PodPeer<'a>],
+    subject_ns_ok: &'a [Vec<bool>],
     ns_index: &'a HashMap<&'a str, usize>,
     words: usize,
 }
@@ -130,7 +147,16 @@ impl ShapeEval<'_> {
                 set_bit(&mut bits, pp.id);
             }
         }
-        (selected_by, bits)
+        let cluster: Vec<usize> = self
+            .subjects
+            .iter()
+            .enumerate()
+            .filter(|(k, sp)| {
+                ns_i.is_some_and(|n| self.subject_ns_ok[*k][n]) && sel_results[sp.pod_sel]
+            })
+            .map(|(_, sp)| sp.id)
+            .collect();
+        (selected_by, bits, cluster)
     }
 }
 
@@ -143,6 +169,31 @@ fn bit(bits: &[u64], i: usize) -> bool {
 }
 
 impl Classes {
+    /// The global id of a cluster policy rule's `peer`-th peer.
+    pub fn cluster_peer_id(
+        &self,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+    ) -> usize {
+        self.cluster_rule_base[policy][dir_index(dir)][rule] + peer
+    }
+
+    pub fn cluster_peer_match(
+        &self,
+        class: ClassId,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+    ) -> bool {
+        bit(
+            &self.list[class].peer_bits,
+            self.cluster_peer_id(policy, dir, rule, peer),
+        )
+    }
+
     /// The global id of a rule's `peer`-th peer.
     pub fn peer_id(&self, policy: usize, dir: Direction, rule: usize, peer: usize) -> usize {
         self.rule_base[policy][dir_index(dir)][rule] + peer
@@ -172,6 +223,7 @@ impl Classes {
             list,
             pod_class,
             rule_base: peers.rule_base,
+            cluster_rule_base: peers.cluster_rule_base,
             peer_count: peers.peer_count,
         }
     }
@@ -182,13 +234,16 @@ impl Classes {
 struct PeerIndex<'a> {
     /// Global id of the first peer of each rule: `[policy][dir][rule]`.
     rule_base: Vec<[Vec<usize>; 2]>,
+    cluster_rule_base: Vec<[Vec<usize>; 2]>,
     peer_count: usize,
     distinct: Vec<&'a LabelSelector>,
     /// Per policy: its podSelector's index in `distinct`.
     target_sel: Vec<usize>,
     pod_peers: Vec<PodPeer<'a>>,
-    /// (global id, block) of every ipBlock peer.
+    /// (global id, block) of every ipBlock peer; a `networks` peer has one entry per CIDR.
     ip_peers: Vec<(usize, &'a crate::model::IpBlock)>,
+    /// Per cluster policy, its subject (id = the policy's index).
+    subjects: Vec<PodPeer<'a>>,
 }
 
 impl<'a> PeerIndex<'a> {
@@ -236,13 +291,61 @@ impl<'a> PeerIndex<'a> {
             }
             rule_base.push(per_dir);
         }
+        let mut intern = |sel: &'a LabelSelector| {
+            *selectors.entry(sel).or_insert_with(|| {
+                distinct.push(sel);
+                distinct.len() - 1
+            })
+        };
+        let mut subjects = Vec::with_capacity(snap.cluster_policies.len());
+        let mut cluster_rule_base = Vec::with_capacity(snap.cluster_policies.len());
+        for (id, cp) in snap.cluster_policies.iter().enumerate() {
+            let (ns, pods) = match &cp.subject {
+                ClusterSubject::Namespaces(ns) => (ns, &EVERYTHING),
+                ClusterSubject::Pods(p) => (&p.namespaces, &p.pods),
+            };
+            subjects.push(PodPeer {
+                id,
+                ns_scope: Err(ns),
+                pod_sel: intern(pods),
+            });
+            let mut per_dir: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+            for dir in Direction::BOTH {
+                for rule in cp.rules(dir) {
+                    per_dir[dir_index(dir)].push(peer_count);
+                    for peer in &rule.peers {
+                        match peer {
+                            ClusterPeer::Namespaces(ns) => pod_peers.push(PodPeer {
+                                id: peer_count,
+                                ns_scope: Err(ns),
+                                pod_sel: intern(&EVERYTHING),
+                            }),
+                            ClusterPeer::Pods(p) => pod_peers.push(PodPeer {
+                                id: peer_count,
+                                ns_scope: Err(&p.namespaces),
+                                pod_sel: intern(&p.pods),
+                            }),
+                            ClusterPeer::Networks(blocks) => {
+                                ip_peers.extend(blocks.iter().map(|b| (peer_count, b)))
+                            }
+                            // Node addresses and DNS names are never pods of a class.
+                            ClusterPeer::Nodes(_) | ClusterPeer::DomainNames(_) => {}
+                        }
+                        peer_count += 1;
+                    }
+                }
+            }
+            cluster_rule_base.push(per_dir);
+        }
         PeerIndex {
             rule_base,
+            cluster_rule_base,
             peer_count,
             distinct,
             target_sel,
             pod_peers,
             ip_peers,
+            subjects,
         }
     }
 }
@@ -266,21 +369,24 @@ impl Shapes {
         let ns_names: Vec<&str> = snap.namespaces.keys().map(String::as_str).collect();
         let ns_index: HashMap<&str, usize> =
             ns_names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        let peer_ns_ok: Vec<Vec<bool>> = pod_peers
-            .iter()
-            .map(|pp| {
-                ns_names
-                    .iter()
-                    .map(|n| match pp.ns_scope {
-                        Ok(own) => own == *n,
-                        Err(sel) => snap
-                            .namespaces
-                            .get(*n)
-                            .is_some_and(|ns| sel.matches(&ns.labels)),
-                    })
-                    .collect()
-            })
-            .collect();
+        let ns_sides = |list: &[PodPeer<'_>]| -> Vec<Vec<bool>> {
+            list.iter()
+                .map(|pp| {
+                    ns_names
+                        .iter()
+                        .map(|n| match pp.ns_scope {
+                            Ok(own) => own == *n,
+                            Err(sel) => snap
+                                .namespaces
+                                .get(*n)
+                                .is_some_and(|ns| sel.matches(&ns.labels)),
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let peer_ns_ok = ns_sides(pod_peers);
+        let subject_ns_ok = ns_sides(&peers.subjects);
         let mut policies_by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, pol) in snap.policies.iter().enumerate() {
             policies_by_ns
@@ -307,6 +413,8 @@ impl Shapes {
             policies_by_ns: &policies_by_ns,
             pod_peers,
             peer_ns_ok: &peer_ns_ok,
+            subjects: &peers.subjects,
+            subject_ns_ok: &subject_ns_ok,
             ns_index: &ns_index,
             words: peers.peer_count.div_ceil(64).max(1),
         };
@@ -394,7 +502,7 @@ fn group(
             ports: &snap.pods[pi].ports,
         };
         let class = *signatures.entry(sig).or_insert_with(|| {
-            let (selected_by, bits) = &shapes.facts[shape];
+            let (selected_by, bits, cluster) = &shapes.facts[shape];
             let mut peer_bits = bits.clone();
             for (k, (id, _)) in ip_peers.iter().enumerate() {
                 if bit(&ip_bits[e], k) {
@@ -405,6 +513,7 @@ fn group(
                 members: Vec::new(),
                 selected_by: selected_by.clone(),
                 peer_bits,
+                cluster_subject_of: cluster.clone(),
             });
             list.len() - 1
         });

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::explain_cluster::{ClusterPolicyJson, TierTraceJson};
 use super::{words, Endpoint, Engine, HalfVerdict, NearMiss, Reason, Traffic};
 use crate::model::{Direction, NamespaceScope, Peer, Policy, PolicyPort, PortSpec, Probe};
 
@@ -88,6 +89,10 @@ pub struct PodExplanation {
     pub labels: std::collections::BTreeMap<String, String>,
     pub ingress: DirectionJson,
     pub egress: DirectionJson,
+    /// Cluster policies whose subject selects the pod, in evaluation order (Admin by priority,
+    /// then Baseline); they apply before (Admin) and after (Baseline) the NetworkPolicies above.
+    #[serde(rename = "clusterPolicies")]
+    pub cluster_policies: Vec<ClusterPolicyJson>,
     pub notes: Vec<String>,
 }
 
@@ -118,8 +123,21 @@ pub struct HalfJson {
     /// The pod whose policies decide this half (or the address, outside the cluster).
     pub subject: String,
     pub tier: &'static str,
-    /// self | outside-cluster | host-network | not-isolated | allowed-by-rule | no-rule-allows
+    /// self | outside-cluster | host-network | not-isolated | allowed-by-rule | no-rule-allows |
+    /// cluster-rule
     pub reason: &'static str,
+    /// With reason cluster-rule: the deciding cluster policy (`cnp/NAME`, `anp/NAME`, `banp/default`).
+    #[serde(rename = "clusterPolicy", skip_serializing_if = "Option::is_none")]
+    pub cluster_policy: Option<String>,
+    /// The cluster rules whose Pass handed this direction on, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passed: Vec<String>,
+    /// What each cluster tier that has policies for the subject did, in evaluation order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cluster: Vec<TierTraceJson>,
+    /// Some order of equal-priority cluster policies gives this direction the other answer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ambiguous: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyName>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,6 +164,9 @@ pub struct TrafficExplanation {
     pub protocol: String,
     pub port: u16,
     pub allowed: bool,
+    /// The answer depends on how the network plugin orders cluster policies of equal priority.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ambiguous: bool,
     pub egress: HalfJson,
     pub ingress: HalfJson,
     pub notes: Vec<String>,
@@ -323,11 +344,20 @@ impl Engine<'_> {
                     .collect(),
             }
         };
+        let cluster_policies: Vec<ClusterPolicyJson> = self
+            .cluster_selecting_pod(pod)
+            .into_iter()
+            .map(|i| self.cluster_policy_json(i))
+            .collect();
+        if !cluster_policies.is_empty() {
+            notes.push("cluster policies decide first (Admin tier) and last (Baseline tier): a connection their rules do not match goes on as if they were absent".into());
+        }
         PodExplanation {
             pod: p.key(),
             labels: p.labels.clone(),
             ingress: dir_json(Direction::Ingress),
             egress: dir_json(Direction::Egress),
+            cluster_policies,
             notes,
         }
     }
@@ -427,6 +457,15 @@ impl Engine<'_> {
             subject: subject.clone(),
             tier: h.tier,
             reason: "",
+            cluster_policy: None,
+            passed: h
+                .passed
+                .iter()
+                .flatten()
+                .map(|r| self.cluster_rule_title(*r))
+                .collect(),
+            cluster: self.cluster_tier_traces(t, dir),
+            ambiguous: h.order_dependent,
             policy: None,
             rule: None,
             rule_text: None,
@@ -465,6 +504,21 @@ impl Engine<'_> {
                 out.text = format!("allowed by {} {dir} rule {}: {text}", pol.key(), r.rule);
                 out.rule_text = Some(text);
             }
+            Reason::ClusterRule(r) => {
+                let cp = &self.snap.cluster_policies[r.policy];
+                let rule = &cp.rules(dir)[r.rule];
+                out.reason = "cluster-rule";
+                out.rule = Some(r.rule);
+                out.cluster_policy = Some(cp.key());
+                let text = words::cluster_rule(rule, dir);
+                let verb = match rule.action {
+                    crate::model::Action::Accept => "accepts",
+                    crate::model::Action::Deny => "denies",
+                    crate::model::Action::Pass => "passes",
+                };
+                out.text = format!("{} {verb} ({dir}): {text}", self.cluster_rule_title(r));
+                out.rule_text = Some(text);
+            }
             Reason::NoRuleAllows => {
                 out.reason = "no-rule-allows";
                 let names: Vec<String> = out
@@ -493,6 +547,26 @@ impl Engine<'_> {
                 }
             }
         }
+        // The Pass chain first: "admin cnp/t rule 'p' passes to NetworkPolicy; ... allows".
+        if !out.passed.is_empty() {
+            let mut chain: Vec<String> = h
+                .passed
+                .iter()
+                .flatten()
+                .map(|r| {
+                    let to = match self.snap.cluster_policies[r.policy].tier {
+                        crate::model::ClusterTier::Admin => "NetworkPolicy",
+                        crate::model::ClusterTier::Baseline => "the default (allowed)",
+                    };
+                    format!("{} passes to {to}", self.cluster_rule_title(*r))
+                })
+                .collect();
+            chain.push(out.text.clone());
+            out.text = chain.join("; ");
+        }
+        if h.reason == Reason::NotIsolated && !out.cluster.is_empty() {
+            out.text = format!("{}; no cluster rule decides it either", out.text);
+        }
         out
     }
 
@@ -511,6 +585,10 @@ impl Engine<'_> {
         };
         if uses_ip_block(t.from, Direction::Egress) || uses_ip_block(t.to, Direction::Ingress) {
             notes.push("ipBlock rules are judged against pod IPs too (the upstream e2e tests expect this); some CNIs only apply ipBlock to traffic leaving the cluster".into());
+        }
+        notes.extend(self.domain_name_notes(t));
+        if v.ambiguous {
+            notes.push("ambiguous: cluster policies of equal priority disagree on this connection; the answer depends on the order your network plugin gives them (give them different priorities to decide)".into());
         }
         if let (Endpoint::Pod(a), Endpoint::Pod(b)) = (t.from, t.to) {
             for p in [a, b] {
@@ -531,6 +609,7 @@ impl Engine<'_> {
             protocol: t.probe.protocol.as_str().to_string(),
             port: t.probe.port,
             allowed: v.allowed,
+            ambiguous: v.ambiguous,
             egress: self.half_json(t, &v.egress),
             ingress: self.half_json(t, &v.ingress),
             notes,
@@ -551,6 +630,23 @@ pub fn default_probes(snap: &crate::model::Snapshot, pods: &[usize]) -> Vec<Prob
                         if let Some(e) = p.end_port {
                             set.insert(Probe::new(p.protocol, e));
                         }
+                    }
+                }
+            }
+        }
+    }
+    for cp in &snap.cluster_policies {
+        for dir in Direction::BOTH {
+            for rule in cp.rules(dir) {
+                for p in &rule.ports {
+                    if let crate::model::ClusterPort::Range {
+                        protocol,
+                        start,
+                        end,
+                    } = p
+                    {
+                        set.insert(Probe::new(*protocol, *start));
+                        set.insert(Probe::new(*protocol, *end));
                     }
                 }
             }

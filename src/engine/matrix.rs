@@ -20,6 +20,8 @@ pub struct Matrix {
     class_sizes: Vec<usize>,
     /// `allowed[probe]`: row = from class, column = to class, for two *different* pods.
     allowed: Vec<BitMatrix>,
+    /// `ambiguous[probe]`, laid out as `allowed`; None where no equal priorities tie.
+    ambiguous: Vec<Option<BitMatrix>>,
 }
 
 /// The counts of a matrix, without the matrix (what `-o summary` prints).
@@ -77,13 +79,19 @@ impl Scope {
         }
     }
 
-    fn into_matrix(self, probes: &[Probe], allowed: Vec<BitMatrix>) -> Matrix {
+    fn into_matrix(
+        self,
+        probes: &[Probe],
+        allowed: Vec<BitMatrix>,
+        ambiguous: Vec<Option<BitMatrix>>,
+    ) -> Matrix {
         Matrix {
             pods: self.pods,
             probes: probes.to_vec(),
             pod_local: self.pod_local,
             class_sizes: self.class_sizes,
             allowed,
+            ambiguous,
         }
     }
 }
@@ -93,8 +101,11 @@ impl Matrix {
     pub fn compute(engine: &Engine<'_>, pods: &[usize], probes: &[Probe]) -> Matrix {
         let scope = Scope::of(engine, pods);
         let sets = ClassSets::new(engine, scope.classes.clone());
-        let allowed = probes.iter().map(|&p| sets.allowed_matrix(p)).collect();
-        scope.into_matrix(probes, allowed)
+        let (allowed, ambiguous) = probes
+            .iter()
+            .map(|&p| sets.allowed_and_ambiguous(p))
+            .unzip();
+        scope.into_matrix(probes, allowed, ambiguous)
     }
 
     /// Counts only: each probe's class matrix is counted and dropped, so memory holds one
@@ -123,10 +134,11 @@ impl Matrix {
             .map(|&c| engine.class_members(c)[0])
             .collect();
         let n = reps.len();
-        let allowed = probes
+        let (allowed, ambiguous) = probes
             .iter()
             .map(|&probe| {
                 let mut grid = BitMatrix::zeros(n, n);
+                let mut tied = BitMatrix::zeros(n, n);
                 for (i, &from) in reps.iter().enumerate() {
                     for (j, &to) in reps.iter().enumerate() {
                         let t = Traffic {
@@ -134,15 +146,19 @@ impl Matrix {
                             to: Endpoint::Pod(to),
                             probe,
                         };
-                        if engine.verdict_between_distinct(&t).allowed {
+                        let v = engine.verdict_between_distinct(&t);
+                        if v.allowed {
                             grid.set(i, j);
+                        }
+                        if v.ambiguous {
+                            tied.set(i, j);
                         }
                     }
                 }
-                grid
+                (grid, Some(tied))
             })
-            .collect();
-        scope.into_matrix(probes, allowed)
+            .unzip();
+        scope.into_matrix(probes, allowed, ambiguous)
     }
 
     pub fn class_count(&self) -> usize {
@@ -154,13 +170,26 @@ impl Matrix {
         i == j || self.allowed[probe].get(self.pod_local[i], self.pod_local[j])
     }
 
-    /// Do two matrices say the same for every pair of pods (same pods, probes and classes)?
+    /// Does the answer for this pair depend on the order of equal-priority cluster policies?
+    pub fn ambiguous(&self, i: usize, j: usize, probe: usize) -> bool {
+        i != j
+            && self.ambiguous[probe]
+                .as_ref()
+                .is_some_and(|m| m.get(self.pod_local[i], self.pod_local[j]))
+    }
+
+    /// Do two matrices say the same for every pair of pods (same pods, probes and classes),
+    /// ambiguity included?
     #[doc(hidden)]
     pub fn same_verdicts(&self, other: &Matrix) -> bool {
+        let n = self.pods.len();
         self.pods == other.pods
             && self.probes == other.probes
             && self.pod_local == other.pod_local
             && self.allowed == other.allowed
+            && (0..self.probes.len()).all(|k| {
+                (0..n).all(|i| (0..n).all(|j| self.ambiguous(i, j, k) == other.ambiguous(i, j, k)))
+            })
     }
 
     /// Allowed and denied counts per probe, without expanding to pod pairs.

@@ -9,10 +9,14 @@
 
 mod bits;
 mod classes;
+pub mod cluster;
+mod dataplane;
 pub mod explain;
+pub mod explain_cluster;
 mod lint_facts;
 pub mod matrix;
 mod near_miss;
+pub mod ports;
 mod selector;
 pub mod sets;
 mod tier;
@@ -20,11 +24,15 @@ pub mod words;
 
 use std::net::IpAddr;
 
-use crate::model::{Direction, Peer, PolicyPort, PortSpec, Probe, Rule, Snapshot};
+use crate::model::{Direction, NamespaceScope, Peer, PolicyPort, PortSpec, Probe, Rule, Snapshot};
+
+use ports::PortTarget;
 
 pub use classes::ClassId;
+pub use cluster::{ClusterRuleRef, ClusterTrace};
+pub use dataplane::{cluster_port_target, ClusterPortTarget};
 pub use near_miss::NearMiss;
-pub use tier::{Decision, NamespacedTier, Tier};
+pub use tier::{ClusterPolicyTier, Decision, NamespacedTier, Possible, Tier, TierOutcome};
 
 /// One side of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,15 +75,35 @@ pub enum Reason {
     /// Policies isolate the pod and no rule allows this; see `Engine::isolating` and
     /// `Engine::near_miss` for the words.
     NoRuleAllows,
+    /// A cluster policy rule decided (its action: Accept allows, Deny denies).
+    ClusterRule(ClusterRuleRef),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HalfVerdict {
     pub direction: Direction,
     pub allowed: bool,
-    /// Which tier decided (`namespaced`, or `default` when no tier had an opinion).
+    /// Which tier decided (`admin`, `namespaced`, `baseline`, or `default` when no tier had an
+    /// opinion).
     pub tier: &'static str,
     pub reason: Reason,
+    /// The cluster rules whose `Pass` led here: `[admin, baseline]`.
+    pub passed: [Option<ClusterRuleRef>; 2],
+    /// Some order of equal-priority cluster policies gives this direction the other answer.
+    pub order_dependent: bool,
+}
+
+impl HalfVerdict {
+    fn fixed(direction: Direction, tier: &'static str, reason: Reason) -> HalfVerdict {
+        HalfVerdict {
+            direction,
+            allowed: true,
+            tier,
+            reason,
+            passed: [None, None],
+            order_dependent: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +111,9 @@ pub struct Verdict {
     pub allowed: bool,
     pub egress: HalfVerdict,
     pub ingress: HalfVerdict,
+    /// The answer depends on how the network plugin orders cluster policies of equal priority:
+    /// some order allows the connection and some other denies it.
+    pub ambiguous: bool,
 }
 
 /// The compiled snapshot.
@@ -95,9 +126,17 @@ pub struct Engine<'s> {
 }
 
 impl<'s> Engine<'s> {
-    /// Compiles the snapshot with the namespaced (NetworkPolicy v1) tier.
+    /// Compiles the snapshot with the full pipeline: Admin cluster policies, NetworkPolicy v1,
+    /// Baseline cluster policies.
     pub fn new(snap: &'s Snapshot) -> Engine<'s> {
-        Engine::with_tiers(snap, vec![Box::new(NamespacedTier)])
+        Engine::with_tiers(
+            snap,
+            vec![
+                Box::new(ClusterPolicyTier(crate::model::ClusterTier::Admin)),
+                Box::new(NamespacedTier),
+                Box::new(ClusterPolicyTier(crate::model::ClusterTier::Baseline)),
+            ],
+        )
     }
 
     /// Compiles with an explicit tier pipeline, evaluated in order; the first tier that allows
@@ -173,16 +212,12 @@ impl<'s> Engine<'s> {
     pub fn verdict(&self, t: &Traffic) -> Verdict {
         if let (Endpoint::Pod(a), Endpoint::Pod(b)) = (t.from, t.to) {
             if a == b {
-                let half = |direction| HalfVerdict {
-                    direction,
-                    allowed: true,
-                    tier: "self",
-                    reason: Reason::SelfTraffic,
-                };
+                let half = |direction| HalfVerdict::fixed(direction, "self", Reason::SelfTraffic);
                 return Verdict {
                     allowed: true,
                     egress: half(Direction::Egress),
                     ingress: half(Direction::Ingress),
+                    ambiguous: false,
                 };
             }
         }
@@ -194,10 +229,16 @@ impl<'s> Engine<'s> {
     pub(crate) fn verdict_between_distinct(&self, t: &Traffic) -> Verdict {
         let egress = self.half(t, Direction::Egress);
         let ingress = self.half(t, Direction::Ingress);
+        // Each direction may have either answer when it is order dependent.
+        let can = |h: &HalfVerdict, allowed: bool| h.allowed == allowed || h.order_dependent;
+        let ambiguous = can(&egress, true)
+            && can(&ingress, true)
+            && (can(&egress, false) || can(&ingress, false));
         Verdict {
             allowed: egress.allowed && ingress.allowed,
             egress,
             ingress,
+            ambiguous,
         }
     }
 
@@ -206,12 +247,7 @@ impl<'s> Engine<'s> {
             Direction::Egress => t.from,
             Direction::Ingress => t.to,
         };
-        let outside = |reason| HalfVerdict {
-            direction: dir,
-            allowed: true,
-            tier: "none",
-            reason,
-        };
+        let outside = |reason| HalfVerdict::fixed(dir, "none", reason);
         match subject {
             Endpoint::Ip(_) => return outside(Reason::OutsideCluster),
             Endpoint::Pod(p) if self.snap.pods[p].host_network => {
@@ -219,32 +255,43 @@ impl<'s> Engine<'s> {
             }
             Endpoint::Pod(_) => {}
         }
+        let mut chosen: Option<(bool, &'static str, Reason)> = None;
+        let mut passed = [None, None];
+        // Whether some order of equal priorities reaches this tier, allows, denies.
+        let (mut reach, mut can_allow, mut can_deny) = (true, false, false);
         for tier in &self.tiers {
-            match tier.decide(self, t, dir) {
-                Decision::Allow(reason) => {
-                    return HalfVerdict {
-                        direction: dir,
-                        allowed: true,
-                        tier: tier.name(),
-                        reason,
+            if chosen.is_some() && !reach {
+                break;
+            }
+            let o = tier.outcome(self, t, dir);
+            if reach {
+                can_allow |= o.possible.allow;
+                can_deny |= o.possible.deny;
+                reach = o.possible.pass;
+            }
+            if chosen.is_some() {
+                continue;
+            }
+            match o.decision {
+                Decision::Allow(reason) => chosen = Some((true, tier.name(), reason)),
+                Decision::Deny(reason) => chosen = Some((false, tier.name(), reason)),
+                Decision::Pass => {
+                    if let Some(r) = o.passed_by {
+                        let tier = self.snap.cluster_policies[r.policy].tier;
+                        passed[usize::from(tier == crate::model::ClusterTier::Baseline)] = Some(r);
                     }
                 }
-                Decision::Deny(reason) => {
-                    return HalfVerdict {
-                        direction: dir,
-                        allowed: false,
-                        tier: tier.name(),
-                        reason,
-                    }
-                }
-                Decision::Pass => {}
             }
         }
+        can_allow |= reach;
+        let (allowed, tier, reason) = chosen.unwrap_or((true, "default", Reason::NotIsolated));
         HalfVerdict {
             direction: dir,
-            allowed: true,
-            tier: "default",
-            reason: Reason::NotIsolated,
+            allowed,
+            tier,
+            reason,
+            passed,
+            order_dependent: can_allow && can_deny,
         }
     }
 
@@ -287,21 +334,22 @@ impl<'s> Engine<'s> {
     /// Does one policy port admit the probe towards `dest`? Named ports resolve against the
     /// destination pod's container ports, per protocol.
     pub fn port_matches(&self, port: &PolicyPort, probe: Probe, dest: Endpoint) -> bool {
-        if port.protocol != probe.protocol {
-            return false;
-        }
-        match &port.port {
-            None => true,
-            Some(PortSpec::Number(n)) => match port.end_port {
-                Some(end) => (*n..=end).contains(&probe.port),
-                None => *n == probe.port,
-            },
-            Some(PortSpec::Name(name)) => match dest {
-                Endpoint::Pod(p) => self.snap.pods[p].ports.iter().any(|cp| {
-                    cp.name.as_deref() == Some(name)
-                        && cp.protocol == probe.protocol
-                        && cp.port == probe.port
-                }),
+        match ports::port_target(port) {
+            PortTarget::Fixed(range) => {
+                range.protocol == probe.protocol
+                    && range
+                        .ports
+                        .is_none_or(|(first, last)| (first..=last).contains(&probe.port))
+            }
+            PortTarget::Named { name, protocol } => match dest {
+                Endpoint::Pod(p) => {
+                    protocol == probe.protocol
+                        && self.snap.pods[p].ports.iter().any(|cp| {
+                            cp.name.as_deref() == Some(name)
+                                && cp.protocol == probe.protocol
+                                && cp.port == probe.port
+                        })
+                }
                 Endpoint::Ip(_) => false,
             },
         }
@@ -381,10 +429,35 @@ impl Engine<'_> {
         name: &str,
         protocol: crate::model::Protocol,
     ) -> Option<u16> {
-        self.snap.pods[pod]
-            .ports
-            .iter()
-            .find(|cp| cp.name.as_deref() == Some(name) && cp.protocol == protocol)
-            .map(|cp| cp.port)
+        ports::named_port(&self.snap.pods[pod].ports, name, protocol)
+    }
+
+    /// Does a peer of a rule match this pod? The same answer as [`Engine::peer_matches`],
+    /// worked out for the pod alone without building the classes: for the enforcer agent,
+    /// which re-checks the few pods that changed. A pod peer needs the pod's namespace in the
+    /// snapshot; a hostNetwork pod is seen only as its addresses.
+    pub fn peer_matches_pod(
+        &self,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+        pod: usize,
+    ) -> bool {
+        let pol = &self.snap.policies[policy];
+        let p = &self.snap.pods[pod];
+        match &pol.rules(dir)[rule].peers[peer] {
+            Peer::Pods { namespaces, pods } => {
+                let Some(ns) = self.snap.namespaces.get(&p.namespace) else {
+                    return false;
+                };
+                let ns_ok = match namespaces {
+                    NamespaceScope::PolicyNamespace => p.namespace == pol.namespace,
+                    NamespaceScope::Selector(sel) => sel.matches(&ns.labels),
+                };
+                !p.host_network && ns_ok && pods.matches(&p.labels)
+            }
+            Peer::IpBlock(b) => p.ips.iter().any(|ip| ip_block_contains(b, *ip)),
+        }
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::model::Direction;
 use crate::model::{
-    IpBlock, LabelSelector, NamespaceScope, Operator, Peer, PolicyPort, PortSpec, Protocol,
-    Requirement, Rule, NAMESPACE_NAME_LABEL,
+    ClusterPeer, ClusterPort, ClusterRule, ClusterSubject, IpBlock, LabelSelector, NamespaceScope,
+    Operator, Peer, PolicyPort, PortSpec, Protocol, Requirement, Rule, NAMESPACE_NAME_LABEL,
 };
 
 pub fn requirement(r: &Requirement) -> String {
@@ -127,4 +127,96 @@ pub fn rule(r: &Rule, policy_namespace: &str, dir: Direction) -> String {
 
 pub fn protocol_lower(p: Protocol) -> String {
     p.as_str().to_ascii_lowercase()
+}
+
+/// Where a cluster selector pair points: "pods app=db in namespaces env=prod".
+fn namespaced_pods(namespaces: &LabelSelector, pods: &LabelSelector) -> String {
+    let who = if pods.is_empty() {
+        "pods".to_string()
+    } else {
+        format!("pods {}", selector(pods))
+    };
+    let wher = if namespaces.is_empty() {
+        "in all namespaces".to_string()
+    } else {
+        match named_namespace(namespaces) {
+            Some(n) => format!("in namespace {n}"),
+            None => format!("in namespaces {}", selector(namespaces)),
+        }
+    };
+    format!("{who} {wher}")
+}
+
+pub fn cluster_subject(s: &ClusterSubject) -> String {
+    match s {
+        ClusterSubject::Namespaces(ns) => namespaced_pods(ns, &LabelSelector::default()),
+        ClusterSubject::Pods(p) => namespaced_pods(&p.namespaces, &p.pods),
+    }
+}
+
+pub fn cluster_peer(p: &ClusterPeer) -> String {
+    match p {
+        ClusterPeer::Namespaces(ns) => namespaced_pods(ns, &LabelSelector::default()),
+        ClusterPeer::Pods(p) => namespaced_pods(&p.namespaces, &p.pods),
+        ClusterPeer::Networks(blocks) => blocks
+            .iter()
+            .map(ip_block)
+            .collect::<Vec<_>>()
+            .join(", or "),
+        ClusterPeer::Nodes(sel) if sel.is_empty() => "all nodes".to_string(),
+        ClusterPeer::Nodes(sel) => format!("nodes {}", selector(sel)),
+        ClusterPeer::DomainNames(names) => format!(
+            "domain names {} (resolved by DNS at run time)",
+            names.join(", ")
+        ),
+    }
+}
+
+pub fn cluster_port(p: &ClusterPort) -> String {
+    match p {
+        ClusterPort::Range {
+            protocol,
+            start,
+            end,
+        } if start == end => format!("{protocol} {start}"),
+        ClusterPort::Range {
+            protocol,
+            start,
+            end,
+        } => format!("{protocol} {start}-{end}"),
+        ClusterPort::Named(name) => format!("the port named {name}"),
+    }
+}
+
+/// "Deny TCP 5432 to pods in namespaces env=prod"
+pub fn cluster_rule(r: &ClusterRule, dir: Direction) -> String {
+    let what = if r.ports.is_empty() {
+        "all traffic".to_string()
+    } else {
+        r.ports
+            .iter()
+            .map(cluster_port)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let prep = match dir {
+        Direction::Ingress => "from",
+        Direction::Egress => "to",
+    };
+    let peers = r
+        .peers
+        .iter()
+        .map(cluster_peer)
+        .collect::<Vec<_>>()
+        .join(", or ");
+    format!("{} {what} {prep} {peers}", r.action)
+}
+
+/// How a cluster rule is named in text: `'NAME'` when it has one, else its index.
+pub fn cluster_rule_label(r: &ClusterRule, index: usize) -> String {
+    if r.name.is_empty() {
+        format!("{index}")
+    } else {
+        format!("'{}'", r.name)
+    }
 }

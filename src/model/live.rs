@@ -10,8 +10,11 @@ use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use super::parse::{parse_namespace_object, parse_pod_object, parse_policy_object};
-use super::{FieldError, Snapshot, Source};
+use super::parse::{
+    parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
+    parse_policy_object,
+};
+use super::{ClusterKind, ClusterPeer, FieldError, Snapshot, Source};
 
 /// How to reach the cluster: the usual kubectl flags.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +142,7 @@ pub async fn load_live(
     default_ns: &str,
     scope: &Scope,
 ) -> Result<Snapshot, LiveError> {
-    load_live_with_progress(client, default_ns, scope, &|_, _| {}).await
+    load_live_with_progress(client, default_ns, scope, false, &|_, _| {}).await
 }
 
 /// As `load_live`, telling `progress` how far long lists have got. The namespaces (-n), the
@@ -148,6 +151,7 @@ pub async fn load_live_with_progress(
     client: &Client,
     default_ns: &str,
     scope: &Scope,
+    verbose: bool,
     progress: Progress<'_>,
 ) -> Result<Snapshot, LiveError> {
     let mut snap = Snapshot::default();
@@ -233,6 +237,7 @@ pub async fn load_live_with_progress(
         .await
         .map_err(|e| e.into_live("networkpolicies"))?;
     }
+    load_cluster_policies(client, &mut snap, verbose, progress).await?;
     snap.finish();
     // Judge selectors on what the cluster really has: a server older than 1.21 does not add
     // kubernetes.io/metadata.name, so a namespaceSelector on it matches nothing there.
@@ -261,6 +266,91 @@ pub async fn load_live_with_progress(
         }
     }
     Ok(snap)
+}
+
+/// Lists ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy where their
+/// CRDs exist (most clusters have none: that is normal, said only with -v), and the Nodes when a
+/// `nodes` peer needs them.
+async fn load_cluster_policies(
+    client: &Client,
+    snap: &mut Snapshot,
+    verbose: bool,
+    progress: Progress<'_>,
+) -> Result<(), LiveError> {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+    let source = || Source {
+        file: "cluster".into(),
+        document: 0,
+    };
+    for kind in ClusterKind::ALL {
+        let (group, version) = kind
+            .api_version()
+            .split_once('/')
+            .unwrap_or(("", kind.api_version()));
+        let gvk = GroupVersionKind::gvk(group, version, kind.kind());
+        let resource = ApiResource::from_gvk_with_plural(&gvk, kind.plural());
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        let listed = list_paged(
+            &api,
+            &ListParams::default(),
+            kind.plural(),
+            progress,
+            |obj| {
+                let mut v =
+                    serde_json::to_value(&obj).map_err(|e| LiveError::Object(e.to_string()))?;
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("status");
+                }
+                let parsed = parse_cluster_policy_object(&v, kind, source()).map_err(object_err)?;
+                snap.cluster_policies.push(parsed);
+                Ok(())
+            },
+        )
+        .await;
+        match listed {
+            Ok(()) => {}
+            // No CRD (404), or no right to read it (403): the cluster has no such policy we
+            // can see; not an error.
+            Err(ListError::Api(kube::Error::Api(s))) if s.code == 404 || s.code == 403 => {
+                if verbose {
+                    eprintln!(
+                        "note: {} not read ({}): {}",
+                        kind.plural(),
+                        if s.code == 404 {
+                            "the cluster has no such CRD"
+                        } else {
+                            "no permission to list them"
+                        },
+                        s.message
+                    );
+                }
+            }
+            Err(e) => return Err(e.into_live(kind.plural())),
+        }
+    }
+    let nodes_needed = snap.cluster_policies.iter().any(|p| {
+        p.egress
+            .iter()
+            .any(|r| r.peers.iter().any(|x| matches!(x, ClusterPeer::Nodes(_))))
+    });
+    if nodes_needed {
+        let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+        let listed = list_paged(&api, &ListParams::default(), "nodes", progress, |node| {
+            let v = serde_json::to_value(&node).map_err(|e| LiveError::Object(e.to_string()))?;
+            snap.nodes
+                .push(parse_node_object(&v, source()).map_err(object_err)?);
+            Ok(())
+        })
+        .await;
+        match listed {
+            Ok(()) => {}
+            Err(ListError::Api(kube::Error::Api(s))) if s.code == 403 => {
+                eprintln!("warning: cannot list nodes ({}); `nodes` peers of cluster policies match no address", s.message);
+            }
+            Err(e) => return Err(e.into_live("nodes")),
+        }
+    }
+    Ok(())
 }
 
 /// The annotation `kubectl apply` keeps with the object as the user wrote it.
@@ -336,8 +426,42 @@ mod paging_tests {
             .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
     }
 
-    /// What the fake server answers to one request line target.
-    fn answer(target: &str) -> serde_json::Value {
+    /// What the fake server answers to one request line target: a ClusterNetworkPolicy CRD and
+    /// one Node exist, the v1alpha1 CRDs do not (404).
+    fn answer(target: &str) -> (u16, serde_json::Value) {
+        let path = target.split('?').next().unwrap_or_default();
+        if path == "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies" {
+            return (
+                200,
+                serde_json::json!({"apiVersion": "policy.networking.k8s.io/v1alpha2",
+                "kind": "ClusterNetworkPolicyList", "metadata": {},
+                "items": [{"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+                    "metadata": {"name": "guard"},
+                    "spec": {"tier": "Admin", "priority": 5, "subject": {"namespaces": {}},
+                        "egress": [{"action": "Deny", "to": [{"nodes": {}}]}]},
+                    "status": {"conditions": []}}]}),
+            );
+        }
+        if path.starts_with("/apis/policy.networking.k8s.io/") {
+            return (
+                404,
+                serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                "status": "Failure", "message": "the server could not find the requested resource",
+                "reason": "NotFound", "code": 404}),
+            );
+        }
+        if path == "/api/v1/nodes" {
+            return (
+                200,
+                serde_json::json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {},
+                "items": [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                    "status": {"addresses": [{"type": "InternalIP", "address": "192.168.1.7"}]}}]}),
+            );
+        }
+        (200, answer_core(target))
+    }
+
+    fn answer_core(target: &str) -> serde_json::Value {
         let path = target.split('?').next().unwrap_or_default();
         if path == "/api/v1/namespaces" {
             return serde_json::json!({"apiVersion": "v1", "kind": "NamespaceList", "metadata": {},
@@ -384,10 +508,11 @@ mod paging_tests {
                     .nth(1)
                     .unwrap_or_default()
                     .to_string();
-                let body = answer(&target).to_string();
+                let (status, body) = answer(&target);
+                let body = body.to_string();
                 log.lock().unwrap().push(target);
                 let mut stream = reader.into_inner();
-                let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
             }
         });
         (url, seen)
@@ -430,6 +555,21 @@ mod paging_tests {
         }
         assert_eq!(query(pod_requests[1], "continue"), Some("from-500"));
         assert_eq!(query(pod_requests[2], "continue"), Some("from-1000"));
+        // Cluster policies where the CRD exists; missing v1alpha1 CRDs are no error; the
+        // nodes peer made the Nodes be listed.
+        let keys: Vec<String> = snap.cluster_policies.iter().map(|p| p.key()).collect();
+        assert_eq!(keys, ["cnp/guard"]);
+        assert!(
+            seen.iter()
+                .any(|t| t
+                    .starts_with("/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies?")),
+            "{seen:?}"
+        );
+        assert_eq!(snap.nodes.len(), 1);
+        assert_eq!(
+            snap.nodes[0].addresses,
+            vec!["192.168.1.7".parse::<std::net::IpAddr>().unwrap()]
+        );
     }
 }
 

@@ -7,8 +7,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::FieldError;
-use super::parse::{parse_namespace_object, parse_pod_object, parse_policy_object, template_path};
-use super::{InputError, Snapshot, Source};
+use super::parse::{
+    parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
+    parse_policy_object, template_path,
+};
+use super::{ClusterKind, InputError, Snapshot, Source};
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -36,6 +39,26 @@ pub struct Skipped {
     pub source: Source,
     pub kind: String,
     pub name: String,
+}
+
+/// One line per skipped kind, with its count, most frequent first: "skipped 3 Service objects
+/// (kinds this tool does not read; -v lists them)".
+pub fn skipped_summary(skipped: &[Skipped]) -> Vec<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for s in skipped {
+        *counts.entry(s.kind.as_str()).or_default() += 1;
+    }
+    let mut kinds: Vec<(&str, usize)> = counts.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    kinds
+        .into_iter()
+        .map(|(kind, n)| {
+            format!(
+                "skipped {n} {kind} object{} (a kind this tool does not read; -v lists them)",
+                if n == 1 { "" } else { "s" }
+            )
+        })
+        .collect()
 }
 
 /// Which object a key names, to refuse duplicates.
@@ -167,6 +190,16 @@ impl<'o> Loader<'o> {
                 self.check_duplicate(kind, &pod.namespace, &pod.name, &source)?;
                 self.snap.pods.push(pod);
             }
+            Parsed::ClusterPolicy(policy) => {
+                let source = policy.source.clone();
+                self.check_duplicate(policy.kind.kind(), "", &policy.name, &source)?;
+                self.snap.cluster_policies.push(policy);
+            }
+            Parsed::Node(node) => {
+                let source = node.source.clone();
+                self.check_duplicate("Node", "", &node.name, &source)?;
+                self.snap.nodes.push(node);
+            }
             Parsed::Skipped(s) => self.skipped.push(s),
         }
         Ok(())
@@ -200,6 +233,8 @@ enum Parsed {
     Policy(super::Policy),
     Namespace(super::Namespace, Source),
     Pod(super::Pod),
+    ClusterPolicy(super::ClusterPolicy),
+    Node(super::Node),
     Skipped(Skipped),
 }
 
@@ -457,6 +492,16 @@ fn parse_value(
                 .object(format!("document {document}"))
                 .field("apiVersion"))
         }
+        k if ClusterKind::parse(k).is_some_and(|c| c.kind() == k) => {
+            let Some(kind) = ClusterKind::parse(k) else { return Ok(()) };
+            if api_version != kind.api_version() {
+                return Err(InputError::new(file, format!("apiVersion {api_version:?} is not supported for {k}: use {}", kind.api_version()))
+                    .object(format!("document {document}"))
+                    .field("apiVersion"));
+            }
+            out.push(Parsed::ClusterPolicy(parse_cluster_policy_object(&value, kind, source).map_err(|(o, e)| at(e, o))?));
+        }
+        "Node" => out.push(Parsed::Node(parse_node_object(&value, source).map_err(|(o, e)| at(e, o))?)),
         "Namespace" => out.push(Parsed::Namespace(parse_namespace_object(&value).map_err(|(o, e)| at(e, o))?, source)),
         k if k == "Pod" || template_path(k).is_some() => {
             if let Some(pod) = parse_pod_object(&value, k, default_ns, source).map_err(|(o, e)| at(e, o))? {
@@ -523,6 +568,8 @@ mod tests {
             Parsed::Namespace(n, s) => format!("ns {} {s}", n.name),
             Parsed::Pod(x) => format!("pod {} {} {:?}", x.key(), x.source, x.ips),
             Parsed::Skipped(s) => format!("skip {} {}", s.name, s.source),
+            Parsed::ClusterPolicy(c) => format!("cluster {} {}", c.key(), c.source),
+            Parsed::Node(n) => format!("node {} {}", n.name, n.source),
         };
         for (a, b) in parallel.iter().zip(&sequential) {
             assert_eq!(key(a), key(b));

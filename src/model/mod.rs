@@ -1,6 +1,7 @@
 //! The cluster snapshot: namespaces, pods (real ones and workload templates as virtual pods) and
 //! NetworkPolicies, parsed and validated. No semantics live here: matching is the engine's job.
 
+mod cluster;
 mod depth;
 mod error;
 pub mod live;
@@ -12,10 +13,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+pub use cluster::{
+    Action, ClusterKind, ClusterPeer, ClusterPolicy, ClusterPort, ClusterRule, ClusterSubject,
+    ClusterTier, NamespacedPods, Node,
+};
 pub use error::{FieldError, InputError};
 pub(crate) use load::collect_files;
-pub use load::{load_paths, load_str, LoadOptions, Skipped};
-pub use parse::{parse_namespace_object, parse_pod_object, parse_policy_object};
+pub use load::{load_paths, load_str, skipped_summary, LoadOptions, Skipped};
+pub use parse::{
+    parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
+    parse_policy_object,
+};
 pub use selector_text::parse_selector_text;
 
 /// Label keys and values, sorted so output is stable.
@@ -338,6 +346,10 @@ pub struct Snapshot {
     pub pods: Vec<Pod>,
     /// Sorted by `namespace/name`.
     pub policies: Vec<Policy>,
+    /// Cluster-scoped policies in evaluation order (`ClusterPolicy::order_key`).
+    pub cluster_policies: Vec<ClusterPolicy>,
+    /// Sorted by name.
+    pub nodes: Vec<Node>,
 }
 
 impl Snapshot {
@@ -368,6 +380,37 @@ impl Snapshot {
             .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         self.policies
             .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        self.cluster_policies
+            .sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+        self.nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
+    /// Finds a cluster policy written `cnp/NAME`, `anp/NAME` or `banp/NAME` (any kind name or
+    /// plural works as the prefix).
+    pub fn find_cluster_policy(&self, spec: &str) -> Option<usize> {
+        let (kind, name) = spec.split_once('/')?;
+        let kind = ClusterKind::parse(kind)?;
+        self.cluster_policies
+            .iter()
+            .position(|p| p.kind == kind && p.name == name)
+    }
+
+    /// The warning for a snapshot that mixes v1alpha1 (AdminNetworkPolicy,
+    /// BaselineAdminNetworkPolicy) and v1alpha2 (ClusterNetworkPolicy): upstream defines no
+    /// order between them, so the engine's order (by priority, v1alpha2 first on a tie) is a guess.
+    pub fn cluster_api_mix_warning(&self) -> Option<String> {
+        let count = |old: bool| {
+            self.cluster_policies
+                .iter()
+                .filter(|p| p.kind.is_v1alpha1() == old)
+                .count()
+        };
+        let (old, new) = (count(true), count(false));
+        (old > 0 && new > 0).then(|| {
+            format!(
+                "{new} ClusterNetworkPolicy (v1alpha2) and {old} AdminNetworkPolicy/BaselineAdminNetworkPolicy (v1alpha1) objects: upstream does not define how the two APIs order against each other; this tool orders each tier by priority and puts v1alpha2 first on equal priority, which your network plugin may not do"
+            )
+        })
     }
 
     pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {

@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 use super::error::FieldError;
 use super::*;
 
+mod cluster;
+pub use cluster::{parse_cluster_policy_object, parse_node_object};
+
 type Result<T> = std::result::Result<T, FieldError>;
 
 /// A value and the path that led to it.

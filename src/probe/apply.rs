@@ -16,7 +16,6 @@ use netpol_prober::plan::{StreamEvent, StreamPlan, StreamResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::enforce::compile::isolating_policies;
 use crate::engine::matrix::Matrix;
 use crate::engine::Engine;
 use crate::model::{split_ref, Direction, Probe, Snapshot, Source};
@@ -233,10 +232,11 @@ pub fn flips(
     let mb = Matrix::compute(&eb, pods, probes);
     let ma = Matrix::compute(&ea, pods, probes);
     let keys = change.keys();
-    let touches = |snap: &Snapshot, pod: usize, dir: Direction| -> Vec<String> {
-        isolating_policies(snap, &snap.pods[pod], dir)
+    let touches = |engine: &Engine<'_>, pod: usize, dir: Direction| -> Vec<String> {
+        engine
+            .isolating_pod(pod, dir)
             .into_iter()
-            .map(|p| snap.policies[p].key())
+            .map(|p| engine.snap.policies[p].key())
             .filter(|k| keys.contains(k))
             .collect()
     };
@@ -260,7 +260,7 @@ pub fn flips(
                     continue;
                 }
                 let mut by: Vec<String> = Vec::new();
-                for s in [before, after] {
+                for s in [&eb, &ea] {
                     by.extend(touches(s, to, Direction::Ingress));
                     by.extend(touches(s, from, Direction::Egress));
                 }

@@ -184,6 +184,7 @@ mod tests {
                     protocol: "TCP".into(),
                     port: 80,
                     allowed: a,
+                    ambiguous: false,
                     observed: None,
                     verdict: None,
                     agree: None,

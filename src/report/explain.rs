@@ -6,6 +6,51 @@ use super::{bold, cyan, dim, green, red, verdict_word, yellow};
 use crate::engine::explain::{
     DirectionJson, HalfJson, PodExplanation, PolicyExplanation, TrafficExplanation,
 };
+use crate::engine::explain_cluster::{ClusterPolicyExplanation, ClusterPolicyJson};
+
+/// One cluster policy's rules of both directions, indented.
+fn cluster_rules(out: &mut String, p: &ClusterPolicyJson, indent: &str) {
+    for (title, rules) in [("ingress", &p.ingress), ("egress", &p.egress)] {
+        for r in rules {
+            let label = if r.name.is_empty() {
+                r.index.to_string()
+            } else {
+                format!("'{}'", r.name)
+            };
+            let _ = writeln!(out, "{indent}{title} rule {label}: {}", r.text);
+        }
+    }
+}
+
+pub fn cluster_policy(e: &ClusterPolicyExplanation) -> String {
+    let p = &e.policy;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {}",
+        bold(&format!("{} {}", p.kind, p.policy)),
+        dim(&format!("({})", p.source))
+    );
+    let _ = writeln!(out, "Tier {}, priority {}", p.tier, p.priority);
+    let _ = writeln!(
+        out,
+        "Selects {}: {}",
+        p.subject,
+        if e.selects.is_empty() {
+            yellow("no pods right now")
+        } else {
+            e.selects.join(", ")
+        }
+    );
+    if p.ingress.is_empty() && p.egress.is_empty() {
+        let _ = writeln!(out, "{}", dim("no rules: it affects no traffic"));
+    }
+    cluster_rules(&mut out, p, "  ");
+    for n in &e.notes {
+        let _ = writeln!(out, "{} {n}", dim("note:"));
+    }
+    out
+}
 
 fn direction_block(out: &mut String, title: &str, d: &DirectionJson) {
     let state = if d.isolated {
@@ -70,6 +115,19 @@ pub fn pod(e: &PodExplanation) -> String {
     );
     direction_block(&mut out, "Ingress:", &e.ingress);
     direction_block(&mut out, "Egress:", &e.egress);
+    if !e.cluster_policies.is_empty() {
+        let _ = writeln!(out, "{}", bold("Cluster policies (in evaluation order):"));
+        for p in &e.cluster_policies {
+            let _ = writeln!(
+                out,
+                "  {} {} {}",
+                cyan(&p.policy),
+                p.tier,
+                dim(&format!("priority {} (subject: {})", p.priority, p.subject))
+            );
+            cluster_rules(&mut out, p, "    ");
+        }
+    }
     for n in &e.notes {
         let _ = writeln!(out, "{} {n}", dim("note:"));
     }
@@ -141,6 +199,19 @@ fn half(out: &mut String, title: &str, h: &HalfJson) {
         "    {}",
         h.text.split("; closest:").next().unwrap_or(&h.text)
     );
+    for tier in &h.cluster {
+        let _ = writeln!(out, "    {} {}", dim(&format!("{}:", tier.tier)), tier.text);
+        if let Some(m) = &tier.nearest_miss {
+            let _ = writeln!(out, "      {} {m}", yellow("nearest miss:"));
+        }
+    }
+    if h.ambiguous {
+        let _ = writeln!(
+            out,
+            "    {}",
+            yellow("ambiguous: another order of equal priorities gives the other answer")
+        );
+    }
     if let Some(nm) = &h.near_miss {
         if let Some(rule) = nm.miss.rule {
             let _ = writeln!(
@@ -181,6 +252,15 @@ pub fn traffic(e: &TrafficExplanation) -> String {
         e.port,
         verdict_word(e.allowed)
     );
+    if e.ambiguous {
+        let _ = writeln!(
+            out,
+            "{}",
+            yellow(
+                "AMBIGUOUS: the answer depends on the order of cluster policies of equal priority"
+            )
+        );
+    }
     half(&mut out, "egress ", &e.egress);
     half(&mut out, "ingress", &e.ingress);
     for n in &e.notes {

@@ -196,3 +196,73 @@ pub fn load_cases() -> Vec<Case> {
         })
         .collect()
 }
+
+/// The enforcer's full ruleset for `snap` as the node would receive it: per family the set
+/// comments, the `ipset restore` text and the `iptables-restore` text, then what each class
+/// chain checks. Two variants: every pod (as `probe --local`), and `node` with drop logging
+/// and the hold of unplaced addresses (as the agent runs).
+pub fn enforcer_text(snap: &Snapshot, node: Option<&str>, hold: &[&str]) -> String {
+    use netpol::enforce::compile::{compile_with, CompileOptions, DropLog, Family};
+    use netpol::enforce::render;
+    use netpol::engine::Engine;
+    use std::fmt::Write;
+    let engine = Engine::new(snap);
+    let agent = CompileOptions {
+        log_drops: Some(DropLog {
+            nflog_group: 7,
+            per_second: 5,
+        }),
+        hold: hold.iter().map(|h| h.parse().unwrap()).collect(),
+    };
+    let mut out = String::new();
+    for (label, node, opts) in [
+        ("every pod", None, CompileOptions::default()),
+        ("agent", node, agent),
+    ] {
+        let rules = compile_with(&engine, node, &opts);
+        for f in [Family::V4, Family::V6] {
+            let r = rules.family(f);
+            let _ = writeln!(out, "## {label} ({node:?}), {f:?}: sets");
+            for (name, s) in &r.sets {
+                let _ = writeln!(out, "# {name}: {}", s.comment);
+            }
+            out.push_str(&render::ipset_restore(r));
+            let _ = writeln!(out, "## {label} ({node:?}), {f:?}: iptables");
+            out.push_str(&render::iptables_restore(r, &[]));
+        }
+        let _ = writeln!(out, "## {label}: chains");
+        for (chain, info) in &rules.chain_info {
+            let _ = writeln!(out, "{chain}: {} {:?}", info.direction, info.policies);
+        }
+        let _ = writeln!(out, "## {label}: without ip {:?}", rules.pods_without_ip);
+    }
+    out
+}
+
+/// Compares `text` with the golden file `tests/golden/NAME` byte for byte; with
+/// `UPDATE_GOLDEN=1`, writes it instead. Returns a description of the difference.
+pub fn check_golden(name: &str, text: &str) -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        return None;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    if want == text {
+        return None;
+    }
+    let first = want
+        .lines()
+        .zip(text.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(want.lines().count().min(text.lines().count()));
+    Some(format!(
+        "{name}: differs from line {}: golden {:?}, now {:?}",
+        first + 1,
+        want.lines().nth(first),
+        text.lines().nth(first)
+    ))
+}

@@ -656,19 +656,18 @@ pub fn build_plan(
     for (i, &from) in pods.iter().enumerate() {
         for ext in &opts.externals {
             let idx = doc.connections.len();
-            let allowed = engine
-                .verdict(&Traffic {
-                    from: Endpoint::Pod(from),
-                    to: Endpoint::Ip(ext.ip),
-                    probe: ext.probe,
-                })
-                .allowed;
+            let verdict = engine.verdict(&Traffic {
+                from: Endpoint::Pod(from),
+                to: Endpoint::Ip(ext.ip),
+                probe: ext.probe,
+            });
             doc.connections.push(Connection {
                 from: doc.pods[i].clone(),
                 to: ext.ip.to_string(),
                 protocol: ext.probe.protocol.as_str().to_string(),
                 port: ext.probe.port,
-                allowed,
+                allowed: verdict.allowed,
+                ambiguous: verdict.ambiguous,
                 observed: None,
                 verdict: None,
                 agree: None,

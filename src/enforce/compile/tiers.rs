@@ -1,0 +1,275 @@
+//! The cluster-scoped tiers (ClusterNetworkPolicy, AdminNetworkPolicy,
+//! BaselineAdminNetworkPolicy) in a class chain. Per direction the chain of a class is:
+//!
+//! ```text
+//! NETPOL-E-x   Admin rules in evaluation order: Accept → RETURN, Deny → DROP,
+//!              Pass → goto NETPOL-ER-x; then goto NETPOL-ER-x
+//! NETPOL-ER-x  isolated by NetworkPolicy: its allow rules RETURN, then DROP;
+//!              else Baseline rules: Accept → RETURN, Deny → DROP, Pass → RETURN
+//! ```
+//!
+//! RETURN leaves the direction allowed: the entry chain goes on to the other direction, so an
+//! Accept on egress never skips the destination's ingress. A goto (`-g`) makes a RETURN in
+//! NETPOL-ER-x return to the entry chain directly. Without Admin policies NETPOL-E-x holds what
+//! NETPOL-ER-x would, so a cluster without cluster policies gets exactly the chains it had.
+//! Policies come in the engine's evaluation order (ascending priority; equal priorities by
+//! kind, then name, the order `explain` reports as deciding), rules in written order: iptables
+//! takes the first match, as the tiers do.
+
+use super::rules::{Action, Match, PortRange, Rule, SetKind, SetMember, Side};
+use super::sets::{net_members, SetOrigin, SetSpec};
+use super::{nflog_rule, FamilyCompiler};
+use crate::engine::ports::named_ports_any_protocol;
+use crate::engine::{cluster_port_target, ClassId, ClusterPortTarget, ClusterRuleRef};
+use crate::model::{Action as Verdict, ClusterPeer, Direction};
+
+/// Where a rule's peer is, as seen from the pod the chain checks.
+pub(super) fn peer_side(dir: Direction) -> Side {
+    match dir {
+        Direction::Ingress => Side::Source,
+        Direction::Egress => Side::Destination,
+    }
+}
+
+/// Where cluster rules go: the chain (named in drop logs), the checked pods' class, the
+/// direction, and what Pass does there.
+pub(super) struct Section<'a> {
+    pub chain: &'a str,
+    pub class: ClassId,
+    pub dir: Direction,
+    pub pass: Action,
+}
+
+/// One peer of a cluster rule as matches on the packet.
+enum ClusterPeerMatch {
+    /// Addresses in this set.
+    Set(String),
+    /// Pods of these classes (named ports split them by number on egress), in this set.
+    Pods(String, Vec<ClassId>),
+}
+
+impl FamilyCompiler<'_, '_> {
+    /// The rules of one cluster policy for the checked pods of `section`.
+    pub(super) fn cluster_policy_rules(
+        &mut self,
+        out: &mut Vec<Rule>,
+        section: &Section,
+        policy: usize,
+    ) {
+        let rules = self.engine.snap.cluster_policies[policy]
+            .rules(section.dir)
+            .len();
+        for rule in 0..rules {
+            let at = ClusterRuleRef {
+                policy,
+                direction: section.dir,
+                rule,
+            };
+            self.cluster_rule(out, section, at);
+        }
+    }
+
+    fn cluster_rule(&mut self, out: &mut Vec<Rule>, section: &Section, at: ClusterRuleRef) {
+        let pol = &self.engine.snap.cluster_policies[at.policy];
+        let written = &pol.rules(at.direction)[at.rule];
+        let label = crate::engine::words::cluster_rule_label(written, at.rule);
+        let comment = format!("{} {} {label} {}", pol.key(), at.direction, written.action);
+        let side = peer_side(at.direction);
+        for peer in 0..written.peers.len() {
+            let Some(m) = self.cluster_peer_match(at, peer) else {
+                continue;
+            };
+            let set = match &m {
+                ClusterPeerMatch::Set(s) | ClusterPeerMatch::Pods(s, _) => s.clone(),
+            };
+            let base = vec![Match::in_set(&set, side)];
+            let mut matches: Vec<Vec<Match>> = Vec::new();
+            if written.ports.is_empty() {
+                matches.push(base.clone());
+            }
+            for port in &written.ports {
+                match cluster_port_target(port) {
+                    ClusterPortTarget::Fixed(range) => {
+                        matches.push([base.clone(), vec![Match::Ports(range)]].concat())
+                    }
+                    ClusterPortTarget::Named(name) => {
+                        matches.extend(self.cluster_named_port(section.class, at, peer, &m, name))
+                    }
+                }
+            }
+            for m in matches {
+                self.decide(out, section, m, &comment, written.action);
+            }
+        }
+    }
+
+    /// One rule per match list doing `verdict` (a Deny logged first when drops are logged).
+    fn decide(
+        &self,
+        out: &mut Vec<Rule>,
+        section: &Section,
+        matches: Vec<Match>,
+        comment: &str,
+        verdict: Verdict,
+    ) {
+        let action = match verdict {
+            Verdict::Accept => Action::Return,
+            Verdict::Pass => section.pass.clone(),
+            Verdict::Deny => {
+                if let Some(log) = self.log_drops {
+                    let mut logged = nflog_rule(log, section.chain);
+                    logged.matches = [matches.clone(), logged.matches].concat();
+                    out.push(logged);
+                }
+                Action::Drop
+            }
+        };
+        out.push(Rule::new(matches, Some(comment.to_string()), action));
+    }
+
+    /// A named port as match lists: on ingress every (protocol, number) the name means on the
+    /// checked pods; on egress each destination's own, so the peer's pods are split into one
+    /// set per (protocol, number). Only pod peers can name ports (the API rejects the rest).
+    fn cluster_named_port(
+        &mut self,
+        class: ClassId,
+        at: ClusterRuleRef,
+        peer: usize,
+        m: &ClusterPeerMatch,
+        name: &str,
+    ) -> Vec<Vec<Match>> {
+        let ClusterPeerMatch::Pods(set, classes) = m else {
+            return Vec::new();
+        };
+        match at.direction {
+            Direction::Ingress => {
+                let rep = self.engine.class_members(class)[0];
+                named_ports_any_protocol(&self.engine.snap.pods[rep].ports, name)
+                    .into_iter()
+                    .map(|range| vec![Match::in_set(set, Side::Source), Match::Ports(range)])
+                    .collect()
+            }
+            Direction::Egress => self
+                .cluster_named_port_sets(at, peer, classes, name)
+                .into_iter()
+                .map(|(set, range)| {
+                    vec![Match::in_set(&set, Side::Destination), Match::Ports(range)]
+                })
+                .collect(),
+        }
+    }
+
+    /// The destination pods of `classes` split by the (protocol, number) `name` means there.
+    fn cluster_named_port_sets(
+        &mut self,
+        at: ClusterRuleRef,
+        peer: usize,
+        classes: &[ClassId],
+        name: &str,
+    ) -> Vec<(String, PortRange)> {
+        let mut by_port: std::collections::BTreeMap<PortRange, Vec<ClassId>> = Default::default();
+        for &c in classes {
+            let rep = self.engine.class_members(c)[0];
+            for range in named_ports_any_protocol(&self.engine.snap.pods[rep].ports, name) {
+                by_port.entry(range).or_default().push(c);
+            }
+        }
+        let base = self.cluster_peer_key(at, peer);
+        by_port
+            .into_iter()
+            .map(|(range, classes)| {
+                let key = format!("{base} port {name}={range:?}");
+                let spec = || SetSpec {
+                    kind: SetKind::HashIp,
+                    comment: format!("pods of {base} whose port {name} is {range:?}"),
+                    origin: SetOrigin::Cluster,
+                };
+                let members = self.class_ips(classes);
+                (self.sets.add(&key, "CN", spec, || members), range)
+            })
+            .collect()
+    }
+
+    /// A stable description of what a cluster peer selects (equal peers give equal keys).
+    fn cluster_peer_key(&self, at: ClusterRuleRef, peer: usize) -> String {
+        let pol = &self.engine.snap.cluster_policies[at.policy];
+        match &pol.rules(at.direction)[at.rule].peers[peer] {
+            ClusterPeer::Namespaces(ns) => format!("cluster namespaces {ns:?}"),
+            ClusterPeer::Pods(p) => {
+                format!("cluster pods nssel={:?} sel={:?}", p.namespaces, p.pods)
+            }
+            ClusterPeer::Networks(blocks) => {
+                let cidrs: Vec<String> = blocks.iter().map(|b| b.cidr.to_string()).collect();
+                format!("cluster networks {}", cidrs.join(","))
+            }
+            ClusterPeer::Nodes(sel) => format!("cluster nodes {sel:?}"),
+            ClusterPeer::DomainNames(names) => format!("cluster domains {}", names.join(",")),
+        }
+    }
+
+    /// The set matching a cluster peer in this family; None when it matches nothing here
+    /// (`domainNames`: decided by DNS at run time, which iptables cannot see; noted).
+    fn cluster_peer_match(&mut self, at: ClusterRuleRef, idx: usize) -> Option<ClusterPeerMatch> {
+        let engine = self.engine;
+        let pol = &engine.snap.cluster_policies[at.policy];
+        let peer = &pol.rules(at.direction)[at.rule].peers[idx];
+        let key = self.cluster_peer_key(at, idx);
+        let comment = crate::engine::words::cluster_peer(peer);
+        let spec = |kind| {
+            move || SetSpec {
+                kind,
+                comment,
+                origin: SetOrigin::Cluster,
+            }
+        };
+        match peer {
+            ClusterPeer::Namespaces(_) | ClusterPeer::Pods(_) => {
+                let classes = engine.cluster_peer_classes(at.policy, at.direction, at.rule, idx);
+                let members = self.class_ips(classes.iter().copied());
+                let set = self.sets.add(&key, "C", spec(SetKind::HashIp), || members);
+                Some(ClusterPeerMatch::Pods(set, classes))
+            }
+            ClusterPeer::Networks(blocks) => {
+                let mut members: Vec<SetMember> = blocks
+                    .iter()
+                    .filter(|b| self.in_family(&b.cidr.addr()))
+                    .flat_map(|b| net_members(b.cidr))
+                    .map(|net| SetMember {
+                        net,
+                        nomatch: false,
+                    })
+                    .collect();
+                members.sort();
+                members.dedup();
+                if members.is_empty() {
+                    return None;
+                }
+                let set = self
+                    .sets
+                    .add(&key, "CB", spec(SetKind::HashNet), || members);
+                Some(ClusterPeerMatch::Set(set))
+            }
+            ClusterPeer::Nodes(_) => {
+                let addresses =
+                    engine.cluster_peer_node_addresses(at.policy, at.direction, at.rule, idx);
+                let members: Vec<SetMember> = addresses
+                    .into_iter()
+                    .filter(|ip| self.in_family(ip))
+                    .map(SetMember::host)
+                    .collect();
+                let set = self.sets.add(&key, "CH", spec(SetKind::HashIp), || members);
+                Some(ClusterPeerMatch::Set(set))
+            }
+            ClusterPeer::DomainNames(names) => {
+                self.notes.push(format!(
+                    "{} {} rule {}: domainNames ({}) are not enforced: they depend on DNS answers at run time",
+                    pol.key(),
+                    at.direction,
+                    at.rule,
+                    names.join(", ")
+                ));
+                None
+            }
+        }
+    }
+}
