@@ -202,6 +202,7 @@ mod tests {
                     protocol: "TCP".into(),
                     port: 5432,
                     allowed: !wrong,
+                    ambiguous: false,
                     observed: Some(true),
                     verdict: Some("connected".into()),
                     agree: Some(!wrong),
