@@ -73,7 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('pod', 'pod', [CompletionResultType]::ParameterValue, 'Which policies select this pod, and what they let in and out')
-            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows (cluster policies: cnp/NAME, anp/NAME, banp/default)')
             [CompletionResult]::new('traffic', 'traffic', [CompletionResultType]::ParameterValue, 'Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -148,7 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
         }
         'kubectl-netpol;explain;help' {
             [CompletionResult]::new('pod', 'pod', [CompletionResultType]::ParameterValue, 'Which policies select this pod, and what they let in and out')
-            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows (cluster policies: cnp/NAME, anp/NAME, banp/default)')
             [CompletionResult]::new('traffic', 'traffic', [CompletionResultType]::ParameterValue, 'Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -756,7 +756,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol' -ScriptBlock {
         }
         'kubectl-netpol;help;explain' {
             [CompletionResult]::new('pod', 'pod', [CompletionResultType]::ParameterValue, 'Which policies select this pod, and what they let in and out')
-            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'What this policy selects and allows (cluster policies: cnp/NAME, anp/NAME, banp/default)')
             [CompletionResult]::new('traffic', 'traffic', [CompletionResultType]::ParameterValue, 'Why FROM can or cannot reach TO on a port, naming the deciding rule or the near miss')
             break
         }

@@ -45,6 +45,12 @@ for size in 5000:1000 20000:4000; do
   # Sets against the previous pair-by-pair code, same snapshot, same process.
   $INNER "$f" --ports $PORTS --pairwise | sed 's/^/    /'
 done
+# Cluster-scoped policy: the same 5,000 diverse pods with 200 ClusterNetworkPolicies added
+# (target: at most 1.5x the time without them).
+$GEN --diverse --pods 5000 --namespaces 50 --policies 1000 --cluster-policies 200 >"$work/cnp-5000.yaml"
+measure "diverse + 200 cluster policies: matrix -o summary, 5000 pods" 3 \
+  $BIN matrix -f "$work/cnp-5000.yaml" -o summary --ports $PORTS
+
 f="$work/diverse-20000.yaml"
 pod=$(nth_pod "$f" 1000)
 measure "diverse 20000: explain pod $pod" 3 $BIN explain pod "$pod" -f "$f"

@@ -500,12 +500,17 @@ impl<'e, 's> ClassSets<'e, 's> {
     /// Per subject class, the peer classes it admits in `dir` after every tier. With only
     /// NetworkPolicy, rows are shared by subjects with the same isolation (nothing is copied).
     pub fn direction_rows(&self, dir: Direction, probe: Probe) -> DirectionRows {
-        self.direction(dir, probe).0
+        self.direction(dir, probe, false).0
     }
 
     /// `direction_rows`, and where equal priorities tie, per subject the peers that some order
     /// allows and those that some order denies.
-    fn direction(&self, dir: Direction, probe: Probe) -> (DirectionRows, Option<PossibleRows>) {
+    fn direction(
+        &self,
+        dir: Direction,
+        probe: Probe,
+        with_ties: bool,
+    ) -> (DirectionRows, Option<PossibleRows>) {
         let mut decisions: Vec<ClassDecisions> = self
             .engine
             .tiers
@@ -515,16 +520,17 @@ impl<'e, 's> ClassSets<'e, 's> {
             .filter(|d| d.subject_group.iter().any(Option::is_some))
             .collect();
         let n = self.len();
-        let possible = decisions
-            .iter()
-            .any(|d| d.groups.iter().any(|g| g.alternatives.is_some()))
-            .then(|| {
-                let mut allow = BitMatrix::zeros(n, n);
-                allow.fill_rows(|s, row| possible_row(&decisions, s, n, row, true));
-                let mut deny = BitMatrix::zeros(n, n);
-                deny.fill_rows(|s, row| possible_row(&decisions, s, n, row, false));
-                PossibleRows { allow, deny }
-            });
+        let possible = (with_ties
+            && decisions
+                .iter()
+                .any(|d| d.groups.iter().any(|g| g.alternatives.is_some())))
+        .then(|| {
+            let mut allow = BitMatrix::zeros(n, n);
+            allow.fill_rows(|s, row| possible_row(&decisions, s, n, row, true));
+            let mut deny = BitMatrix::zeros(n, n);
+            deny.fill_rows(|s, row| possible_row(&decisions, s, n, row, false));
+            PossibleRows { allow, deny }
+        });
         let mut every = vec![0; self.words()];
         bits::fill(&mut every, n);
         let decides_all =
@@ -553,14 +559,20 @@ impl<'e, 's> ClassSets<'e, 's> {
 
     /// allowed(s, t) for two different pods of classes s and t: egress(s) ∋ t ∧ ingress(t) ∋ s.
     pub fn allowed_matrix(&self, probe: Probe) -> BitMatrix {
-        self.allowed_and_ambiguous(probe).0
+        let egress = self.direction_rows(Direction::Egress, probe);
+        let ingress = self.direction_rows(Direction::Ingress, probe);
+        let n = self.len();
+        let mut allowed = BitMatrix::zeros(n, n);
+        allowed.fill_rows(|s, row| row.copy_from_slice(egress.row(s)));
+        allowed.and_transpose_of(|t| ingress.row(t));
+        allowed
     }
 
     /// `allowed_matrix`, and where equal priorities tie anywhere, the pairs whose answer depends
     /// on the order: some order allows both directions, some order denies one of them.
     pub fn allowed_and_ambiguous(&self, probe: Probe) -> (BitMatrix, Option<BitMatrix>) {
-        let (egress, e_possible) = self.direction(Direction::Egress, probe);
-        let (ingress, i_possible) = self.direction(Direction::Ingress, probe);
+        let (egress, e_possible) = self.direction(Direction::Egress, probe, true);
+        let (ingress, i_possible) = self.direction(Direction::Ingress, probe, true);
         let n = self.len();
         let mut allowed = BitMatrix::zeros(n, n);
         allowed.fill_rows(|s, row| row.copy_from_slice(egress.row(s)));
