@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::cli::{root, run};
-use netpol::lint::{lint, rules, Finding, Severity};
+use netpol::lint::{lint, lint_with, rules, Completeness, Finding, Severity};
 use netpol::model::{load_paths, load_str, LoadOptions};
 
 fn findings(manifest: &str) -> Vec<Finding> {
@@ -204,6 +204,76 @@ fn policy_only_inputs_do_not_guess_about_missing_pods() {
     // No pods and no namespaces in the input: selectors cannot be judged against them.
     let f = findings(&np("x", "p", &format!("  podSelector: {{matchLabels: {{app: web}}}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - from: [{{namespaceSelector: {{matchLabels: {{team: a}}}}}}]\n  egress:\n{DNS_RULE}")));
     assert!(f.is_empty(), "{f:?}");
+}
+
+#[test]
+fn offline_a_namespace_outside_the_input_is_unknown_not_absent() {
+    // An app's manifests: its namespace, a pod, a default deny with the usual DNS rule, which
+    // names kube-system (not in the input).
+    let app = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n".to_string()
+        + &pod("shop", "web", "app: web", "")
+        + &np(
+            "shop",
+            "default-deny",
+            &format!(
+                "  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n  egress:\n{DNS_RULE}"
+            ),
+        );
+    let (snap, _) = load_str("test.yaml", &app, &LoadOptions::default()).unwrap();
+    let offline = lint(&snap);
+    assert!(
+        offline.iter().all(|f| f.severity < Severity::Warning),
+        "a clean policy set with the usual DNS rule gets no warning offline: {offline:#?}"
+    );
+    let note = offline
+        .iter()
+        .find(|f| f.rule == "selects-nothing")
+        .expect("the unknown namespace is noted");
+    assert_eq!(note.severity, Severity::Info);
+    assert_eq!(
+        note.field.as_deref(),
+        Some("spec.egress[0].to[0].namespaceSelector")
+    );
+    assert!(
+        note.message
+            .contains("names namespace kube-system, which is not in the input")
+            && note.message.contains("unknown, not absent"),
+        "{}",
+        note.message
+    );
+    assert!(note.fix.contains("lint live"), "{}", note.fix);
+    // Live, the namespaces listed are all there are: the same selector matching none is wrong.
+    let live = lint_with(
+        &snap,
+        Completeness {
+            namespaces: true,
+            pods: false,
+        },
+    );
+    let warning = live
+        .iter()
+        .find(|f| f.rule == "selects-nothing")
+        .expect("live keeps the warning");
+    assert_eq!(warning.severity, Severity::Warning);
+    assert!(
+        warning
+            .message
+            .contains("matches no namespace of the cluster"),
+        "{}",
+        warning.message
+    );
+    // A selector on other labels is unknown offline too, and the note says why.
+    let team = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n".to_string()
+        + &np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {team: a}}}]\n");
+    let f = findings(&team);
+    let note = f.iter().find(|f| f.rule == "selects-nothing").unwrap();
+    assert_eq!(note.severity, Severity::Info);
+    assert!(
+        note.message
+            .contains("a namespace outside the input may carry these labels"),
+        "{}",
+        note.message
+    );
 }
 
 // ---- The seeds' examples ----

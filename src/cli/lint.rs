@@ -56,7 +56,12 @@ pub fn run(global: &Global, args: &LintArgs) -> CliResult {
         ));
     }
     let (snap, default_ns) = g.snapshot(&[])?;
-    let mut findings = lint::lint(&snap);
+    let complete = if g.offline() {
+        lint::Completeness::MANIFESTS
+    } else {
+        lint::Completeness::live(&snap, g.all_namespaces)
+    };
+    let mut findings = lint::lint_with(&snap, complete);
     // The -n/-A scope: for manifests every namespace unless -n narrows it; live, as kubectl.
     let scope: Vec<String> = if g.all_namespaces || (g.offline() && g.namespaces.is_empty()) {
         Vec::new()

@@ -90,10 +90,40 @@ pub struct RuleInfo {
     pub fix: &'static str,
 }
 
+/// What the input holds completely. Manifests hold part of a cluster: a namespace or pod
+/// they do not declare is unknown, not absent, so a selector that matches none of theirs may
+/// still match in the cluster. The live cluster knows its namespaces (and, read with -A, its
+/// pods).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Completeness {
+    /// Every namespace of the cluster is in the input.
+    pub namespaces: bool,
+    /// Every pod of the cluster is in the input.
+    pub pods: bool,
+}
+
+impl Completeness {
+    /// Manifests: nothing is known to be complete.
+    pub const MANIFESTS: Completeness = Completeness {
+        namespaces: false,
+        pods: false,
+    };
+
+    /// A live snapshot: namespaces are complete when they could be listed (they are then
+    /// declared), pods when every namespace was read.
+    pub fn live(snap: &Snapshot, all_namespaces: bool) -> Completeness {
+        Completeness {
+            namespaces: snap.namespaces.values().any(|n| n.declared),
+            pods: all_namespaces,
+        }
+    }
+}
+
 /// Everything a rule may look at.
 pub(crate) struct Ctx<'a> {
     /// The input as given.
     pub snap: &'a Snapshot,
+    pub complete: Completeness,
     pub engine: &'a Engine<'a>,
     /// The input plus representative pods and a kube-dns pod (see `context`).
     pub aug: &'a context::Augmented,
@@ -163,13 +193,20 @@ pub fn rule_info(id: &str) -> Option<&'static RuleInfo> {
     rules::INFOS.iter().find(|r| r.id == id)
 }
 
-/// Runs every rule over the snapshot. Findings are sorted by file, document, rule and object.
+/// Runs every rule over manifests (see `lint_with`).
 pub fn lint(snap: &Snapshot) -> Vec<Finding> {
+    lint_with(snap, Completeness::MANIFESTS)
+}
+
+/// Runs every rule over the snapshot, knowing what it holds completely. Findings are sorted by
+/// file, document, rule and object.
+pub fn lint_with(snap: &Snapshot, complete: Completeness) -> Vec<Finding> {
     let engine = Engine::new(snap);
     let aug = context::Augmented::build(snap);
     let aug_engine = Engine::new(&aug.snap);
     let ctx = Ctx {
         snap,
+        complete,
         engine: &engine,
         aug: &aug,
         aug_engine: &aug_engine,

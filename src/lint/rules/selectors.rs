@@ -53,9 +53,47 @@ fn direction_word(dir: Direction) -> &'static str {
     }
 }
 
+/// What to say about a namespaceSelector (of the peer at `path`) that matches no namespace of
+/// the input: a warning when the input holds every namespace (live); from manifests only a
+/// note, since a namespace outside them is unknown, not absent (the usual DNS rule names
+/// kube-system, which an app's manifests do not declare). Nothing when the input declares no
+/// namespace at all. Returns (severity, message, fix).
+pub(super) fn no_namespace_matches(
+    ctx: &Ctx<'_>,
+    sel: &LabelSelector,
+    path: &str,
+) -> Option<(Severity, String, String)> {
+    let text = words::selector(sel);
+    if ctx.complete.namespaces {
+        return Some((
+            Severity::Warning,
+            format!("namespaceSelector {text} matches no namespace of the cluster, so {path} matches nothing"),
+            "Check the namespace labels (`kubectl get ns --show-labels`); every namespace carries kubernetes.io/metadata.name=<name>.".into(),
+        ));
+    }
+    if !ctx.snap.namespaces.values().any(|n| n.declared) {
+        return None;
+    }
+    let named = sel
+        .match_labels
+        .get(crate::model::NAMESPACE_NAME_LABEL)
+        .filter(|name| !ctx.snap.namespaces.contains_key(*name));
+    let message = match named {
+        Some(name) => format!(
+            "namespaceSelector {text} names namespace {name}, which is not in the input: offline it is unknown, not absent, so whether {path} matches anything depends on the cluster"
+        ),
+        None => format!(
+            "namespaceSelector {text} matches no namespace of the input; a namespace outside the input may carry these labels, so whether {path} matches anything depends on the cluster"
+        ),
+    };
+    Some((
+        Severity::Info,
+        message,
+        "Nothing to do if the namespace exists in the cluster: `kubectl netpol lint live` checks the selector against the cluster's namespaces (or add the Namespace manifest to the input).".into(),
+    ))
+}
+
 pub(crate) fn selects_nothing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    // Namespace labels are known only when the input declares namespaces (or is live).
-    let namespaces_known = ctx.snap.namespaces.values().any(|n| n.declared);
     for (pi, pol) in ctx.snap.policies.iter().enumerate() {
         if !pol.pod_selector.satisfiable() {
             out.push(
@@ -132,16 +170,14 @@ pub(crate) fn selects_nothing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                             .collect(),
                     };
                     if let (Some(s), true) = (ns_sel, ns_matches.is_empty()) {
-                        if namespaces_known {
-                            out.push(Finding::policy(
-                                &SELECTS_NOTHING,
-                                pol,
-                                Some(format!("{path}.namespaceSelector")),
-                                format!(
-                                    "namespaceSelector {} matches no namespace of the input, so {path} allows nothing",
-                                    words::selector(s)
-                                ),
-                            ).fix("Check the namespace labels (`kubectl get ns --show-labels`); every namespace carries kubernetes.io/metadata.name=<name>."));
+                        let field = format!("{path}.namespaceSelector");
+                        if let Some((severity, message, fix)) = no_namespace_matches(ctx, s, &path)
+                        {
+                            out.push(
+                                Finding::policy(&SELECTS_NOTHING, pol, Some(field), message)
+                                    .severity(severity)
+                                    .fix(fix),
+                            );
                         }
                         continue;
                     }
