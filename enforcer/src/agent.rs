@@ -359,9 +359,10 @@ impl<R: Runner + 'static> Agent<R> {
             for (i, pod) in snap.endpoint_pods() {
                 if pod.node.as_deref() == Some(node.as_str()) {
                     local += 1;
-                    if Direction::BOTH
-                        .iter()
-                        .any(|d| !engine.isolating_pod(i, *d).is_empty())
+                    if !engine.cluster_selecting_pod(i).is_empty()
+                        || Direction::BOTH
+                            .iter()
+                            .any(|d| !engine.isolating_pod(i, *d).is_empty())
                     {
                         isolated += 1;
                     }

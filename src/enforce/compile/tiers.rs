@@ -175,13 +175,17 @@ impl FamilyCompiler<'_, '_> {
             }
         }
         let base = self.cluster_peer_key(at, peer);
+        let pol = &self.engine.snap.cluster_policies[at.policy];
+        let words =
+            crate::engine::words::cluster_peer(&pol.rules(at.direction)[at.rule].peers[peer]);
         by_port
             .into_iter()
             .map(|(range, classes)| {
                 let key = format!("{base} port {name}={range:?}");
+                let (protocol, number) = (range.protocol, range.ports.map_or(0, |p| p.0));
                 let spec = || SetSpec {
                     kind: SetKind::HashIp,
-                    comment: format!("pods of {base} whose port {name} is {range:?}"),
+                    comment: format!("{words} whose port {name} is {protocol} {number}"),
                     origin: SetOrigin::Cluster,
                 };
                 let members = self.class_ips(classes);
