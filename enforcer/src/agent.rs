@@ -465,6 +465,13 @@ impl<R: Runner + 'static> Agent<R> {
                     &rules,
                     ctx,
                 );
+                // What the rules cannot express (a cluster policy's domainNames), said once
+                // each time it changes.
+                if self.applied.as_ref().is_none_or(|a| a.notes != rules.notes) {
+                    for note in &rules.notes {
+                        tracing::warn!("not enforced: {note}");
+                    }
+                }
                 self.applied = Some(rules);
                 self.failures = 0;
                 let now = Instant::now();

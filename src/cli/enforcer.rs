@@ -337,6 +337,9 @@ pub fn run(global: &Global, args: &EnforcerArgs) -> CliResult {
                     rules.pods_without_ip.join(", ")
                 ));
             }
+            for note in &rules.notes {
+                out.push_str(&format!("# not enforced: {note}\n"));
+            }
             emit(&out);
             Ok(ExitCode::SUCCESS)
         }
