@@ -115,6 +115,7 @@ conformance! {
     cnp_baseline_tier_egress_sctp => "CNPBaselineTierEgressSCTP",
     cnp_baseline_tier_gress => "CNPBaselineTierGress",
     cnp_baseline_tier_ingress_named_port => "CNPBaselineTierIngressNamedPort",
+    cnp_baseline_tier_egress_named_port => "CNPBaselineTierEgressNamedPort",
 }
 
 /// Every scenario directory belongs to one of the tests above (none is silently unchecked).

@@ -195,6 +195,16 @@ fn equal_priorities_that_disagree_are_ambiguous_in_explain_and_matrix() {
             )
         })
         .collect();
+    // The grid marks them too.
+    let table = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
+        .args(["matrix", "--ports", "tcp/8080", "-f"])
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("1 other/x       . a a"), "{table}");
+    assert!(table.contains("equal priority disagree"), "{table}");
     // Both pods of the tenant: deny-others (cnp/tenancy) and accept-other (cnp/audit) tie.
     assert_eq!(
         marked,

@@ -189,6 +189,9 @@ pub enum Cell {
     WronglyDenied,
     /// Could not be probed (unsupported protocol, error).
     Unknown,
+    /// Equal-priority cluster policies disagree: allowed in the tool's order, or denied.
+    AmbiguousAllowed,
+    AmbiguousDenied,
 }
 
 /// A grid per probe: rows are sources, columns destinations, grouped by namespace. Columns are
@@ -244,6 +247,8 @@ pub fn grid(
                     Cell::WronglyAllowed => yellow("!"),
                     Cell::WronglyDenied => yellow("?"),
                     Cell::Unknown => dim("~"),
+                    Cell::AmbiguousAllowed => yellow("a"),
+                    Cell::AmbiguousDenied => yellow("d"),
                 });
             }
             let _ = writeln!(out, "{line}");
@@ -255,19 +260,33 @@ pub fn grid(
 
 pub fn matrix_table(m: &Matrix, snap: &Snapshot) -> String {
     let pods: Vec<String> = m.pods.iter().map(|&p| snap.pods[p].key()).collect();
+    let mut any_ambiguous = false;
     let mut out = grid(&pods, &probes_json(&m.probes), |i, j, k| {
-        if m.allowed(i, j, k) {
-            Cell::Allowed
-        } else {
-            Cell::Denied
+        match (m.allowed(i, j, k), m.ambiguous(i, j, k)) {
+            (true, false) => Cell::Allowed,
+            (false, false) => Cell::Denied,
+            (true, true) => Cell::AmbiguousAllowed,
+            (false, true) => Cell::AmbiguousDenied,
         }
     });
-    let _ = writeln!(
+    for k in 0..m.probes.len() {
+        any_ambiguous |= (0..pods.len()).any(|i| (0..pods.len()).any(|j| m.ambiguous(i, j, k)));
+    }
+    let _ = write!(
         out,
         "{} {} allowed   {} denied",
         dim("legend:"),
         green("."),
         red("X")
     );
+    if any_ambiguous {
+        let _ = write!(
+            out,
+            "   {} {} allowed / denied in this tool's order, but cluster policies of equal priority disagree (explain traffic names them)",
+            yellow("a"),
+            yellow("d")
+        );
+    }
+    let _ = writeln!(out);
     out
 }
