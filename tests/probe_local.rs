@@ -280,3 +280,120 @@ fn says_clearly_when_it_lacks_privilege() {
     assert!(err.contains("needs root or CAP_NET_ADMIN"), "{err}");
     assert!(our_namespaces().is_empty());
 }
+
+/// The kubernetes-sigs/network-policy-api conformance scenarios (tests/fixtures/cluster-policy:
+/// Admin and Baseline tiers, Accept/Deny/Pass, CIDR `networks`, named ports) with real
+/// packets: every TCP/UDP connection upstream checks must come out as it expects, and the
+/// whole observed matrix must agree with the engine (exit 0). SCTP scenarios are left out, as
+/// `probe --local` does not send SCTP.
+#[test]
+fn every_cluster_policy_scenario_agrees_with_real_packets() {
+    let _serial = require_root();
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cluster-policy");
+    let base = std::fs::read_to_string(root.join("base/pods.yaml")).unwrap();
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expected.json").exists())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() > 20, "found {} scenarios", dirs.len());
+    let (failures, next, probed) = (
+        Mutex::new(Vec::new()),
+        Mutex::new(0usize),
+        Mutex::new(0usize),
+    );
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap();
+                    *n += 1;
+                    *n - 1
+                };
+                let Some(dir) = dirs.get(i) else { break };
+                let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+                if let Some(problem) = cluster_scenario(&base, dir) {
+                    failures.lock().unwrap().push(format!("{name}: {problem}"));
+                } else {
+                    *probed.lock().unwrap() += 1;
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} scenarios disagree with real packets:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(*probed.lock().unwrap() > 20);
+    assert!(
+        our_namespaces().is_empty(),
+        "namespaces left behind: {:?}",
+        our_namespaces()
+    );
+}
+
+/// Probes one conformance scenario; None when it agrees (or has only SCTP checks).
+fn cluster_scenario(base: &str, dir: &std::path::Path) -> Option<String> {
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let checks: Vec<&serde_json::Value> = expected["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["protocol"] != "SCTP")
+        .collect();
+    if checks.is_empty() {
+        return None;
+    }
+    let mut manifests = vec![base.to_string()];
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("manifests"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    manifests.extend(files.iter().map(|f| std::fs::read_to_string(f).unwrap()));
+    let mut ports: Vec<String> = checks
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{}",
+                c["protocol"].as_str().unwrap().to_lowercase(),
+                c["port"]
+            )
+        })
+        .collect();
+    ports.sort();
+    ports.dedup();
+    let (code, report, stderr) = probe(&manifests.join("\n---\n"), &ports.join(","), &[]);
+    let Some(report) = report else {
+        return Some(format!("no report (exit {code}): {stderr}"));
+    };
+    let mut bad = Vec::new();
+    for c in &checks {
+        let found = report.matrix.connections.iter().find(|m| {
+            m.from == c["from"]
+                && m.to == c["to"]
+                && m.protocol == c["protocol"]
+                && m.port == c["port"]
+        });
+        match found {
+            None => bad.push(format!("{c} not probed")),
+            Some(m) if m.observed != c["allowed"].as_bool() => bad.push(format!(
+                "{} -> {} {}/{}: upstream expects {}, packets {:?} ({:?}), engine {}",
+                m.from, m.to, m.protocol, m.port, c["allowed"], m.observed, m.verdict, m.allowed
+            )),
+            Some(_) => {}
+        }
+    }
+    if code != 0 {
+        bad.push(format!(
+            "exit {code}: the packets disagree with the engine elsewhere: {stderr}"
+        ));
+    }
+    (!bad.is_empty()).then(|| bad.into_iter().take(10).collect::<Vec<_>>().join("\n    "))
+}

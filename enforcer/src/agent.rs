@@ -359,9 +359,10 @@ impl<R: Runner + 'static> Agent<R> {
             for (i, pod) in snap.endpoint_pods() {
                 if pod.node.as_deref() == Some(node.as_str()) {
                     local += 1;
-                    if Direction::BOTH
-                        .iter()
-                        .any(|d| !engine.isolating_pod(i, *d).is_empty())
+                    if !engine.cluster_selecting_pod(i).is_empty()
+                        || Direction::BOTH
+                            .iter()
+                            .any(|d| !engine.isolating_pod(i, *d).is_empty())
                     {
                         isolated += 1;
                     }
@@ -464,6 +465,13 @@ impl<R: Runner + 'static> Agent<R> {
                     &rules,
                     ctx,
                 );
+                // What the rules cannot express (a cluster policy's domainNames), said once
+                // each time it changes.
+                if self.applied.as_ref().is_none_or(|a| a.notes != rules.notes) {
+                    for note in &rules.notes {
+                        tracing::warn!("not enforced: {note}");
+                    }
+                }
                 self.applied = Some(rules);
                 self.failures = 0;
                 let now = Instant::now();

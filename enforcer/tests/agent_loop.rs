@@ -20,13 +20,14 @@ use std::time::{Duration, Instant};
 use common::*;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 use kube::ResourceExt;
 use netpol::enforce::{Applier, CompileOptions, DropLog, Family};
 use netpol::engine::{Endpoint, Engine, Traffic};
 use netpol::model::{
-    parse_namespace_object, parse_pod_object, parse_policy_object, Probe, Protocol, Snapshot,
-    Source,
+    parse_cluster_policy_object, parse_namespace_object, parse_pod_object, parse_policy_object,
+    ClusterKind, Probe, Protocol, Snapshot, Source,
 };
 use netpol::probe::local::{LabPodSpec, LocalLab, LocalOptions};
 use netpol_enforcer::{nflog, Agent, AgentConfig, Change, Telemetry};
@@ -41,6 +42,8 @@ struct World {
     namespaces: BTreeMap<String, Namespace>,
     pods: BTreeMap<String, Pod>,
     policies: BTreeMap<String, NetworkPolicy>,
+    /// Cluster-scoped policies by name.
+    cluster: BTreeMap<String, (ClusterKind, DynamicObject)>,
 }
 
 fn key<K: ResourceExt>(o: &K) -> String {
@@ -68,16 +71,59 @@ impl World {
             snap.policies
                 .push(parse_policy_object(&v, "default", src()).unwrap());
         }
+        for (kind, o) in self.cluster.values() {
+            let v = serde_json::to_value(o).unwrap();
+            snap.cluster_policies
+                .push(parse_cluster_policy_object(&v, *kind, src()).unwrap());
+        }
         snap.finish();
         snap
     }
 
     fn initial(&self) -> Vec<Change> {
-        Change::initial_list(
+        let mut out = Change::initial_list(
             self.namespaces.values().cloned().collect(),
             self.pods.values().cloned().collect(),
             self.policies.values().cloned().collect(),
-        )
+        );
+        for kind in ClusterKind::ALL {
+            let objects: Vec<DynamicObject> = self
+                .cluster
+                .values()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, o)| o.clone())
+                .collect();
+            if !objects.is_empty() {
+                out.extend(Change::cluster_list(kind, objects));
+            }
+        }
+        out
+    }
+
+    /// Adds or replaces a cluster policy; returns its watch event.
+    fn apply_cluster(&mut self, yaml: &str) -> Change {
+        let o: DynamicObject = serde_yaml::from_str(yaml).unwrap();
+        let kind = ClusterKind::parse(&o.types.as_ref().unwrap().kind).unwrap();
+        self.cluster.insert(o.name_any(), (kind, o.clone()));
+        Change::Cluster(kind, Event::Apply(o))
+    }
+
+    /// Removes a cluster policy; returns its watch event.
+    fn delete_cluster(&mut self, name: &str) -> Change {
+        let (kind, o) = self.cluster.remove(name).unwrap();
+        Change::Cluster(kind, Event::Delete(o))
+    }
+
+    /// The engine's verdict on one connection (to check that a step tests what it says).
+    fn allowed(&self, from: &str, to: &str, probe: Probe) -> bool {
+        let snap = self.snapshot();
+        Engine::new(&snap)
+            .verdict(&Traffic {
+                from: Endpoint::Pod(snap.find_pod(from, "").unwrap()),
+                to: Endpoint::Pod(snap.find_pod(to, "").unwrap()),
+                probe,
+            })
+            .allowed
     }
 }
 
@@ -818,4 +864,149 @@ fn a_cni_add_returns_once_the_pod_is_placed() {
         sorted[sorted.len() / 2],
         sorted[sorted.len() - 1]
     );
+}
+
+const TCP_80: Probe = PROBES[0];
+const TCP_5432: Probe = PROBES[1];
+const UDP_53: Probe = PROBES[2];
+
+/// Admin and Baseline cluster policies through the agent's loop: added, changed, deleted, and
+/// a pod change while they exist, each step probed with real packets against the engine.
+#[test]
+fn cluster_policies_through_the_agent_loop_agree_with_the_engine() {
+    let _serial = require_root();
+    let all: Vec<(&str, Vec<&str>)> = vec![
+        ("x/web-1", vec!["10.78.0.1", "fd78::1"]),
+        ("x/db-1", vec!["10.78.0.2", "fd78::2"]),
+        ("y/client-1", vec!["10.78.0.3", "fd78::3"]),
+        ("y/other-1", vec!["fd78::4", "10.78.0.4"]),
+    ];
+    let ips = |k: &str| all.iter().find(|(p, _)| *p == k).unwrap().1.clone();
+    let mut h = Harness::start(&all, &["10.78.0.0/24", "fd78::/121"]);
+    let mut world = World::default();
+    for n in ["x", "y"] {
+        world.namespaces.insert(n.into(), namespace(n, &[]));
+    }
+    for (k, app) in [
+        ("x/web-1", "web"),
+        ("x/db-1", "db"),
+        ("y/client-1", "client"),
+        ("y/other-1", "other"),
+    ] {
+        world
+            .pods
+            .insert(k.into(), pod(k, &[("app", app)], &ips(k), NODE));
+    }
+    let web_ingress = policy(
+        r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: x, name: web-from-clients}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: client}}}]
+    ports: [{port: 80}]
+"#,
+    );
+    world.policies.insert(key(&web_ingress), web_ingress);
+    h.send(world.initial());
+    let bad = h.disagreements(&world, 4);
+    assert!(bad.is_empty(), "start:\n{}", bad.join("\n"));
+
+    // 1. An Admin guard on namespace x (other pods of y: Accept; the rest of y: Pass to the
+    //    NetworkPolicy; everyone else: Deny) and a Baseline that denies y's egress on UDP 53
+    //    to x: an ingress Accept does not open the source's egress.
+    let guard = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: guard}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}
+  ingress:
+  - {name: other, action: Accept, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: other}}}}]}
+  - {name: tenants, action: Pass, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: y}}}]}
+  - {name: rest, action: Deny, from: [{namespaces: {}}]}
+"#;
+    let baseline = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-dns-to-x}
+spec:
+  tier: Baseline
+  priority: 1
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: y}}}
+  egress:
+  - {name: dns, action: Deny, to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}], protocols: [{udp: {destinationPort: {number: 53}}}]}
+"#;
+    let changes = vec![world.apply_cluster(guard), world.apply_cluster(baseline)];
+    h.send(changes);
+    assert_eq!(h.last_kind(), "full");
+    assert!(
+        world.allowed("y/other-1", "x/web-1", TCP_5432),
+        "admin Accept beats the NetworkPolicy"
+    );
+    assert!(
+        !world.allowed("y/other-1", "x/web-1", UDP_53),
+        "the source's Baseline egress still denies"
+    );
+    assert!(
+        world.allowed("y/client-1", "x/web-1", TCP_80)
+            && !world.allowed("y/client-1", "x/web-1", TCP_5432),
+        "Pass: the NetworkPolicy decides"
+    );
+    assert!(!world.allowed("x/db-1", "x/web-1", TCP_80), "admin Deny");
+    let bad = h.disagreements(&world, 10);
+    assert!(
+        bad.is_empty(),
+        "cluster policies added:\n{}",
+        bad.join("\n")
+    );
+
+    // 2. The guard changes: other pods are denied too.
+    h.send(vec![world.apply_cluster(
+        &guard.replace("action: Accept", "action: Deny"),
+    )]);
+    assert!(!world.allowed("y/other-1", "x/web-1", TCP_5432));
+    let bad = h.disagreements(&world, 12);
+    assert!(
+        bad.is_empty(),
+        "cluster policy changed:\n{}",
+        bad.join("\n")
+    );
+
+    // 3. A pod change while cluster policies exist (compiled again, not patched; the chains
+    //    stay, so only set members change on the node): client-1 becomes an "other" pod.
+    let relabelled = pod("y/client-1", &[("app", "other")], &ips("y/client-1"), NODE);
+    world.pods.insert("y/client-1".into(), relabelled.clone());
+    h.send(vec![Change::Pod(Event::Apply(relabelled))]);
+    assert_eq!(h.last_kind(), "sets");
+    assert!(
+        !world.allowed("y/client-1", "x/web-1", TCP_80),
+        "now an other pod: denied"
+    );
+    let bad = h.disagreements(&world, 12);
+    assert!(bad.is_empty(), "pod relabelled:\n{}", bad.join("\n"));
+
+    // 4. Both are deleted: only the NetworkPolicy is left.
+    let changes = vec![
+        world.delete_cluster("guard"),
+        world.delete_cluster("no-dns-to-x"),
+    ];
+    h.send(changes);
+    assert!(
+        world.allowed("y/other-1", "x/db-1", TCP_5432)
+            && !world.allowed("x/db-1", "x/web-1", TCP_80)
+    );
+    let bad = h.disagreements(&world, 3);
+    assert!(
+        bad.is_empty(),
+        "cluster policies deleted:\n{}",
+        bad.join("\n")
+    );
+
+    h.shutdown();
+    assert!(leftovers(h.lab.node_netns()).is_empty());
 }

@@ -65,6 +65,9 @@ pub fn rules_text(rules: &NodeRules) -> String {
             rules.pods_without_ip.join(", ")
         );
     }
+    for note in &rules.notes {
+        let _ = writeln!(out, "# not enforced: {note}");
+    }
     out
 }
 

@@ -24,12 +24,12 @@ mod sets;
 mod tiers;
 mod update;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::engine::Engine;
+use crate::engine::{ClusterRuleRef, Engine};
 use crate::model::Direction;
 
 use super::ENTRY_CHAIN;
@@ -159,6 +159,8 @@ struct FamilyCompiler<'e, 's> {
     chain_info: BTreeMap<String, ChainInfo>,
     /// What the rules leave out (see [`NodeRules::notes`]).
     notes: Vec<String>,
+    /// An egress named port of a cluster rule's peer → its sets by (protocol, number).
+    cluster_named: HashMap<(ClusterRuleRef, usize, String), Vec<(String, PortRange)>>,
 }
 
 impl FamilyCompiler<'_, '_> {
@@ -201,6 +203,7 @@ pub fn compile_with(engine: &Engine<'_>, node: Option<&str>, opts: &CompileOptio
             groups: BTreeSet::new(),
             chain_info: BTreeMap::new(),
             notes: Vec::new(),
+            cluster_named: HashMap::new(),
         };
         let chains = entry::local_chains(engine, node, family, &mut result.pods_without_ip);
         let entry = c.entry_chain(node, &opts.hold, &chains);

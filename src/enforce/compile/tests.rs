@@ -298,3 +298,123 @@ fn drop_logging_precedes_each_drop_rate_limited() {
         }
     );
 }
+
+const TIERED: &str = "apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: admin}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: a}}}
+  ingress:
+  - {name: monitoring, action: Accept, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: mon}}}]}
+  - {name: tenants, action: Pass, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: a}}}]}
+  - {name: others, action: Deny, from: [{namespaces: {}}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: baseline}
+spec:
+  tier: Baseline
+  priority: 10
+  subject: {namespaces: {}}
+  ingress:
+  - {name: web-only, action: Accept, from: [{namespaces: {}}], protocols: [{destinationNamedPort: http}]}
+  - {name: rest, action: Deny, from: [{pods: {namespaceSelector: {}, podSelector: {}}}]}
+---
+";
+
+#[test]
+fn admin_rules_come_first_and_pass_goes_on_to_the_rest_of_the_chain() {
+    let snap = load(
+        &[
+            pod(
+                "a",
+                "web",
+                "n1",
+                "10.1.0.5",
+                "app: web",
+                "{name: http, containerPort: 8080}",
+            ),
+            pod("mon", "prom", "n1", "10.1.0.6", "app: prom", ""),
+            TIERED.to_string(),
+        ]
+        .concat(),
+    );
+    let rules = compile(&Engine::new(&snap), None);
+    let (name, info) = rules
+        .chain_info
+        .iter()
+        .find(|(n, i)| {
+            i.direction == Direction::Ingress
+                && !n.ends_with("-R")
+                && i.policies.contains(&"cnp/admin".to_string())
+        })
+        .expect("a/web's ingress chain");
+    assert_eq!(
+        info.policies,
+        ["cnp/admin", "cnp/baseline"],
+        "evaluation order"
+    );
+    let main = &rules.v4.chains[name];
+    let rest = format!("{name}-R");
+    let actions: Vec<&Action> = main.iter().map(|r| &r.action).collect();
+    assert_eq!(
+        actions,
+        [
+            &Action::Return,
+            &Action::Goto(rest.clone()),
+            &Action::Drop,
+            &Action::Goto(rest.clone())
+        ]
+    );
+    // Not isolated by a NetworkPolicy: the rest is the Baseline tier; its named port means
+    // the checked pod's own port, and Accept returns.
+    let after = &rules.v4.chains[&rest];
+    assert_eq!(after[0].matches[1], range(Protocol::Tcp, 8080, 8080));
+    assert_eq!(
+        (&after[0].action, &after[1].action),
+        (&Action::Return, &Action::Drop)
+    );
+    let everyone = after[1].sets().next().unwrap();
+    assert_eq!(rules.v4.sets[everyone].members.len(), 2);
+    // mon/prom is a subject of the Baseline policy only: no Admin part, no goto.
+    let prom = rules
+        .chain_info
+        .iter()
+        .find(|(_, i)| i.policies == ["cnp/baseline"])
+        .map(|(n, _)| &rules.v4.chains[n])
+        .unwrap();
+    assert!(prom.iter().all(|r| !matches!(r.action, Action::Goto(_))));
+    // Pod changes with cluster policies compile again.
+    let p = &snap.pods[0];
+    assert!(update_for_pods(&rules, &snap, None, &[p]).is_none());
+}
+
+#[test]
+fn without_rest_a_pass_returns_and_domain_names_are_noted() {
+    let snap = load(
+        &[
+            pod("a", "web", "n1", "10.1.0.5", "app: web", ""),
+            "apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: out}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress:
+  - {name: same, action: Pass, to: [{namespaces: {}}]}
+  - {name: dns, action: Accept, to: [{domainNames: [example.com]}]}
+"
+            .to_string(),
+        ]
+        .concat(),
+    );
+    let rules = compile(&Engine::new(&snap), None);
+    let chain = only_chain(&rules, Direction::Egress);
+    assert_eq!(chain.len(), 1);
+    assert_eq!(chain[0].action, Action::Return);
+    assert_eq!(rules.notes.len(), 1);
+    assert!(rules.notes[0].contains("domainNames"), "{:?}", rules.notes);
+}

@@ -44,8 +44,8 @@ pub(super) struct Section<'a> {
 enum ClusterPeerMatch {
     /// Addresses in this set.
     Set(String),
-    /// Pods of these classes (named ports split them by number on egress), in this set.
-    Pods(String, Vec<ClassId>),
+    /// Pods (named ports split them by number on egress), in this set.
+    Pods(String),
 }
 
 impl FamilyCompiler<'_, '_> {
@@ -80,7 +80,7 @@ impl FamilyCompiler<'_, '_> {
                 continue;
             };
             let set = match &m {
-                ClusterPeerMatch::Set(s) | ClusterPeerMatch::Pods(s, _) => s.clone(),
+                ClusterPeerMatch::Set(s) | ClusterPeerMatch::Pods(s) => s.clone(),
             };
             let base = vec![Match::in_set(&set, side)];
             let mut matches: Vec<Vec<Match>> = Vec::new();
@@ -138,7 +138,7 @@ impl FamilyCompiler<'_, '_> {
         m: &ClusterPeerMatch,
         name: &str,
     ) -> Vec<Vec<Match>> {
-        let ClusterPeerMatch::Pods(set, classes) = m else {
+        let ClusterPeerMatch::Pods(set) = m else {
             return Vec::new();
         };
         match at.direction {
@@ -150,7 +150,7 @@ impl FamilyCompiler<'_, '_> {
                     .collect()
             }
             Direction::Egress => self
-                .cluster_named_port_sets(at, peer, classes, name)
+                .cluster_named_port_sets(at, peer, name)
                 .into_iter()
                 .map(|(set, range)| {
                     vec![Match::in_set(&set, Side::Destination), Match::Ports(range)]
@@ -164,30 +164,43 @@ impl FamilyCompiler<'_, '_> {
         &mut self,
         at: ClusterRuleRef,
         peer: usize,
-        classes: &[ClassId],
         name: &str,
     ) -> Vec<(String, PortRange)> {
+        // Many class chains share a rule: its split is worked out once.
+        let cache_key = (at, peer, name.to_string());
+        if let Some(done) = self.cluster_named.get(&cache_key) {
+            return done.clone();
+        }
+        let classes = self
+            .engine
+            .cluster_peer_classes(at.policy, at.direction, at.rule, peer);
         let mut by_port: std::collections::BTreeMap<PortRange, Vec<ClassId>> = Default::default();
-        for &c in classes {
+        for c in classes {
             let rep = self.engine.class_members(c)[0];
             for range in named_ports_any_protocol(&self.engine.snap.pods[rep].ports, name) {
                 by_port.entry(range).or_default().push(c);
             }
         }
         let base = self.cluster_peer_key(at, peer);
-        by_port
+        let pol = &self.engine.snap.cluster_policies[at.policy];
+        let words =
+            crate::engine::words::cluster_peer(&pol.rules(at.direction)[at.rule].peers[peer]);
+        let sets = by_port
             .into_iter()
             .map(|(range, classes)| {
                 let key = format!("{base} port {name}={range:?}");
+                let (protocol, number) = (range.protocol, range.ports.map_or(0, |p| p.0));
                 let spec = || SetSpec {
                     kind: SetKind::HashIp,
-                    comment: format!("pods of {base} whose port {name} is {range:?}"),
+                    comment: format!("{words} whose port {name} is {protocol} {number}"),
                     origin: SetOrigin::Cluster,
                 };
                 let members = self.class_ips(classes);
                 (self.sets.add(&key, "CN", spec, || members), range)
             })
-            .collect()
+            .collect::<Vec<_>>();
+        self.cluster_named.insert(cache_key, sets.clone());
+        sets
     }
 
     /// A stable description of what a cluster peer selects (equal peers give equal keys).
@@ -224,10 +237,14 @@ impl FamilyCompiler<'_, '_> {
         };
         match peer {
             ClusterPeer::Namespaces(_) | ClusterPeer::Pods(_) => {
+                // Many class chains share a peer: its members are worked out once.
+                if let Some(set) = self.sets.named(&key) {
+                    return Some(ClusterPeerMatch::Pods(set.to_string()));
+                }
                 let classes = engine.cluster_peer_classes(at.policy, at.direction, at.rule, idx);
-                let members = self.class_ips(classes.iter().copied());
+                let members = self.class_ips(classes);
                 let set = self.sets.add(&key, "C", spec(SetKind::HashIp), || members);
-                Some(ClusterPeerMatch::Pods(set, classes))
+                Some(ClusterPeerMatch::Pods(set))
             }
             ClusterPeer::Networks(blocks) => {
                 let mut members: Vec<SetMember> = blocks
