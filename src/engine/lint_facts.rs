@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{LabelSelector, Labels, Operator, Rule};
+use crate::model::{
+    ClusterPeer, ClusterPort, ClusterRule, ClusterSubject, LabelSelector, Labels, NamespacedPods,
+    Operator, Rule,
+};
 
 /// What a selector requires of one label key, gathered from matchLabels and matchExpressions.
 #[derive(Default, Debug)]
@@ -125,6 +128,111 @@ impl Rule {
     /// `from`/`to` and `ports` both empty: every peer on every port.
     pub fn allows_everything(&self) -> bool {
         self.peers.is_empty() && self.ports.is_empty()
+    }
+}
+
+impl LabelSelector {
+    /// Does this selector match every object, as an empty one does?
+    fn covers_everything(&self) -> bool {
+        self.covers(&LabelSelector::default())
+    }
+}
+
+impl NamespacedPods {
+    /// Every pod `other` chooses, `self` chooses too (conservative).
+    pub fn covers(&self, other: &NamespacedPods) -> bool {
+        self.namespaces.covers(&other.namespaces) && self.pods.covers(&other.pods)
+    }
+
+    pub fn satisfiable(&self) -> bool {
+        self.namespaces.satisfiable() && self.pods.satisfiable()
+    }
+}
+
+impl ClusterSubject {
+    /// Every pod `other` applies to, `self` applies to too (conservative: false when unsure).
+    pub fn covers(&self, other: &ClusterSubject) -> bool {
+        match (self, other) {
+            (ClusterSubject::Namespaces(a), ClusterSubject::Namespaces(b)) => a.covers(b),
+            (ClusterSubject::Namespaces(a), ClusterSubject::Pods(b)) => a.covers(&b.namespaces),
+            (ClusterSubject::Pods(a), ClusterSubject::Namespaces(b)) => {
+                a.pods.covers_everything() && a.namespaces.covers(b)
+            }
+            (ClusterSubject::Pods(a), ClusterSubject::Pods(b)) => a.covers(b),
+        }
+    }
+}
+
+impl ClusterPeer {
+    /// Every endpoint `other` matches, `self` matches too (conservative). `networks` that
+    /// would cover pod addresses are not counted: pod addresses are not known in general.
+    pub fn covers(&self, other: &ClusterPeer) -> bool {
+        match (self, other) {
+            (ClusterPeer::Namespaces(a), ClusterPeer::Namespaces(b)) => a.covers(b),
+            (ClusterPeer::Namespaces(a), ClusterPeer::Pods(b)) => a.covers(&b.namespaces),
+            (ClusterPeer::Pods(a), ClusterPeer::Namespaces(b)) => {
+                a.pods.covers_everything() && a.namespaces.covers(b)
+            }
+            (ClusterPeer::Pods(a), ClusterPeer::Pods(b)) => a.covers(b),
+            (ClusterPeer::Networks(a), ClusterPeer::Networks(b)) => b
+                .iter()
+                .all(|nb| a.iter().any(|na| na.cidr.contains(&nb.cidr))),
+            (ClusterPeer::Nodes(a), ClusterPeer::Nodes(b)) => a.covers(b),
+            (ClusterPeer::DomainNames(a), ClusterPeer::DomainNames(b)) => {
+                b.iter().all(|n| a.contains(n))
+            }
+            _ => false,
+        }
+    }
+
+    /// Can the peer match anything at all? (False for contradictory selectors.)
+    pub fn satisfiable(&self) -> bool {
+        match self {
+            ClusterPeer::Namespaces(s) | ClusterPeer::Nodes(s) => s.satisfiable(),
+            ClusterPeer::Pods(p) => p.satisfiable(),
+            ClusterPeer::Networks(n) => !n.is_empty(),
+            ClusterPeer::DomainNames(d) => !d.is_empty(),
+        }
+    }
+}
+
+impl ClusterPort {
+    /// Every (protocol, port) `other` admits on any destination, `self` admits too.
+    pub fn covers(&self, other: &ClusterPort) -> bool {
+        match (self, other) {
+            (
+                ClusterPort::Range {
+                    protocol: pa,
+                    start: sa,
+                    end: ea,
+                },
+                ClusterPort::Range {
+                    protocol: pb,
+                    start: sb,
+                    end: eb,
+                },
+            ) => pa == pb && sa <= sb && eb <= ea,
+            (ClusterPort::Named(a), ClusterPort::Named(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl ClusterRule {
+    /// Every connection `other` matches (for the same subject), `self` matches too: each of
+    /// its peers is covered by one of ours, and its ports by ours (conservative).
+    pub fn covers(&self, other: &ClusterRule) -> bool {
+        let ports = self.ports.is_empty()
+            || (!other.ports.is_empty()
+                && other
+                    .ports
+                    .iter()
+                    .all(|o| self.ports.iter().any(|m| m.covers(o))));
+        ports
+            && other
+                .peers
+                .iter()
+                .all(|o| !o.satisfiable() || self.peers.iter().any(|m| m.covers(o)))
     }
 }
 

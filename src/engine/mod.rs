@@ -10,6 +10,7 @@
 mod bits;
 mod classes;
 pub mod cluster;
+pub mod cluster_facts;
 pub mod explain;
 pub mod explain_cluster;
 mod lint_facts;
