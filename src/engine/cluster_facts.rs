@@ -29,7 +29,7 @@ pub struct PriorityTie {
 /// Where the connections a `Pass` rule sends on end up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PassOutcome {
-    /// Directions of connections passed on and then decided by a lower tier.
+    /// Connections passed on and then decided by a lower tier (counting stops at the first).
     pub decided_below: usize,
     /// Passed on and decided by no tier: allowed by default, as if the rule said Accept.
     pub allowed_by_default: usize,
@@ -121,30 +121,40 @@ impl Engine<'_> {
 
     /// Rules of equal-priority policies that decide some connection among `pods` (and the
     /// addresses of `networks` peers) differently, each pair once with its first example.
+    /// Only subjects that two policies of one tier and priority select can tie.
     pub fn cluster_priority_ties(&self, pods: &[usize], probes: &[Probe]) -> Vec<PriorityTie> {
         let mut out: Vec<PriorityTie> = Vec::new();
         let mut seen = BTreeSet::new();
-        for tier in [ClusterTier::Admin, ClusterTier::Baseline] {
-            let mut priorities = BTreeMap::new();
-            for cp in self.snap.cluster_policies.iter().filter(|c| c.tier == tier) {
-                *priorities.entry(cp.priority).or_insert(0) += 1;
+        let cps = &self.snap.cluster_policies;
+        let tied_subject = |p: usize| {
+            let mut keys = BTreeSet::new();
+            !self
+                .cluster_subject_of(p)
+                .iter()
+                .all(|&i| keys.insert((cps[i].tier, cps[i].priority)))
+        };
+        let pairs = self.representative_pairs(pods);
+        let ips = self.cluster_network_samples();
+        for dir in Direction::BOTH {
+            let mut connections: Vec<(Endpoint, Endpoint)> = Vec::new();
+            for &(a, b) in &pairs {
+                let subject = match dir {
+                    Direction::Egress => a,
+                    Direction::Ingress => b,
+                };
+                if tied_subject(subject) {
+                    connections.push((Endpoint::Pod(a), Endpoint::Pod(b)));
+                }
             }
-            if !priorities.values().any(|&n| n > 1) {
-                continue;
-            }
-            let mut connections: Vec<(Endpoint, Endpoint)> = self
-                .representative_pairs(pods)
-                .into_iter()
-                .map(|(a, b)| (Endpoint::Pod(a), Endpoint::Pod(b)))
-                .collect();
-            let ips = self.cluster_network_samples();
-            for &p in pods {
-                connections.extend(ips.iter().map(|&ip| (Endpoint::Pod(p), Endpoint::Ip(ip))));
+            if dir == Direction::Egress {
+                for &p in pods.iter().filter(|&&p| tied_subject(p)) {
+                    connections.extend(ips.iter().map(|&ip| (Endpoint::Pod(p), Endpoint::Ip(ip))));
+                }
             }
             for (from, to) in connections {
                 for &probe in probes {
                     let t = Traffic { from, to, probe };
-                    for dir in Direction::BOTH {
+                    for tier in [ClusterTier::Admin, ClusterTier::Baseline] {
                         let trace = self.cluster_trace(tier, &t, dir);
                         let Some(first) = trace.decided else {
                             continue;
@@ -165,33 +175,63 @@ impl Engine<'_> {
         out
     }
 
-    /// For every `Pass` rule that passes some connection among `pods`: how often a lower tier
-    /// then decided, and how often nothing did (allowed by default).
+    /// For every Admin `Pass` rule: where the connections among `pods` that it passes end up
+    /// (a lower tier decides, or the default allows). Stops counting a rule once a lower tier
+    /// has decided for it: one such connection is enough to say the Pass hands over.
     pub fn pass_outcomes(
         &self,
         pods: &[usize],
         probes: &[Probe],
     ) -> BTreeMap<ClusterRuleRef, PassOutcome> {
         let mut out: BTreeMap<ClusterRuleRef, PassOutcome> = BTreeMap::new();
-        for (a, b) in self.representative_pairs(pods) {
-            for &probe in probes {
-                let t = Traffic {
-                    from: Endpoint::Pod(a),
-                    to: Endpoint::Pod(b),
-                    probe,
-                };
-                let v = self.verdict(&t);
-                for half in [v.egress, v.ingress] {
-                    for r in half.passed.iter().flatten() {
-                        // The baseline Pass's own tier passing is what we look past.
-                        let below = half.tier != "default";
-                        let o = out.entry(*r).or_default();
-                        if below {
-                            o.decided_below += 1;
-                        } else {
-                            o.allowed_by_default += 1;
-                            o.example.get_or_insert(t);
+        let pairs = self.representative_pairs(pods);
+        for (policy, cp) in self.snap.cluster_policies.iter().enumerate() {
+            if cp.tier != ClusterTier::Admin {
+                continue;
+            }
+            for dir in Direction::BOTH {
+                for (rule, r) in cp.rules(dir).iter().enumerate() {
+                    if r.action != Action::Pass {
+                        continue;
+                    }
+                    let at = ClusterRuleRef {
+                        policy,
+                        direction: dir,
+                        rule,
+                    };
+                    let mut o = PassOutcome::default();
+                    'pairs: for &(a, b) in &pairs {
+                        let subject = match dir {
+                            Direction::Egress => a,
+                            Direction::Ingress => b,
+                        };
+                        if !self.cluster_subject_of(subject).contains(&policy) {
+                            continue;
                         }
+                        for &probe in probes {
+                            let t = Traffic {
+                                from: Endpoint::Pod(a),
+                                to: Endpoint::Pod(b),
+                                probe,
+                            };
+                            if !self.cluster_rule_matches(policy, dir, rule, &t) {
+                                continue;
+                            }
+                            let half = self.half(&t, dir);
+                            if half.passed[0] != Some(at) {
+                                continue;
+                            }
+                            if half.tier == "default" {
+                                o.allowed_by_default += 1;
+                                o.example.get_or_insert(t);
+                            } else {
+                                o.decided_below += 1;
+                                break 'pairs;
+                            }
+                        }
+                    }
+                    if o.decided_below + o.allowed_by_default > 0 {
+                        out.insert(at, o);
                     }
                 }
             }
