@@ -352,6 +352,43 @@ fn cluster_rules_shadowed_by_an_earlier_policy_and_not_otherwise() {
 }
 
 #[test]
+fn an_admin_deny_into_the_dns_pods_is_found_too() {
+    // Locking down kube-system's ingress cuts every pod's DNS; a Baseline Deny does not (the
+    // namespaced tier decides first), and neither does an Admin Deny on another port.
+    let lock = |tier: &str, ports: &str| {
+        cnp("lock-kube-system", tier, 1, &format!("  subject: {{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: kube-system}}}}}}\n  ingress:\n  - name: deny-all\n    action: Deny\n    from: [{{namespaces: {{}}}}]\n{ports}"))
+    };
+    let text = pod("shop", "web", "app: web", "") + &lock("Admin", "");
+    let f = findings(&text);
+    let hit = f
+        .iter()
+        .find(|f| f.rule == "admin-deny-dns")
+        .expect("found");
+    assert_eq!(hit.severity, Severity::Error);
+    assert_eq!(hit.field.as_deref(), Some("spec.ingress[0]"));
+    assert!(
+        hit.message.contains(
+            "denies UDP 53 into the cluster DNS (kube-system pods k8s-app=kube-dns) from shop/web:"
+        ),
+        "{}",
+        hit.message
+    );
+    for other in [
+        pod("shop", "web", "app: web", "") + &lock("Baseline", ""),
+        pod("shop", "web", "app: web", "")
+            + &lock(
+                "Admin",
+                "    protocols: [{tcp: {destinationPort: {number: 9153}}}]\n",
+            ),
+    ] {
+        assert!(
+            !findings(&other).iter().any(|f| f.rule == "admin-deny-dns"),
+            "{other}"
+        );
+    }
+}
+
+#[test]
 fn a_baseline_pass_always_allows() {
     let f = findings(&cnp("base", "Baseline", 0, &format!("{ALL_NAMESPACES}  egress:\n  - name: pass-web\n    action: Pass\n    to: [{{namespaces: {{}}}}]")));
     let hit = f.iter().find(|f| f.rule == "pass-allows").expect("flagged");

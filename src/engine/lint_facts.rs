@@ -315,4 +315,100 @@ mod tests {
         assert!(not_db.covers(&web));
         assert!(!not_db.covers(&all));
     }
+
+    fn ns(labels: &[(&str, &str)]) -> ClusterPeer {
+        ClusterPeer::Namespaces(sel(labels, &[]))
+    }
+
+    fn pods(ns: &[(&str, &str)], pods: &[(&str, &str)]) -> ClusterPeer {
+        ClusterPeer::Pods(NamespacedPods {
+            namespaces: sel(ns, &[]),
+            pods: sel(pods, &[]),
+        })
+    }
+
+    fn block(cidr: &str) -> crate::model::IpBlock {
+        let net: ipnet::IpNet = cidr.parse().unwrap();
+        crate::model::IpBlock {
+            cidr_text: cidr.into(),
+            cidr: net.trunc(),
+            except: Vec::new(),
+        }
+    }
+
+    fn tcp(start: u16, end: u16) -> ClusterPort {
+        ClusterPort::Range {
+            protocol: crate::model::Protocol::Tcp,
+            start,
+            end,
+        }
+    }
+
+    fn rule(peers: Vec<ClusterPeer>, ports: Vec<ClusterPort>) -> ClusterRule {
+        ClusterRule {
+            name: String::new(),
+            action: crate::model::Action::Deny,
+            peers,
+            ports,
+        }
+    }
+
+    #[test]
+    fn cluster_peers_cover_conservatively() {
+        let all = ns(&[]);
+        let x = ns(&[("team", "x")]);
+        assert!(all.covers(&x) && all.covers(&pods(&[("team", "x")], &[("app", "a")])));
+        assert!(x.covers(&pods(&[("team", "x")], &[("app", "a")])));
+        assert!(!pods(&[("team", "x")], &[("app", "a")]).covers(&x));
+        assert!(
+            pods(&[], &[]).covers(&x),
+            "empty pod and namespace selectors: every pod"
+        );
+        assert!(!x.covers(&all));
+        let wide = ClusterPeer::Networks(vec![block("10.0.0.0/8")]);
+        assert!(wide.covers(&ClusterPeer::Networks(vec![
+            block("10.1.0.0/16"),
+            block("10.2.3.4/32")
+        ])));
+        assert!(!wide.covers(&ClusterPeer::Networks(vec![
+            block("10.1.0.0/16"),
+            block("192.168.0.0/16")
+        ])));
+        // Pod addresses are not known in general: networks never cover pod peers.
+        assert!(!ClusterPeer::Networks(vec![block("0.0.0.0/0")]).covers(&x));
+    }
+
+    #[test]
+    fn cluster_rules_cover_peers_and_ports() {
+        let broad = rule(vec![ns(&[])], vec![]);
+        let narrow = rule(vec![ns(&[("team", "x")])], vec![tcp(80, 80)]);
+        assert!(broad.covers(&narrow));
+        assert!(!narrow.covers(&broad));
+        // Ports: a range covers what is inside it, of its protocol only; none listed = all.
+        assert!(rule(vec![ns(&[])], vec![tcp(1, 1024)]).covers(&narrow));
+        assert!(!rule(vec![ns(&[])], vec![tcp(81, 1024)]).covers(&narrow));
+        let udp = ClusterPort::Range {
+            protocol: crate::model::Protocol::Udp,
+            start: 1,
+            end: 65535,
+        };
+        assert!(!rule(vec![ns(&[])], vec![udp]).covers(&narrow));
+        assert!(!rule(vec![ns(&[])], vec![tcp(80, 80)]).covers(&rule(vec![ns(&[])], vec![])));
+        // Every peer of the covered rule needs a covering peer.
+        let two = rule(vec![ns(&[("team", "x")]), ns(&[("team", "y")])], vec![]);
+        assert!(!rule(vec![ns(&[("team", "x")])], vec![]).covers(&two));
+        assert!(rule(vec![ns(&[("team", "y")]), ns(&[("team", "x")])], vec![]).covers(&two));
+    }
+
+    #[test]
+    fn cluster_subjects_cover() {
+        let all = ClusterSubject::Namespaces(sel(&[], &[]));
+        let x = ClusterSubject::Namespaces(sel(&[("team", "x")], &[]));
+        let x_web = ClusterSubject::Pods(NamespacedPods {
+            namespaces: sel(&[("team", "x")], &[]),
+            pods: sel(&[("app", "web")], &[]),
+        });
+        assert!(all.covers(&x) && all.covers(&x_web) && x.covers(&x_web));
+        assert!(!x_web.covers(&x) && !x.covers(&all));
+    }
 }

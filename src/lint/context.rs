@@ -52,13 +52,25 @@ impl Augmented {
             snap.pods
                 .push(virtual_pod(&pol.namespace, &name, labels, Vec::new()));
         }
-        // A cluster policy whose subject selects no pod of the input gets one pod it selects,
-        // in a namespace of the input its namespace selector matches, or a made-up one.
-        let input_engine = crate::engine::Engine::new(input);
-        let mut selected: BTreeSet<usize> = BTreeSet::new();
-        for (pod, _) in input.endpoint_pods() {
-            selected.extend(input_engine.cluster_selecting_pod(pod));
+        let dns_virtual = !input.endpoint_pods().any(|(_, p)| is_dns_pod(p));
+        if dns_virtual {
+            snap.pods.push(virtual_pod(
+                DNS_NAMESPACE,
+                &format!("{VIRTUAL_PREFIX}kube-dns>"),
+                Labels::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]),
+                dns_ports(),
+            ));
         }
+        snap.finish();
+        // A cluster policy whose subject selects no pod (of the input, the representatives or
+        // the DNS pods) gets one pod it selects,
+        // in a namespace of the input its namespace selector matches, or a made-up one.
+        let selected: BTreeSet<usize> = {
+            let engine = crate::engine::Engine::new(&snap);
+            snap.endpoint_pods()
+                .flat_map(|(pod, _)| engine.cluster_selecting_pod(pod))
+                .collect()
+        };
         let mut cluster_rep_names: Vec<(String, usize)> = Vec::new();
         for (i, cp) in input.cluster_policies.iter().enumerate() {
             if selected.contains(&i) {
@@ -105,15 +117,6 @@ impl Augmented {
             cluster_rep_names.push((format!("{namespace}/{name}"), i));
             snap.pods
                 .push(virtual_pod(&namespace, &name, pod_labels, Vec::new()));
-        }
-        let dns_virtual = !input.endpoint_pods().any(|(_, p)| is_dns_pod(p));
-        if dns_virtual {
-            snap.pods.push(virtual_pod(
-                DNS_NAMESPACE,
-                &format!("{VIRTUAL_PREFIX}kube-dns>"),
-                Labels::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]),
-                dns_ports(),
-            ));
         }
         // Policies keep their order: finish() sorts by (namespace, name) and they already are.
         snap.finish();
