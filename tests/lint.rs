@@ -691,3 +691,102 @@ fn sarif_is_what_code_scanning_takes() {
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
     }
 }
+
+// ---- Live: the cluster's namespaces are all there are ----
+
+/// A fake API server with one namespace (shop), one pod and a default deny whose DNS rule names
+/// kube-system, which this cluster does not have; no cluster-policy CRDs. Returns its URL.
+fn fake_cluster() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let target = request_line.split(' ').nth(1).unwrap_or_default();
+            let path = target.split('?').next().unwrap_or_default();
+            let list = |kind: &str, items: serde_json::Value| serde_json::json!({"apiVersion": "v1", "kind": kind, "metadata": {}, "items": items});
+            let (status, body) = if path.starts_with("/apis/policy.networking.k8s.io/") {
+                (
+                    404,
+                    serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                        "status": "Failure", "reason": "NotFound", "code": 404}),
+                )
+            } else if path == "/api/v1/namespaces" {
+                (
+                    200,
+                    list(
+                        "NamespaceList",
+                        serde_json::json!([{"metadata": {"name": "shop",
+                            "labels": {"kubernetes.io/metadata.name": "shop"}}}]),
+                    ),
+                )
+            } else if path.ends_with("/pods") {
+                (
+                    200,
+                    list(
+                        "PodList",
+                        serde_json::json!([{"metadata": {"name": "web", "namespace": "shop",
+                            "labels": {"app": "web"}}, "spec": {"containers": [{"name": "c"}]}}]),
+                    ),
+                )
+            } else if path.ends_with("/networkpolicies") {
+                (
+                    200,
+                    list(
+                        "NetworkPolicyList",
+                        serde_json::json!([{"metadata": {"name": "default-deny", "namespace": "shop"},
+                            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                                "egress": [{"to": [{"namespaceSelector": {"matchLabels":
+                                    {"kubernetes.io/metadata.name": "kube-system"}}}],
+                                    "ports": [{"protocol": "UDP", "port": 53}]}]}}]),
+                    ),
+                )
+            } else {
+                (200, list("List", serde_json::json!([])))
+            };
+            let body = body.to_string();
+            let mut stream = reader.into_inner();
+            let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    url
+}
+
+#[test]
+fn live_a_namespace_selector_matching_no_namespace_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!("apiVersion: v1\nkind: Config\nclusters: [{{name: fake, cluster: {{server: '{}'}}}}]\nusers: [{{name: u, user: {{}}}}]\ncontexts: [{{name: fake, context: {{cluster: fake, user: u, namespace: shop}}}}]\ncurrent-context: fake\n", fake_cluster()),
+    )
+    .unwrap();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let (code, out, err) = netpol(&["lint", "live", "--kubeconfig", kubeconfig, "-o", "json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let hit = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "selects-nothing")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(hit["severity"], "warning");
+    assert_eq!(hit["field"], "spec.egress[0].to[0].namespaceSelector");
+    assert!(
+        hit["message"]
+            .as_str()
+            .unwrap()
+            .contains("matches no namespace of the cluster"),
+        "{hit}"
+    );
+}
