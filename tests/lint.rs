@@ -389,6 +389,42 @@ fn an_admin_deny_into_the_dns_pods_is_found_too() {
 }
 
 #[test]
+fn a_priority_tie_is_what_the_matrix_marks_ambiguous() {
+    use netpol::engine::{matrix::Matrix, Engine};
+    use netpol::model::{Probe, Protocol};
+    let with_priority = |p: u32| {
+        pod("x", "a", "app: a", "") + &pod("y", "b", "app: b", "")
+            + &cnp("deny-y", "Admin", 10, "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n  egress:\n  - name: deny-to-y\n    action: Deny\n    to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: y}}}]")
+            + &cnp("allow-b", "Admin", p, &format!("{ALL_NAMESPACES}  egress:\n  - name: accept-b\n    action: Accept\n    to: [{{pods: {{namespaceSelector: {{}}, podSelector: {{matchLabels: {{app: b}}}}}}}}]"))
+    };
+    for (priority, tied) in [(10, true), (20, false), (5, false)] {
+        let (snap, _) = load_str(
+            "test.yaml",
+            &with_priority(priority),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let engine = Engine::new(&snap);
+        let pods: Vec<usize> = snap.endpoint_pods().map(|(i, _)| i).collect();
+        let at = |key: &str| {
+            pods.iter()
+                .position(|&i| snap.pods[i].key() == key)
+                .unwrap()
+        };
+        let m = Matrix::compute(&engine, &pods, &[Probe::new(Protocol::Tcp, 80)]);
+        assert_eq!(
+            m.ambiguous(at("x/a"), at("y/b"), 0),
+            tied,
+            "priority {priority}"
+        );
+        let found = lint(&snap)
+            .iter()
+            .any(|f| f.rule == "cluster-priority-tie" && f.message.contains("decide x/a -> y/b "));
+        assert_eq!(found, tied, "priority {priority}");
+    }
+}
+
+#[test]
 fn a_baseline_pass_always_allows() {
     let f = findings(&cnp("base", "Baseline", 0, &format!("{ALL_NAMESPACES}  egress:\n  - name: pass-web\n    action: Pass\n    to: [{{namespaces: {{}}}}]")));
     let hit = f.iter().find(|f| f.rule == "pass-allows").expect("flagged");
