@@ -24,6 +24,15 @@ fn pod(ns: &str, name: &str, labels: &str, extra: &str) -> String {
     format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{{labels}}}}}\nspec:\n  containers:\n  - name: c\n    image: x\n{extra}\n")
 }
 
+fn cnp(name: &str, tier: &str, priority: u32, spec: &str) -> String {
+    format!("---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {{name: {name}}}\nspec:\n  tier: {tier}\n  priority: {priority}\n{spec}\n")
+}
+
+const ALL_NAMESPACES: &str = "  subject: {namespaces: {}}\n";
+
+/// An Admin rule ahead of a lockdown that keeps DNS open.
+const CNP_DNS_RULE: &str = "  - name: allow-dns\n    action: Accept\n    to:\n    - pods:\n        namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n        podSelector: {matchLabels: {k8s-app: kube-dns}}\n    protocols:\n    - udp: {destinationPort: {number: 53}}\n    - tcp: {destinationPort: {number: 53}}\n";
+
 const DNS_RULE: &str = "  - to:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n      podSelector: {matchLabels: {k8s-app: kube-dns}}\n    ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]\n";
 
 /// (rule, a manifest that triggers it, the fixed manifest that does not, words the message has)
@@ -126,6 +135,38 @@ fn cases() -> Vec<(&'static str, String, String, Vec<&'static str>)> {
             np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{ipBlock: {cidr: 10.0.1.1/4}}]\n"),
             np("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{ipBlock: {cidr: 10.0.0.0/8}}]\n"),
             vec!["10.0.1.1/4", "0.0.0.0/4", "spec.ingress[0].from[0].ipBlock.cidr"],
+        ),
+        (
+            // A Deny for all of namespace x, then an Accept for its web pods: too late.
+            "cluster-rule-unreachable",
+            cnp("tenancy", "Admin", 10, &format!("{ALL_NAMESPACES}  ingress:\n  - name: deny-from-x\n    action: Deny\n    from: [{{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: x}}}}}}]\n  - name: allow-web\n    action: Accept\n    from: [{{pods: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: x}}}}, podSelector: {{matchLabels: {{app: web}}}}}}}}]\n    protocols: [{{tcp: {{destinationPort: {{number: 80}}}}}}]")),
+            cnp("tenancy", "Admin", 10, &format!("{ALL_NAMESPACES}  ingress:\n  - name: allow-web\n    action: Accept\n    from: [{{pods: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: x}}}}, podSelector: {{matchLabels: {{app: web}}}}}}}}]\n    protocols: [{{tcp: {{destinationPort: {{number: 80}}}}}}]\n  - name: deny-from-x\n    action: Deny\n    from: [{{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: x}}}}}}]")),
+            vec!["rule 'allow-web' (spec.ingress[1]) can never decide", "rule 'deny-from-x' (spec.ingress[0])", "ClusterNetworkPolicy tenancy"],
+        ),
+        (
+            "cluster-priority-tie",
+            pod("x", "a", "app: a", "") + &pod("y", "b", "app: b", "")
+                + &cnp("deny-y", "Admin", 10, "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n  egress:\n  - name: deny-to-y\n    action: Deny\n    to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: y}}}]")
+                + &cnp("allow-b", "Admin", 10, &format!("{ALL_NAMESPACES}  egress:\n  - name: accept-b\n    action: Accept\n    to: [{{pods: {{namespaceSelector: {{}}, podSelector: {{matchLabels: {{app: b}}}}}}}}]")),
+            pod("x", "a", "app: a", "") + &pod("y", "b", "app: b", "")
+                + &cnp("deny-y", "Admin", 10, "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n  egress:\n  - name: deny-to-y\n    action: Deny\n    to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: y}}}]")
+                + &cnp("allow-b", "Admin", 20, &format!("{ALL_NAMESPACES}  egress:\n  - name: accept-b\n    action: Accept\n    to: [{{pods: {{namespaceSelector: {{}}, podSelector: {{matchLabels: {{app: b}}}}}}}}]")),
+            vec!["same priority 10 in the admin tier", "x/a -> y/b", "rule 'accept-b' (spec.egress[0]) of cnp/allow-b would Accept", "rule 'deny-to-y' (spec.egress[0]) of cnp/deny-y would Deny", "up to the network plugin"],
+        ),
+        (
+            "admin-deny-dns",
+            cnp("lockdown", "Admin", 10, "  subject: {namespaces: {matchLabels: {tenant: a}}}\n  egress:\n  - name: deny-all\n    action: Deny\n    to: [{namespaces: {}}]"),
+            cnp("lockdown", "Admin", 10, &format!("  subject: {{namespaces: {{matchLabels: {{tenant: a}}}}}}\n  egress:\n{CNP_DNS_RULE}  - name: deny-all\n    action: Deny\n    to: [{{namespaces: {{}}}}]")),
+            vec!["admin cnp/lockdown rule 'deny-all' (spec.egress[0]) denies UDP 53 from pods selected by cnp/lockdown to the cluster DNS", "no NetworkPolicy can allow it back"],
+        ),
+        (
+            "pass-allows",
+            pod("x", "a", "app: a", "") + &pod("y", "b", "app: b", "")
+                + &cnp("delegate", "Admin", 10, &format!("{ALL_NAMESPACES}  ingress:\n  - name: pass-all\n    action: Pass\n    from: [{{namespaces: {{}}}}]")),
+            pod("x", "a", "app: a", "") + &pod("y", "b", "app: b", "")
+                + &cnp("delegate", "Admin", 10, &format!("{ALL_NAMESPACES}  ingress:\n  - name: pass-all\n    action: Pass\n    from: [{{namespaces: {{}}}}]"))
+                + &np("x", "default-deny", "  podSelector: {}\n  policyTypes: [Ingress]\n"),
+            vec!["rule 'pass-all' (spec.ingress[0]) passes to NetworkPolicy", "no NetworkPolicy isolates", "as Accept would"],
         ),
     ]
 }
@@ -274,6 +315,177 @@ fn offline_a_namespace_outside_the_input_is_unknown_not_absent() {
         "{}",
         note.message
     );
+}
+
+#[test]
+fn cluster_rules_shadowed_by_an_earlier_policy_and_not_otherwise() {
+    // cnp/first (priority 5) denies ingress from every namespace for every pod: the Accept of
+    // cnp/later (priority 20, a subset of the pods) never decides.
+    let deny_all = cnp("first", "Admin", 5, &format!("{ALL_NAMESPACES}  ingress:\n  - name: deny-all\n    action: Deny\n    from: [{{namespaces: {{}}}}]"));
+    let later = |subject: &str, priority: u32| {
+        cnp("later", "Admin", priority, &format!("  subject: {subject}\n  ingress:\n  - name: accept-x\n    action: Accept\n    from: [{{pods: {{namespaceSelector: {{}}, podSelector: {{matchLabels: {{app: x}}}}}}}}]"))
+    };
+    let f = findings(&(deny_all.clone() + &later("{namespaces: {matchLabels: {team: a}}}", 20)));
+    let hit = f
+        .iter()
+        .find(|f| f.rule == "cluster-rule-unreachable")
+        .expect("shadowed by cnp/first");
+    assert_eq!(hit.object.name, "later");
+    assert!(
+        hit.message.contains("admin rule 'deny-all' (spec.ingress[0]) of cnp/first (priority 5, before this policy's 20)"),
+        "{}",
+        hit.message
+    );
+    // Evaluated first (lower number), or equal (a tie, not a shadow): no finding.
+    for priority in [1, 5] {
+        let f = findings(
+            &(deny_all.clone() + &later("{namespaces: {matchLabels: {team: a}}}", priority)),
+        );
+        assert!(
+            !f.iter().any(|f| f.rule == "cluster-rule-unreachable"),
+            "priority {priority}: {f:#?}"
+        );
+    }
+    // The same rule in a Baseline policy is another tier: no finding.
+    let baseline = cnp("later", "Baseline", 20, "  subject: {namespaces: {}}\n  ingress:\n  - name: accept-x\n    action: Accept\n    from: [{namespaces: {}}]");
+    assert!(!findings(&(deny_all + &baseline))
+        .iter()
+        .any(|f| f.rule == "cluster-rule-unreachable"));
+}
+
+#[test]
+fn an_admin_deny_into_the_dns_pods_is_found_too() {
+    // Locking down kube-system's ingress cuts every pod's DNS; a Baseline Deny does not (the
+    // namespaced tier decides first), and neither does an Admin Deny on another port.
+    let lock = |tier: &str, ports: &str| {
+        cnp("lock-kube-system", tier, 1, &format!("  subject: {{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: kube-system}}}}}}\n  ingress:\n  - name: deny-all\n    action: Deny\n    from: [{{namespaces: {{}}}}]\n{ports}"))
+    };
+    let text = pod("shop", "web", "app: web", "") + &lock("Admin", "");
+    let f = findings(&text);
+    let hit = f
+        .iter()
+        .find(|f| f.rule == "admin-deny-dns")
+        .expect("found");
+    assert_eq!(hit.severity, Severity::Error);
+    assert_eq!(hit.field.as_deref(), Some("spec.ingress[0]"));
+    assert!(
+        hit.message.contains(
+            "denies UDP 53 into the cluster DNS (kube-system pods k8s-app=kube-dns) from shop/web:"
+        ),
+        "{}",
+        hit.message
+    );
+    for other in [
+        pod("shop", "web", "app: web", "") + &lock("Baseline", ""),
+        pod("shop", "web", "app: web", "")
+            + &lock(
+                "Admin",
+                "    protocols: [{tcp: {destinationPort: {number: 9153}}}]\n",
+            ),
+    ] {
+        assert!(
+            !findings(&other).iter().any(|f| f.rule == "admin-deny-dns"),
+            "{other}"
+        );
+    }
+}
+
+#[test]
+fn a_priority_tie_is_what_the_matrix_marks_ambiguous() {
+    use netpol::engine::{matrix::Matrix, Engine};
+    use netpol::model::{Probe, Protocol};
+    let with_priority = |p: u32| {
+        pod("x", "a", "app: a", "") + &pod("y", "b", "app: b", "")
+            + &cnp("deny-y", "Admin", 10, "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n  egress:\n  - name: deny-to-y\n    action: Deny\n    to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: y}}}]")
+            + &cnp("allow-b", "Admin", p, &format!("{ALL_NAMESPACES}  egress:\n  - name: accept-b\n    action: Accept\n    to: [{{pods: {{namespaceSelector: {{}}, podSelector: {{matchLabels: {{app: b}}}}}}}}]"))
+    };
+    for (priority, tied) in [(10, true), (20, false), (5, false)] {
+        let (snap, _) = load_str(
+            "test.yaml",
+            &with_priority(priority),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let engine = Engine::new(&snap);
+        let pods: Vec<usize> = snap.endpoint_pods().map(|(i, _)| i).collect();
+        let at = |key: &str| {
+            pods.iter()
+                .position(|&i| snap.pods[i].key() == key)
+                .unwrap()
+        };
+        let m = Matrix::compute(&engine, &pods, &[Probe::new(Protocol::Tcp, 80)]);
+        assert_eq!(
+            m.ambiguous(at("x/a"), at("y/b"), 0),
+            tied,
+            "priority {priority}"
+        );
+        let found = lint(&snap)
+            .iter()
+            .any(|f| f.rule == "cluster-priority-tie" && f.message.contains("decide x/a -> y/b "));
+        assert_eq!(found, tied, "priority {priority}");
+    }
+}
+
+#[test]
+fn a_baseline_pass_always_allows() {
+    let f = findings(&cnp("base", "Baseline", 0, &format!("{ALL_NAMESPACES}  egress:\n  - name: pass-web\n    action: Pass\n    to: [{{namespaces: {{}}}}]")));
+    let hit = f.iter().find(|f| f.rule == "pass-allows").expect("flagged");
+    assert!(
+        hit.message
+            .contains("rule 'pass-web' (spec.egress[0]) is a Pass in the Baseline tier"),
+        "{}",
+        hit.message
+    );
+}
+
+#[test]
+fn cluster_subjects_and_peers_that_select_nothing() {
+    // A subject that contradicts itself is an error, whatever the input.
+    let f = findings(&cnp("odd", "Admin", 1, "  subject:\n    pods:\n      namespaceSelector: {}\n      podSelector:\n        matchLabels: {app: a}\n        matchExpressions: [{key: app, operator: NotIn, values: [a]}]\n  ingress:\n  - {action: Deny, from: [{namespaces: {}}]}"));
+    let hit = f.iter().find(|f| f.rule == "selects-nothing").unwrap();
+    assert_eq!(hit.severity, Severity::Error);
+    assert_eq!(hit.object.kind, "ClusterNetworkPolicy");
+    assert_eq!(hit.field.as_deref(), Some("spec.subject.pods"));
+    // Offline: a peer naming a namespace outside the input is unknown (info); live, wrong.
+    let text = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x, labels: {tenant: a}}\n".to_string()
+        + &pod("x", "a", "app: a", "")
+        + &cnp("guard", "Admin", 1, "  subject: {namespaces: {matchLabels: {tenant: a}}}\n  egress:\n  - name: to-monitoring\n    action: Accept\n    to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]\n  - name: to-prometheus\n    action: Accept\n    to: [{pods: {namespaceSelector: {matchLabels: {tenant: a}}, podSelector: {matchLabels: {app: prometheus}}}}]");
+    let (snap, _) = load_str("test.yaml", &text, &LoadOptions::default()).unwrap();
+    let offline: Vec<Finding> = lint(&snap)
+        .into_iter()
+        .filter(|f| f.rule == "selects-nothing")
+        .collect();
+    assert_eq!(offline.len(), 1, "{offline:#?}");
+    assert_eq!(offline[0].severity, Severity::Info);
+    assert_eq!(offline[0].field.as_deref(), Some("spec.egress[0].to[0]"));
+    assert!(offline[0]
+        .message
+        .contains("names namespace monitoring, which is not in the input"));
+    let live: Vec<Finding> = lint_with(
+        &snap,
+        Completeness {
+            namespaces: true,
+            pods: true,
+        },
+    )
+    .into_iter()
+    .filter(|f| f.rule == "selects-nothing")
+    .collect();
+    let fields: Vec<(&str, Severity)> = live
+        .iter()
+        .map(|f| (f.field.as_deref().unwrap(), f.severity))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("spec.egress[0].to[0]", Severity::Warning),
+            ("spec.egress[1].to[0]", Severity::Warning)
+        ],
+        "{live:#?}"
+    );
+    assert!(live[1]
+        .message
+        .contains("matches no pod of the cluster, so rule 'to-prometheus' never matches"));
 }
 
 // ---- The seeds' examples ----
@@ -498,4 +710,103 @@ fn sarif_is_what_code_scanning_takes() {
         assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(uri).exists());
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
     }
+}
+
+// ---- Live: the cluster's namespaces are all there are ----
+
+/// A fake API server with one namespace (shop), one pod and a default deny whose DNS rule names
+/// kube-system, which this cluster does not have; no cluster-policy CRDs. Returns its URL.
+fn fake_cluster() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let target = request_line.split(' ').nth(1).unwrap_or_default();
+            let path = target.split('?').next().unwrap_or_default();
+            let list = |kind: &str, items: serde_json::Value| serde_json::json!({"apiVersion": "v1", "kind": kind, "metadata": {}, "items": items});
+            let (status, body) = if path.starts_with("/apis/policy.networking.k8s.io/") {
+                (
+                    404,
+                    serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                        "status": "Failure", "reason": "NotFound", "code": 404}),
+                )
+            } else if path == "/api/v1/namespaces" {
+                (
+                    200,
+                    list(
+                        "NamespaceList",
+                        serde_json::json!([{"metadata": {"name": "shop",
+                            "labels": {"kubernetes.io/metadata.name": "shop"}}}]),
+                    ),
+                )
+            } else if path.ends_with("/pods") {
+                (
+                    200,
+                    list(
+                        "PodList",
+                        serde_json::json!([{"metadata": {"name": "web", "namespace": "shop",
+                            "labels": {"app": "web"}}, "spec": {"containers": [{"name": "c"}]}}]),
+                    ),
+                )
+            } else if path.ends_with("/networkpolicies") {
+                (
+                    200,
+                    list(
+                        "NetworkPolicyList",
+                        serde_json::json!([{"metadata": {"name": "default-deny", "namespace": "shop"},
+                            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                                "egress": [{"to": [{"namespaceSelector": {"matchLabels":
+                                    {"kubernetes.io/metadata.name": "kube-system"}}}],
+                                    "ports": [{"protocol": "UDP", "port": 53}]}]}}]),
+                    ),
+                )
+            } else {
+                (200, list("List", serde_json::json!([])))
+            };
+            let body = body.to_string();
+            let mut stream = reader.into_inner();
+            let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    url
+}
+
+#[test]
+fn live_a_namespace_selector_matching_no_namespace_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!("apiVersion: v1\nkind: Config\nclusters: [{{name: fake, cluster: {{server: '{}'}}}}]\nusers: [{{name: u, user: {{}}}}]\ncontexts: [{{name: fake, context: {{cluster: fake, user: u, namespace: shop}}}}]\ncurrent-context: fake\n", fake_cluster()),
+    )
+    .unwrap();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let (code, out, err) = netpol(&["lint", "live", "--kubeconfig", kubeconfig, "-o", "json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let hit = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "selects-nothing")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(hit["severity"], "warning");
+    assert_eq!(hit["field"], "spec.egress[0].to[0].namespaceSelector");
+    assert!(
+        hit["message"]
+            .as_str()
+            .unwrap()
+            .contains("matches no namespace of the cluster"),
+        "{hit}"
+    );
 }

@@ -11,7 +11,7 @@ use super::probe::parse_duration;
 use crate::lab::check::{bind_live, evaluate, setup_snapshot};
 use crate::lab::cluster::{self, ResetAction};
 use crate::lab::render::{self, LabSummary};
-use crate::lab::{check_offline, sandbox, Catalogue, Lab, LabError};
+use crate::lab::{check_answer, sandbox, Answer, Catalogue, Lab, LabError};
 use crate::model::live;
 use crate::probe::cluster::ClusterOptions;
 use crate::probe::local::LocalOptions;
@@ -351,22 +351,23 @@ fn check(
     }
     let (report, source_line) = if offline {
         let (user, _) = global.snapshot(&[])?;
-        if user.policies.is_empty() {
+        let answer = Answer::of_snapshot(&user);
+        if answer.is_empty() {
             eprintln!(
                 "{}",
                 yellow(&format!(
-                    "warning: no NetworkPolicy in {}: checking the lab's setup alone",
+                    "warning: no policy in {}: checking the lab's setup alone",
                     files_text(global)
                 ))
             );
         }
         let pb = spinner("checking");
-        let mut report = check_offline(lab, &user.policies, &[]);
+        let mut report = check_answer(lab, &answer, &[]);
         pb.finish_and_clear();
         let mut source_line = format!(
             "the lab's setup + {} {} from {}",
-            user.policies.len(),
-            if user.policies.len() == 1 {
+            answer.len(),
+            if answer.len() == 1 {
                 "policy"
             } else {
                 "policies"
@@ -380,7 +381,7 @@ fn check(
                     progress: std::io::stderr().is_terminal(),
                     ..LocalOptions::default()
                 };
-                sandbox::probe_local(lab, &user.policies, r, &opts)?;
+                sandbox::probe_local(lab, &answer, r, &opts)?;
                 source_line.push_str("; real packets in a local sandbox");
             }
         }

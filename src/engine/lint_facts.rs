@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{LabelSelector, Labels, Operator, Rule};
+use crate::model::{
+    ClusterPeer, ClusterPort, ClusterRule, ClusterSubject, LabelSelector, Labels, NamespacedPods,
+    Operator, Rule,
+};
 
 /// What a selector requires of one label key, gathered from matchLabels and matchExpressions.
 #[derive(Default, Debug)]
@@ -128,6 +131,111 @@ impl Rule {
     }
 }
 
+impl LabelSelector {
+    /// Does this selector match every object, as an empty one does?
+    fn covers_everything(&self) -> bool {
+        self.covers(&LabelSelector::default())
+    }
+}
+
+impl NamespacedPods {
+    /// Every pod `other` chooses, `self` chooses too (conservative).
+    pub fn covers(&self, other: &NamespacedPods) -> bool {
+        self.namespaces.covers(&other.namespaces) && self.pods.covers(&other.pods)
+    }
+
+    pub fn satisfiable(&self) -> bool {
+        self.namespaces.satisfiable() && self.pods.satisfiable()
+    }
+}
+
+impl ClusterSubject {
+    /// Every pod `other` applies to, `self` applies to too (conservative: false when unsure).
+    pub fn covers(&self, other: &ClusterSubject) -> bool {
+        match (self, other) {
+            (ClusterSubject::Namespaces(a), ClusterSubject::Namespaces(b)) => a.covers(b),
+            (ClusterSubject::Namespaces(a), ClusterSubject::Pods(b)) => a.covers(&b.namespaces),
+            (ClusterSubject::Pods(a), ClusterSubject::Namespaces(b)) => {
+                a.pods.covers_everything() && a.namespaces.covers(b)
+            }
+            (ClusterSubject::Pods(a), ClusterSubject::Pods(b)) => a.covers(b),
+        }
+    }
+}
+
+impl ClusterPeer {
+    /// Every endpoint `other` matches, `self` matches too (conservative). `networks` that
+    /// would cover pod addresses are not counted: pod addresses are not known in general.
+    pub fn covers(&self, other: &ClusterPeer) -> bool {
+        match (self, other) {
+            (ClusterPeer::Namespaces(a), ClusterPeer::Namespaces(b)) => a.covers(b),
+            (ClusterPeer::Namespaces(a), ClusterPeer::Pods(b)) => a.covers(&b.namespaces),
+            (ClusterPeer::Pods(a), ClusterPeer::Namespaces(b)) => {
+                a.pods.covers_everything() && a.namespaces.covers(b)
+            }
+            (ClusterPeer::Pods(a), ClusterPeer::Pods(b)) => a.covers(b),
+            (ClusterPeer::Networks(a), ClusterPeer::Networks(b)) => b
+                .iter()
+                .all(|nb| a.iter().any(|na| na.cidr.contains(&nb.cidr))),
+            (ClusterPeer::Nodes(a), ClusterPeer::Nodes(b)) => a.covers(b),
+            (ClusterPeer::DomainNames(a), ClusterPeer::DomainNames(b)) => {
+                b.iter().all(|n| a.contains(n))
+            }
+            _ => false,
+        }
+    }
+
+    /// Can the peer match anything at all? (False for contradictory selectors.)
+    pub fn satisfiable(&self) -> bool {
+        match self {
+            ClusterPeer::Namespaces(s) | ClusterPeer::Nodes(s) => s.satisfiable(),
+            ClusterPeer::Pods(p) => p.satisfiable(),
+            ClusterPeer::Networks(n) => !n.is_empty(),
+            ClusterPeer::DomainNames(d) => !d.is_empty(),
+        }
+    }
+}
+
+impl ClusterPort {
+    /// Every (protocol, port) `other` admits on any destination, `self` admits too.
+    pub fn covers(&self, other: &ClusterPort) -> bool {
+        match (self, other) {
+            (
+                ClusterPort::Range {
+                    protocol: pa,
+                    start: sa,
+                    end: ea,
+                },
+                ClusterPort::Range {
+                    protocol: pb,
+                    start: sb,
+                    end: eb,
+                },
+            ) => pa == pb && sa <= sb && eb <= ea,
+            (ClusterPort::Named(a), ClusterPort::Named(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl ClusterRule {
+    /// Every connection `other` matches (for the same subject), `self` matches too: each of
+    /// its peers is covered by one of ours, and its ports by ours (conservative).
+    pub fn covers(&self, other: &ClusterRule) -> bool {
+        let ports = self.ports.is_empty()
+            || (!other.ports.is_empty()
+                && other
+                    .ports
+                    .iter()
+                    .all(|o| self.ports.iter().any(|m| m.covers(o))));
+        ports
+            && other
+                .peers
+                .iter()
+                .all(|o| !o.satisfiable() || self.peers.iter().any(|m| m.covers(o)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +314,101 @@ mod tests {
         let not_db = sel(&[], &[("app", Operator::NotIn, &["db"])]);
         assert!(not_db.covers(&web));
         assert!(!not_db.covers(&all));
+    }
+
+    fn ns(labels: &[(&str, &str)]) -> ClusterPeer {
+        ClusterPeer::Namespaces(sel(labels, &[]))
+    }
+
+    fn pods(ns: &[(&str, &str)], pods: &[(&str, &str)]) -> ClusterPeer {
+        ClusterPeer::Pods(NamespacedPods {
+            namespaces: sel(ns, &[]),
+            pods: sel(pods, &[]),
+        })
+    }
+
+    fn block(cidr: &str) -> crate::model::IpBlock {
+        let net: ipnet::IpNet = cidr.parse().unwrap();
+        crate::model::IpBlock {
+            cidr_text: cidr.into(),
+            cidr: net.trunc(),
+            except: Vec::new(),
+        }
+    }
+
+    fn tcp(start: u16, end: u16) -> ClusterPort {
+        ClusterPort::Range {
+            protocol: crate::model::Protocol::Tcp,
+            start,
+            end,
+        }
+    }
+
+    fn rule(peers: Vec<ClusterPeer>, ports: Vec<ClusterPort>) -> ClusterRule {
+        ClusterRule {
+            name: String::new(),
+            action: crate::model::Action::Deny,
+            peers,
+            ports,
+        }
+    }
+
+    #[test]
+    fn cluster_peers_cover_conservatively() {
+        let all = ns(&[]);
+        let x = ns(&[("team", "x")]);
+        assert!(all.covers(&x) && all.covers(&pods(&[("team", "x")], &[("app", "a")])));
+        assert!(x.covers(&pods(&[("team", "x")], &[("app", "a")])));
+        assert!(!pods(&[("team", "x")], &[("app", "a")]).covers(&x));
+        assert!(
+            pods(&[], &[]).covers(&x),
+            "empty pod and namespace selectors: every pod"
+        );
+        assert!(!x.covers(&all));
+        let wide = ClusterPeer::Networks(vec![block("10.0.0.0/8")]);
+        assert!(wide.covers(&ClusterPeer::Networks(vec![
+            block("10.1.0.0/16"),
+            block("10.2.3.4/32")
+        ])));
+        assert!(!wide.covers(&ClusterPeer::Networks(vec![
+            block("10.1.0.0/16"),
+            block("192.168.0.0/16")
+        ])));
+        // Pod addresses are not known in general: networks never cover pod peers.
+        assert!(!ClusterPeer::Networks(vec![block("0.0.0.0/0")]).covers(&x));
+    }
+
+    #[test]
+    fn cluster_rules_cover_peers_and_ports() {
+        let broad = rule(vec![ns(&[])], vec![]);
+        let narrow = rule(vec![ns(&[("team", "x")])], vec![tcp(80, 80)]);
+        assert!(broad.covers(&narrow));
+        assert!(!narrow.covers(&broad));
+        // Ports: a range covers what is inside it, of its protocol only; none listed = all.
+        assert!(rule(vec![ns(&[])], vec![tcp(1, 1024)]).covers(&narrow));
+        assert!(!rule(vec![ns(&[])], vec![tcp(81, 1024)]).covers(&narrow));
+        let udp = ClusterPort::Range {
+            protocol: crate::model::Protocol::Udp,
+            start: 1,
+            end: 65535,
+        };
+        assert!(!rule(vec![ns(&[])], vec![udp]).covers(&narrow));
+        assert!(!rule(vec![ns(&[])], vec![tcp(80, 80)]).covers(&rule(vec![ns(&[])], vec![])));
+        // Every peer of the covered rule needs a covering peer.
+        let two = rule(vec![ns(&[("team", "x")]), ns(&[("team", "y")])], vec![]);
+        assert!(!rule(vec![ns(&[("team", "x")])], vec![]).covers(&two));
+        assert!(rule(vec![ns(&[("team", "y")]), ns(&[("team", "x")])], vec![]).covers(&two));
+    }
+
+    #[test]
+    fn cluster_subjects_cover() {
+        let all = ClusterSubject::Namespaces(sel(&[], &[]));
+        let x = ClusterSubject::Namespaces(sel(&[("team", "x")], &[]));
+        let x_web = ClusterSubject::Pods(NamespacedPods {
+            namespaces: sel(&[("team", "x")], &[]),
+            pods: sel(&[("app", "web")], &[]),
+        });
+        assert!(all.covers(&x) && all.covers(&x_web) && x.covers(&x_web));
+        assert!(!x_web.covers(&x) && !x.covers(&all));
     }
 }

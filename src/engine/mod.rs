@@ -10,6 +10,7 @@
 mod bits;
 mod classes;
 pub mod cluster;
+pub mod cluster_facts;
 mod dataplane;
 pub mod explain;
 pub mod explain_cluster;

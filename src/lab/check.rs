@@ -13,8 +13,8 @@ use super::LabError;
 use crate::engine::explain::{HalfJson, TrafficExplanation};
 use crate::engine::{Endpoint, Engine, Traffic};
 use crate::model::{
-    dns_ports, load_str, Labels, LoadOptions, Namespace, Pod, PodOrigin, Policy, Probe, Protocol,
-    Snapshot, Source, DNS_LABEL, NAMESPACE_NAME_LABEL,
+    dns_ports, load_str, ClusterPolicy, Labels, LoadOptions, Namespace, Pod, PodOrigin, Policy,
+    Probe, Protocol, Snapshot, Source, DNS_LABEL, NAMESPACE_NAME_LABEL,
 };
 
 /// The cluster DNS the labs assume (manifests/labs/README.md, "Checks"): never created by a lab.
@@ -75,14 +75,58 @@ pub fn setup_snapshot(lab: &Lab) -> Result<Snapshot, LabError> {
     .map_err(|e| LabError::Catalogue(e.to_string()))
 }
 
+/// A learner's answer: NetworkPolicies, and cluster policies (ClusterNetworkPolicy,
+/// AdminNetworkPolicy, BaselineAdminNetworkPolicy) for the labs about the cluster tiers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    pub policies: Vec<Policy>,
+    pub cluster_policies: Vec<ClusterPolicy>,
+}
+
+impl Answer {
+    pub fn of_policies(policies: &[Policy]) -> Answer {
+        Answer {
+            policies: policies.to_vec(),
+            cluster_policies: Vec::new(),
+        }
+    }
+
+    /// The policies of a snapshot (the learner's -f manifests).
+    pub fn of_snapshot(snap: &Snapshot) -> Answer {
+        Answer {
+            policies: snap.policies.clone(),
+            cluster_policies: snap.cluster_policies.clone(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.policies.len() + self.cluster_policies.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// setup.yaml with `policies` applied on top, as `kubectl apply` would do it (a policy with the
 /// namespace and name of a setup policy replaces it), plus the cluster DNS.
 pub fn offline_snapshot(lab: &Lab, policies: &[Policy]) -> Result<Snapshot, LabError> {
+    offline_snapshot_of(lab, &Answer::of_policies(policies))
+}
+
+/// As `offline_snapshot`, for an answer that may hold cluster policies (one of the same kind
+/// and name as a setup one replaces it).
+pub fn offline_snapshot_of(lab: &Lab, answer: &Answer) -> Result<Snapshot, LabError> {
     let mut snap = setup_snapshot(lab)?;
-    for p in policies {
+    for p in &answer.policies {
         snap.policies
             .retain(|s| !(s.namespace == p.namespace && s.name == p.name));
         snap.policies.push(p.clone());
+    }
+    for cp in &answer.cluster_policies {
+        snap.cluster_policies
+            .retain(|s| !(s.kind == cp.kind && s.name == cp.name));
+        snap.cluster_policies.push(cp.clone());
     }
     add_cluster_dns(&mut snap);
     Ok(snap)
@@ -393,14 +437,29 @@ pub fn check_offline(
     policies: &[Policy],
     advisors: &[&dyn Advisor],
 ) -> Result<LabReport, LabError> {
-    let snap = offline_snapshot(lab, policies)?;
+    check_answer(lab, &Answer::of_policies(policies), advisors)
+}
+
+/// As `check_offline`, for an answer that may hold cluster policies.
+pub fn check_answer(
+    lab: &Lab,
+    answer: &Answer,
+    advisors: &[&dyn Advisor],
+) -> Result<LabReport, LabError> {
+    let snap = offline_snapshot_of(lab, answer)?;
     let bindings = bind_offline(lab, &snap)?;
     evaluate(lab, &snap, &bindings, "files", advisors)
 }
 
 /// Reads manifests (a solution or a wrong answer) and keeps their NetworkPolicies.
 pub fn policies_of(name: &str, manifests: &str) -> Result<Vec<Policy>, LabError> {
+    answer_of(name, manifests).map(|a| a.policies)
+}
+
+/// Reads manifests (a solution or a wrong answer) and keeps their policies, cluster-scoped
+/// ones included.
+pub fn answer_of(name: &str, manifests: &str) -> Result<Answer, LabError> {
     load_str(name, manifests, &LoadOptions::default())
-        .map(|(snap, _)| snap.policies)
+        .map(|(snap, _)| Answer::of_snapshot(&snap))
         .map_err(LabError::Input)
 }

@@ -22,7 +22,9 @@ use std::collections::BTreeSet;
 
 pub use advice::{Advisor, CheckContext, EngineFacts};
 pub use catalogue::Catalogue;
-pub use check::{check_offline, policies_of, CheckResult, LabReport};
+pub use check::{
+    answer_of, check_answer, check_offline, policies_of, Answer, CheckResult, LabReport,
+};
 pub use spec::{CheckSpec, Lab, Level, Target, WrongAnswer};
 
 use crate::model::{load_str, InputError, LoadOptions, NAMESPACE_NAME_LABEL};
@@ -145,8 +147,8 @@ pub fn verify(lab: &Lab) -> Vec<String> {
         p("needs at least one wrong/<mistake>.yaml".into());
     }
     let judge = |name: &str, manifests: &str| -> Result<LabReport, String> {
-        let policies = policies_of(name, manifests).map_err(|e| e.to_string())?;
-        check_offline(lab, &policies, &[]).map_err(|e| e.to_string())
+        let answer = answer_of(name, manifests).map_err(|e| e.to_string())?;
+        check_answer(lab, &answer, &[]).map_err(|e| e.to_string())
     };
     match check_offline(lab, &[], &[]) {
         Ok(r) if r.passed => p("setup alone passes every check: there is nothing to do".into()),
@@ -159,7 +161,7 @@ pub fn verify(lab: &Lab) -> Vec<String> {
                 || snap.namespaces.values().any(|n| n.declared)
                 || !skipped.is_empty()
             {
-                p("solution.yaml must hold only NetworkPolicies".into());
+                p("solution.yaml must hold only policies (NetworkPolicies, and cluster policies in the labs about the cluster tiers)".into());
             }
         }
         Err(e) => p(format!("solution.yaml does not load: {e}")),

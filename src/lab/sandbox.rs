@@ -2,10 +2,10 @@
 //! host, the enforcer's rules for setup + the user's policies between them, and real packets for
 //! every check (see `probe::local`).
 
-use super::check::{bind_offline, offline_snapshot, LabReport, ProbeOutcome};
+use super::check::{bind_offline, offline_snapshot_of, Answer, LabReport, ProbeOutcome};
 use super::spec::{Lab, Target};
 use super::LabError;
-use crate::model::{Policy, Probe};
+use crate::model::Probe;
 use crate::probe::local::{self, LocalError, LocalOptions};
 use crate::probe::ProbeReport;
 
@@ -23,11 +23,20 @@ fn map_err(e: LocalError) -> LabError {
 /// every check.
 pub fn probe_local(
     lab: &Lab,
-    policies: &[Policy],
+    answer: &Answer,
     report: &mut LabReport,
     opts: &LocalOptions,
 ) -> Result<(), LabError> {
-    let mut snap = offline_snapshot(lab, policies)?;
+    let mut snap = offline_snapshot_of(lab, answer)?;
+    if let Some(cp) = snap.cluster_policies.first() {
+        // The sandbox applies the enforcer's rules, which do not compile the Admin and
+        // Baseline tiers yet: packets would contradict the static answer.
+        return Err(LabError::Environment(format!(
+            "the local sandbox cannot apply cluster-scoped policies yet ({} {}): drop --probe to check this lab statically",
+            cp.kind.kind(),
+            cp.name
+        )));
+    }
     let bindings = bind_offline(lab, &snap)?;
     let mut pods: Vec<usize> = bindings.pods.values().copied().collect();
     pods.push(bindings.dns);

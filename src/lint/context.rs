@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{dns_ports, ContainerPort, Labels, Pod, PodOrigin, Snapshot, Source};
+use crate::model::{
+    dns_ports, ClusterSubject, ContainerPort, Labels, Namespace, Pod, PodOrigin, Snapshot, Source,
+    NAMESPACE_NAME_LABEL,
+};
 
 pub use crate::model::{DNS_LABEL, DNS_NAMESPACE};
 
@@ -20,6 +23,9 @@ pub(crate) struct Augmented {
     /// Representative pods: index into `snap.pods` -> the policy (index into the input's
     /// policies, which `snap` keeps in the same order) whose selector it was made from.
     pub representatives: BTreeMap<usize, usize>,
+    /// Representative pods of cluster policy subjects: index into `snap.pods` -> the cluster
+    /// policy (index into `snap.cluster_policies`, the input's order).
+    pub cluster_representatives: BTreeMap<usize, usize>,
 }
 
 pub(crate) fn is_dns_pod(p: &Pod) -> bool {
@@ -55,6 +61,63 @@ impl Augmented {
                 dns_ports(),
             ));
         }
+        snap.finish();
+        // A cluster policy whose subject selects no pod (of the input, the representatives or
+        // the DNS pods) gets one pod it selects,
+        // in a namespace of the input its namespace selector matches, or a made-up one.
+        let selected: BTreeSet<usize> = {
+            let engine = crate::engine::Engine::new(&snap);
+            snap.endpoint_pods()
+                .flat_map(|(pod, _)| engine.cluster_selecting_pod(pod))
+                .collect()
+        };
+        let mut cluster_rep_names: Vec<(String, usize)> = Vec::new();
+        for (i, cp) in input.cluster_policies.iter().enumerate() {
+            if selected.contains(&i) {
+                continue;
+            }
+            let (ns_sel, pod_labels) = match &cp.subject {
+                ClusterSubject::Namespaces(ns) => (ns, Some(Labels::new())),
+                ClusterSubject::Pods(sel) => (&sel.namespaces, sel.pods.example()),
+            };
+            let Some(pod_labels) = pod_labels else {
+                continue;
+            };
+            let existing = snap
+                .namespaces
+                .values()
+                .find(|n| ns_sel.matches(&n.labels))
+                .map(|n| n.name.clone());
+            let namespace = match existing {
+                Some(n) => n,
+                None => {
+                    let Some(mut labels) = ns_sel.example() else {
+                        continue;
+                    };
+                    let name = labels
+                        .get(NAMESPACE_NAME_LABEL)
+                        .cloned()
+                        .unwrap_or_else(|| format!("{VIRTUAL_PREFIX}namespace of {}>", cp.key()));
+                    labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
+                    if !ns_sel.matches(&labels) || snap.namespaces.contains_key(&name) {
+                        continue;
+                    }
+                    snap.namespaces.insert(
+                        name.clone(),
+                        Namespace {
+                            name: name.clone(),
+                            labels,
+                            declared: false,
+                        },
+                    );
+                    name
+                }
+            };
+            let name = format!("{VIRTUAL_PREFIX}pods selected by {}>", cp.key());
+            cluster_rep_names.push((format!("{namespace}/{name}"), i));
+            snap.pods
+                .push(virtual_pod(&namespace, &name, pod_labels, Vec::new()));
+        }
         // Policies keep their order: finish() sorts by (namespace, name) and they already are.
         snap.finish();
         let dns = snap
@@ -71,11 +134,21 @@ impl Augmented {
                     .map(|i| (i, policy))
             })
             .collect();
+        let cluster_representatives = cluster_rep_names
+            .into_iter()
+            .filter_map(|(key, policy)| {
+                snap.pods
+                    .iter()
+                    .position(|p| p.key() == key)
+                    .map(|i| (i, policy))
+            })
+            .collect();
         Augmented {
             snap,
             dns,
             dns_virtual,
             representatives,
+            cluster_representatives,
         }
     }
 
@@ -89,6 +162,10 @@ impl Augmented {
         let p = &self.snap.pods[pod];
         match self.representatives.get(&pod) {
             Some(&pol) => format!("pods selected by {}", self.snap.policies[pol].key()),
+            None if self.cluster_representatives.contains_key(&pod) => format!(
+                "pods selected by {}",
+                self.snap.cluster_policies[self.cluster_representatives[&pod]].key()
+            ),
             None if self.is_virtual(pod) => format!(
                 "the cluster DNS ({} {}={})",
                 p.namespace, DNS_LABEL.0, DNS_LABEL.1

@@ -13,7 +13,7 @@ mod rules;
 use serde::Serialize;
 
 use crate::engine::Engine;
-use crate::model::{Policy, Snapshot, Source};
+use crate::model::{ClusterPolicy, Policy, Snapshot, Source};
 
 pub use context::DNS_LABEL;
 
@@ -161,6 +161,32 @@ impl Finding {
             fix: info.fix.to_string(),
             file: source_file(&pol.source),
             document: source_document(&pol.source),
+            line: None,
+        }
+    }
+
+    /// A finding about a cluster policy (ClusterNetworkPolicy, AdminNetworkPolicy or
+    /// BaselineAdminNetworkPolicy: cluster-scoped, so no namespace).
+    pub(crate) fn cluster_policy(
+        info: &RuleInfo,
+        cp: &ClusterPolicy,
+        field: Option<String>,
+        message: String,
+    ) -> Finding {
+        Finding {
+            rule: info.id,
+            severity: info.severity,
+            object: ObjectRef {
+                kind: cp.kind.kind().into(),
+                namespace: String::new(),
+                name: cp.name.clone(),
+            },
+            field,
+            message,
+            why: info.why.to_string(),
+            fix: info.fix.to_string(),
+            file: source_file(&cp.source),
+            document: source_document(&cp.source),
             line: None,
         }
     }

@@ -1,6 +1,7 @@
 //! The rules: each file holds one concern, each rule is an `INFO` (identity and words) and a
 //! `check` function. A new rule is a new pair here.
 
+mod cluster;
 mod coverage;
 mod egress;
 mod ip_block;
@@ -28,6 +29,10 @@ pub(super) static INFOS: &[RuleInfo] = &[
     egress::METADATA,
     ip_block::COVERS_PODS,
     ip_block::HOST_BITS,
+    cluster::UNREACHABLE,
+    cluster::PRIORITY_TIE,
+    cluster::ADMIN_DNS,
+    cluster::PASS_ALLOWS,
 ];
 
 pub(super) static CHECKS: &[Check] = &[
@@ -44,6 +49,11 @@ pub(super) static CHECKS: &[Check] = &[
     egress::metadata,
     ip_block::covers_pods,
     ip_block::host_bits,
+    cluster::selects_nothing,
+    cluster::unreachable,
+    cluster::priority_tie,
+    cluster::admin_dns,
+    cluster::pass_allows,
 ];
 
 /// `spec.ingress[2]`
