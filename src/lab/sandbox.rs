@@ -28,15 +28,6 @@ pub fn probe_local(
     opts: &LocalOptions,
 ) -> Result<(), LabError> {
     let mut snap = offline_snapshot_of(lab, answer)?;
-    if let Some(cp) = snap.cluster_policies.first() {
-        // The sandbox applies the enforcer's rules, which do not compile the Admin and
-        // Baseline tiers yet: packets would contradict the static answer.
-        return Err(LabError::Environment(format!(
-            "the local sandbox cannot apply cluster-scoped policies yet ({} {}): drop --probe to check this lab statically",
-            cp.kind.kind(),
-            cp.name
-        )));
-    }
     let bindings = bind_offline(lab, &snap)?;
     let mut pods: Vec<usize> = bindings.pods.values().copied().collect();
     pods.push(bindings.dns);
