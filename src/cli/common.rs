@@ -140,11 +140,7 @@ impl Global {
             }
             return Ok((snap, default_ns));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))?;
-        runtime.block_on(async {
+        runtime()?.block_on(async {
             let spinner = spinner("reading the cluster");
             let (client, context_ns) = live::connect(&self.cluster_args()).await?;
             let mut namespaces = self.namespaces.clone();
@@ -236,4 +232,13 @@ pub fn suggestions<'a>(query: &str, names: impl Iterator<Item = &'a str>) -> Str
     } else {
         format!(" (did you mean {}?)", similar.join(", "))
     }
+}
+
+/// The one async runtime a CLI command needs: current-thread (the commands wait on the API and
+/// on processes, not on CPU), with timers and I/O.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))
 }
