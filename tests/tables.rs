@@ -5,7 +5,7 @@
 use netpol::enforce::install::{AgentPod, NodeAgent, Rollout};
 use netpol::enforce::status::{AgentStatus, DropRecord, SyncRecord};
 use netpol::lab::Catalogue;
-use netpol::report::enforcer::{drops_text, status_text};
+use netpol::report::enforcer::{drops_text, status_text, DROPS_HEADER, STATUS_HEADER};
 
 const NOW_MS: u64 = 1_800_000_000_000;
 
@@ -113,19 +113,6 @@ fn enforcer_status_columns_align_with_colour() {
         available: 1,
         observed: true,
     };
-    let header = [
-        "NODE",
-        "READY",
-        "LAST SYNC",
-        "TOOK",
-        "RULES",
-        "SETS",
-        "MEMBERS",
-        "ISOLATED PODS",
-        "NEW PODS",
-        "DROPS",
-        "ERRORS",
-    ];
     let rows = [
         vec![
             "worker-1",
@@ -156,7 +143,7 @@ fn enforcer_status_columns_align_with_colour() {
     ];
     let plain = coloured(
         || status_text(Some(&rollout), &agents, NOW_MS),
-        &header,
+        &STATUS_HEADER,
         &rows,
     );
     insta::assert_snapshot!(plain);
@@ -186,15 +173,6 @@ fn enforcer_drops_columns_align_with_colour() {
             drop(2_000, "payments/api-7d9f", None),
         ),
     ];
-    let header = [
-        "WHEN",
-        "NODE",
-        "DIRECTION",
-        "POD",
-        "PEER",
-        "PORT",
-        "ISOLATED BY",
-    ];
     let rows = [
         vec![
             "6m ago",
@@ -216,7 +194,7 @@ fn enforcer_drops_columns_align_with_colour() {
         ],
     ];
     let errors = vec!["worker-3: connection refused".to_string()];
-    let plain = coloured(|| drops_text(&drops, &errors, NOW_MS), &header, &rows);
+    let plain = coloured(|| drops_text(&drops, &errors, NOW_MS), &DROPS_HEADER, &rows);
     insta::assert_snapshot!(plain);
 }
 

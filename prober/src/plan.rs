@@ -55,8 +55,20 @@ pub struct Check {
     pub server: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum CheckKind {
     Tcp,
     Udp,
@@ -66,24 +78,25 @@ pub enum CheckKind {
 
 impl CheckKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckKind::Tcp => "tcp",
-            CheckKind::Udp => "udp",
-            CheckKind::Sctp => "sctp",
-            CheckKind::Dns => "dns",
-        }
-    }
-}
-
-impl fmt::Display for CheckKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// What the network did with one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Verdict {
     /// TCP/SCTP handshake completed; UDP nonce echoed back; DNS server answered.
     Connected,
@@ -100,19 +113,7 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Connected => "connected",
-            Verdict::Refused => "refused",
-            Verdict::Timeout => "timeout",
-            Verdict::Unsupported => "unsupported",
-            Verdict::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -446,6 +447,20 @@ impl StreamPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_the_json_names() {
+        use CheckKind::*;
+        use Verdict::*;
+        for k in [Tcp, Udp, Sctp, Dns] {
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{k}\""));
+            assert_eq!(k.as_str(), k.to_string());
+        }
+        for v in [Connected, Refused, Timeout, Unsupported, Error] {
+            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{v}\""));
+            assert_eq!(v.as_str(), v.to_string());
+        }
+    }
 
     fn err(text: &str) -> PlanError {
         match Plan::from_json(text) {

@@ -166,11 +166,7 @@ impl Global {
             }
             return Ok((snap, default_ns));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))?;
-        runtime.block_on(async {
+        runtime()?.block_on(async {
             let spinner = spinner("reading the cluster");
             let (client, context_ns) = live::connect(&self.cluster_args()).await?;
             let mut namespaces = self.namespaces.clone();
@@ -280,4 +276,13 @@ pub fn namespaces_of(specs: &[&str]) -> Vec<String> {
         .filter(|s| s.parse::<std::net::IpAddr>().is_err())
         .filter_map(|s| s.split_once('/').map(|(ns, _)| ns.to_string()))
         .collect()
+}
+
+/// The one async runtime a CLI command needs: current-thread (the commands wait on the API and
+/// on processes, not on CPU), with timers and I/O.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))
 }

@@ -221,11 +221,7 @@ fn snapshot_for_line() -> Option<(Snapshot, String)> {
         .ok()?;
         return Some((snap, ns));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()?;
-    runtime.block_on(async {
+    super::common::runtime().ok()?.block_on(async {
         let work = async {
             let (client, context_ns) = live::connect(&live::ClusterArgs {
                 kubeconfig: ctx.kubeconfig.clone(),

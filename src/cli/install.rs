@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::common::{emit, CliError, CliResult, Global};
+use super::common::{emit, runtime, CliError, CliResult, Global};
 use super::probe::parse_duration;
 use crate::enforce::install::{self, InstallError, InstallOptions, KubeCluster, Step};
 use crate::model::live;
@@ -72,14 +72,10 @@ pub(super) fn with_cluster<T>(
             "this command works on a cluster; -f does not apply".into(),
         ));
     }
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))?
-        .block_on(async {
-            let (client, _) = live::connect(&global.cluster_args()).await?;
-            f(KubeCluster { client }).await
-        })
+    runtime()?.block_on(async {
+        let (client, _) = live::connect(&global.cluster_args()).await?;
+        f(KubeCluster { client }).await
+    })
 }
 
 fn bar(len: u64) -> indicatif::ProgressBar {

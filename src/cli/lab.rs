@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::common::{check_format, emit, spinner, CliError, CliResult, Global};
+use super::common::{check_format, emit, runtime, spinner, CliError, CliResult, Global};
 use super::probe::parse_duration;
 use crate::lab::check::{bind_live, evaluate, setup_snapshot};
 use crate::lab::cluster::{self, ResetAction};
@@ -110,13 +110,6 @@ impl From<LabError> for CliError {
             LabError::Environment(m) => CliError::Environment(m),
         }
     }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))
 }
 
 fn local_only_refusal(lab: &Lab, what: &str) -> CliError {

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use super::common::{emit, spinner, CliError, CliResult, Global};
+use super::common::{emit, runtime, spinner, CliError, CliResult, Global};
 use super::probe::{render, ProbeArgs};
 use crate::engine::explain::default_probes;
 use crate::model::live::{self, Scope};
@@ -15,13 +15,6 @@ use crate::probe::cluster::{
     ClusterError, ClusterOptions, External, KubeIo, Outcome,
 };
 use crate::report::Format;
-
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Environment(format!("cannot start the async runtime: {e}")))
-}
 
 /// Reads the scope plus the cluster DNS namespace (its pods and policies decide whether DNS may
 /// work); without permission on the DNS namespace, the scope alone.

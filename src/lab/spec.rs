@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::LabError;
 use crate::model::Probe;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Level {
     Beginner,
     Intermediate,
@@ -16,11 +19,7 @@ pub enum Level {
 
 impl Level {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Beginner => "beginner",
-            Level::Intermediate => "intermediate",
-            Level::Advanced => "advanced",
-        }
+        self.into()
     }
 }
 
@@ -265,6 +264,16 @@ fn normalise_id(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_names_are_the_yaml_names() {
+        for l in [Level::Beginner, Level::Intermediate, Level::Advanced] {
+            assert_eq!(
+                serde_json::to_string(&l).unwrap(),
+                format!("\"{}\"", l.as_str())
+            );
+        }
+    }
 
     #[test]
     fn wrong_answer_headers() {

@@ -17,8 +17,21 @@ use crate::model::{ClusterPolicy, Policy, Snapshot, Source};
 
 pub use context::DNS_LABEL;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,
@@ -27,11 +40,7 @@ pub enum Severity {
 
 impl Severity {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
+        self.into()
     }
 }
 
@@ -278,4 +287,21 @@ pub fn counts(findings: &[Finding]) -> Counts {
         }
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Severity;
+    use clap::ValueEnum;
+
+    #[test]
+    fn severity_names_are_the_json_and_flag_names() {
+        for s in Severity::value_variants() {
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
+            assert_eq!(s.to_possible_value().unwrap().get_name(), s.as_str());
+        }
+    }
 }

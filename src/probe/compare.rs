@@ -15,16 +15,6 @@ pub fn observed_of(v: Verdict) -> Option<bool> {
     }
 }
 
-pub fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Connected => "connected",
-        Verdict::Refused => "refused",
-        Verdict::Timeout => "timeout",
-        Verdict::Unsupported => "unsupported",
-        Verdict::Error => "error",
-    }
-}
-
 /// Fills agreement and the summary; `results[i]` is the observed verdict of connection `i`
 /// (None when it was not probed).
 pub fn compare(
@@ -60,7 +50,7 @@ pub fn compare(
             summary.errors += 1;
             continue;
         };
-        c.verdict = Some(verdict_name(*v).into());
+        c.verdict = Some(v.as_str().into());
         match observed_of(*v) {
             Some(obs) => {
                 c.observed = Some(obs);

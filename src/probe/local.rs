@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use netpol_prober::plan::{Check, CheckKind, CheckResult, Plan, Verdict};
 
-use super::compare::{compare, observed_of, verdict_name, DnsRow, ProbeReport};
+use super::compare::{compare, observed_of, DnsRow, ProbeReport};
 use super::connection_check;
 use crate::doc::matrix::MatrixDoc;
 use crate::enforce::{compile, Applier, CommandRunner};
@@ -487,7 +487,7 @@ pub(crate) fn probe_every_pair(
                         name: DNS_TEST_NAME.into(),
                         allowed: expected,
                         observed: observed_of(r.verdict),
-                        verdict: verdict_name(r.verdict).into(),
+                        verdict: r.verdict.as_str().into(),
                         agree: None,
                         addresses: r.addresses.clone(),
                     });

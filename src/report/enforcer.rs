@@ -128,7 +128,8 @@ fn new_pods_mode(s: &AgentStatus) -> String {
     }
 }
 
-const STATUS_HEADER: [&str; 11] = [
+/// The columns of `enforcer status`.
+pub const STATUS_HEADER: [&str; 11] = [
     "NODE",
     "READY",
     "LAST SYNC",
@@ -279,6 +280,17 @@ pub fn drops_doc(drops: &[(String, DropRecord)]) -> Vec<DropJson<'_>> {
         .collect()
 }
 
+/// The columns of `enforcer drops`.
+pub const DROPS_HEADER: [&str; 7] = [
+    "WHEN",
+    "NODE",
+    "DIRECTION",
+    "POD",
+    "PEER",
+    "PORT",
+    "ISOLATED BY",
+];
+
 /// `enforcer drops`: a row per drop (oldest first), then the agents that could not be read.
 pub fn drops_text(drops: &[(String, DropRecord)], errors: &[String], now_ms: u64) -> String {
     let mut out = String::new();
@@ -299,18 +311,7 @@ pub fn drops_text(drops: &[(String, DropRecord)], errors: &[String], now_ms: u64
                 d.policies.join(", "),
             ]
         });
-        out.push_str(&table(
-            &[
-                "WHEN",
-                "NODE",
-                "DIRECTION",
-                "POD",
-                "PEER",
-                "PORT",
-                "ISOLATED BY",
-            ],
-            rows,
-        ));
+        out.push_str(&table(&DROPS_HEADER, rows));
     }
     for e in errors {
         let _ = writeln!(out, "{} {e}", yellow("!"));

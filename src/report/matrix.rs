@@ -10,39 +10,39 @@ pub use crate::doc::matrix::{probes_json, Connection, MatrixDoc, ProbeJson, Prob
 use crate::engine::matrix::{Matrix, MatrixCounts, ProbeCount};
 use crate::model::Snapshot;
 
+/// `-o csv`: a row per connection, with the observed columns when the document is a probe's.
+/// The csv crate quotes a field that needs it.
 pub fn csv(doc: &MatrixDoc) -> String {
     let probe_mode = doc
         .connections
         .iter()
         .any(|c| c.observed.is_some() || c.verdict.is_some());
-    let mut out = String::from(if probe_mode {
-        "from,to,protocol,port,allowed,observed,verdict,agree\n"
-    } else {
-        "from,to,protocol,port,allowed\n"
-    });
-    for c in &doc.connections {
-        if probe_mode {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{}",
-                c.from,
-                c.to,
-                c.protocol,
-                c.port,
-                c.allowed,
-                c.observed.map(|b| b.to_string()).unwrap_or_default(),
-                c.verdict.clone().unwrap_or_default(),
-                c.agree.map(|b| b.to_string()).unwrap_or_default()
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{}",
-                c.from, c.to, c.protocol, c.port, c.allowed
-            );
-        }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["from", "to", "protocol", "port", "allowed"];
+    if probe_mode {
+        header.extend(["observed", "verdict", "agree"]);
     }
-    out
+    let text = |b: Option<bool>| b.map(|b| b.to_string()).unwrap_or_default();
+    // Writing into a Vec cannot fail.
+    let _ = out.write_record(&header);
+    for c in &doc.connections {
+        let mut row = vec![
+            c.from.clone(),
+            c.to.clone(),
+            c.protocol.clone(),
+            c.port.to_string(),
+            c.allowed.to_string(),
+        ];
+        if probe_mode {
+            row.extend([
+                text(c.observed),
+                c.verdict.clone().unwrap_or_default(),
+                text(c.agree),
+            ]);
+        }
+        let _ = out.write_record(&row);
+    }
+    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -195,4 +195,64 @@ pub fn matrix_table(m: &Matrix, snap: &Snapshot) -> String {
     }
     let _ = writeln!(out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection(from: &str, observed: Option<bool>, verdict: Option<&str>) -> Connection {
+        Connection {
+            from: from.into(),
+            to: "x/b".into(),
+            protocol: "TCP".into(),
+            port: 80,
+            allowed: true,
+            observed,
+            verdict: verdict.map(str::to_string),
+            agree: observed,
+            reason: None,
+            explain: None,
+        }
+    }
+
+    fn doc(connections: Vec<Connection>) -> MatrixDoc {
+        MatrixDoc {
+            pods: vec!["x/a".into(), "x/b".into()],
+            probes: vec![ProbeJson {
+                protocol: "TCP".into(),
+                port: 80,
+            }],
+            connections,
+            summary: None,
+        }
+    }
+
+    #[test]
+    fn csv_has_the_observed_columns_only_for_a_probe() {
+        let matrix = csv(&doc(vec![connection("x/a", None, None)]));
+        assert_eq!(
+            matrix,
+            "from,to,protocol,port,allowed\nx/a,x/b,TCP,80,true\n"
+        );
+        let probe = csv(&doc(vec![
+            connection("x/a", Some(true), Some("connected")),
+            connection("x/a", None, Some("unsupported")),
+        ]));
+        assert_eq!(
+            probe,
+            "from,to,protocol,port,allowed,observed,verdict,agree\n\
+             x/a,x/b,TCP,80,true,true,connected,true\n\
+             x/a,x/b,TCP,80,true,,unsupported,\n"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_a_field_that_holds_a_comma_or_a_quote() {
+        let text = csv(&doc(vec![connection("x/a,\"b\"", None, None)]));
+        assert_eq!(
+            text.lines().nth(1),
+            Some("\"x/a,\"\"b\"\"\",x/b,TCP,80,true")
+        );
+    }
 }

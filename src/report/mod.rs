@@ -14,7 +14,8 @@ pub mod table;
 use owo_colors::{OwoColorize, Stream};
 
 /// Every output format some command offers; each command says which it accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Format {
     Table,
     Json,
@@ -29,19 +30,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name `-o` takes (clap's ValueEnum spells it the same way: lowercase).
     pub fn name(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Json => "json",
-            Format::Yaml => "yaml",
-            Format::Csv => "csv",
-            Format::Summary => "summary",
-            Format::Markdown => "markdown",
-            Format::Junit => "junit",
-            Format::Mermaid => "mermaid",
-            Format::Dot => "dot",
-            Format::Sarif => "sarif",
-        }
+        self.into()
     }
 }
 
@@ -95,5 +86,18 @@ pub fn verdict_word(allowed: bool) -> String {
         green("ALLOWED")
     } else {
         red("DENIED")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+    use clap::ValueEnum;
+
+    #[test]
+    fn format_names_are_what_dash_o_takes() {
+        for f in Format::value_variants() {
+            assert_eq!(f.to_possible_value().unwrap().get_name(), f.name());
+        }
     }
 }

@@ -21,7 +21,7 @@ use crate::doc::matrix::{Connection, MatrixDoc};
 use crate::engine::matrix::Matrix;
 use crate::engine::{Endpoint, Engine, Traffic};
 use crate::model::{ContainerPort, Labels, Pod, Probe, Protocol, Snapshot};
-use crate::probe::compare::{compare, observed_of, verdict_name, DnsRow, ProbeReport};
+use crate::probe::compare::{compare, observed_of, DnsRow, ProbeReport};
 use crate::probe::connection_check;
 
 /// The label on every object a run makes; its value is the run id. `cleanup` deletes by it.
@@ -752,7 +752,7 @@ pub fn assemble(plan: ProbePlan, results: &[CheckResult]) -> ProbeReport {
             Some(Slot::Dns(i)) => {
                 let row = &mut dns[*i];
                 row.observed = observed_of(r.verdict);
-                row.verdict = verdict_name(r.verdict).to_string();
+                row.verdict = r.verdict.as_str().to_string();
                 row.addresses = r.addresses.clone();
             }
             None => {}
