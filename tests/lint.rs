@@ -791,7 +791,7 @@ fn live_a_namespace_selector_matching_no_namespace_is_a_warning() {
     )
     .unwrap();
     let kubeconfig = kubeconfig.to_str().unwrap();
-    let (code, out, err) = netpol(&["lint", "live", "--kubeconfig", kubeconfig, "-o", "json"]);
+    let (code, out, err) = run(&["lint", "live", "--kubeconfig", kubeconfig, "-o", "json"]);
     assert_eq!(code, 1, "{out}{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let hit = doc["findings"]

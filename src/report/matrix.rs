@@ -208,6 +208,7 @@ mod tests {
             protocol: "TCP".into(),
             port: 80,
             allowed: true,
+            ambiguous: false,
             observed,
             verdict: verdict.map(str::to_string),
             agree: observed,
