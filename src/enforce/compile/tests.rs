@@ -418,3 +418,43 @@ spec:
     assert_eq!(rules.notes.len(), 1);
     assert!(rules.notes[0].contains("domainNames"), "{:?}", rules.notes);
 }
+
+#[test]
+fn a_nodes_peer_without_node_objects_is_noted_not_silently_empty() {
+    let policy = "apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: to-nodes}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress:
+  - {name: kubelets, action: Deny, to: [{nodes: {matchLabels: {role: worker}}}]}
+";
+    let snap = load(
+        &[
+            pod("a", "web", "n1", "10.1.0.5", "app: web", ""),
+            policy.to_string(),
+        ]
+        .concat(),
+    );
+    let rules = compile(&Engine::new(&snap), None);
+    assert_eq!(rules.notes.len(), 1, "{:?}", rules.notes);
+    assert!(
+        rules.notes[0].contains("cnp/to-nodes") && rules.notes[0].contains("no Node objects"),
+        "{:?}",
+        rules.notes
+    );
+    // With the Node in the input, the peer is its addresses and nothing is noted.
+    let node = "---\napiVersion: v1\nkind: Node\nmetadata: {name: n1, labels: {role: worker}}\nstatus: {addresses: [{type: InternalIP, address: 10.0.0.1}]}\n";
+    let snap = load(
+        &[
+            pod("a", "web", "n1", "10.1.0.5", "app: web", ""),
+            policy.to_string(),
+            node.to_string(),
+        ]
+        .concat(),
+    );
+    let rules = compile(&Engine::new(&snap), None);
+    assert!(rules.notes.is_empty(), "{:?}", rules.notes);
+}

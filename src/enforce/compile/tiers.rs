@@ -267,6 +267,16 @@ impl FamilyCompiler<'_, '_> {
                 Some(ClusterPeerMatch::Set(set))
             }
             ClusterPeer::Nodes(_) => {
+                if engine.snap.nodes.is_empty() {
+                    // The agent reads no Node objects yet: say so rather than enforce a
+                    // `nodes` peer as matching nothing in silence (notes are deduplicated).
+                    self.notes.push(format!(
+                        "{} {} rule {}: `nodes` peers match no node: the input has no Node objects (the enforcer agent does not read Nodes yet; `enforcer rules -f` with the Nodes does)",
+                        pol.key(),
+                        at.direction,
+                        at.rule
+                    ));
+                }
                 let addresses =
                     engine.cluster_peer_node_addresses(at.policy, at.direction, at.rule, idx);
                 let members: Vec<SetMember> = addresses
