@@ -222,26 +222,33 @@ fn group_notes(groups: &[Group], snap: &Snapshot) -> Vec<String> {
 }
 
 /// Mirror mode: one prober pod per group, checks by exec from each of them.
-pub async fn probe_mirror<I: ClusterIo>(
+/// What every run on a cluster starts from: its id, namespaces, notes about the groups and
+/// their Services, the exec plan options and the probers' settings.
+struct RunSetup {
+    run: String,
+    ns_list: Vec<String>,
+    notes: Vec<String>,
+    plan_opts: PlanOptions,
+    settings: ProberSettings,
+}
+
+async fn run_setup<I: ClusterIo>(
     io: &I,
     snap: &Snapshot,
-    scope: &[usize],
+    groups: &[Group],
     probes: &[Probe],
     opts: &ClusterOptions,
-) -> Result<Outcome, ClusterError> {
-    let groups = group_pods(snap, scope);
-    if groups.is_empty() {
-        return Err(ClusterError::Input(
-            "no pods in scope to probe (hostNetwork pods are not probed)".into(),
-        ));
-    }
+    dns_rows: bool,
+) -> RunSetup {
     let run = plan::new_run_id();
     let namespaces: BTreeSet<String> = groups.iter().map(|g| g.namespace.clone()).collect();
-    let ns_list: Vec<String> = namespaces.iter().cloned().collect();
-    let mut notes = group_notes(&groups, snap);
+    let mut notes = group_notes(groups, snap);
     let services = services(io, &namespaces, &mut notes).await;
-    notes.extend(not_ready_service_warnings(&services, &groups));
-    let plan_opts = plan_options(opts, snap, &services, &groups, &mut notes);
+    notes.extend(not_ready_service_warnings(&services, groups));
+    let mut plan_opts = plan_options(opts, snap, &services, groups, &mut notes);
+    if !dns_rows {
+        plan_opts.dns_names.clear();
+    }
     let checks_per_source =
         groups.len() * probes.len() + opts.externals.len() + plan_opts.dns_names.len();
     let settings = ProberSettings {
@@ -258,6 +265,35 @@ pub async fn probe_mirror<I: ClusterIo>(
             opts.parallel_sources,
         ),
     };
+    RunSetup {
+        run,
+        ns_list: namespaces.into_iter().collect(),
+        notes,
+        plan_opts,
+        settings,
+    }
+}
+
+pub async fn probe_mirror<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    scope: &[usize],
+    probes: &[Probe],
+    opts: &ClusterOptions,
+) -> Result<Outcome, ClusterError> {
+    let groups = group_pods(snap, scope);
+    if groups.is_empty() {
+        return Err(ClusterError::Input(
+            "no pods in scope to probe (hostNetwork pods are not probed)".into(),
+        ));
+    }
+    let RunSetup {
+        run,
+        ns_list,
+        mut notes,
+        plan_opts,
+        settings,
+    } = run_setup(io, snap, &groups, probes, opts, true).await;
 
     let mut timings = Vec::new();
     let work = mirror_work(
@@ -376,33 +412,16 @@ pub async fn probe_mirror_apply<I: ClusterIo>(
         previous.push((key, current));
     }
 
-    let run = plan::new_run_id();
-    let namespaces: BTreeSet<String> = groups.iter().map(|g| g.namespace.clone()).collect();
-    let ns_list: Vec<String> = namespaces.iter().cloned().collect();
-    let mut notes = group_notes(&groups, snap);
-    let services = services(io, &namespaces, &mut notes).await;
-    notes.extend(not_ready_service_warnings(&services, &groups));
-    let mut plan_opts = plan_options(opts, snap, &services, &groups, &mut notes);
     // DNS rows are not what a change is about.
-    plan_opts.dns_names.clear();
-    let checks_per_source = groups.len() * probes.len() + opts.externals.len();
-    let settings = ProberSettings {
-        run: run.clone(),
-        image: opts.image.clone(),
-        probes: probes.to_vec(),
-        // The probers must outlive the watch and the probe after it.
-        deadline: plan::deadline(
-            opts.start_timeout,
-            groups.len(),
-            checks_per_source,
-            opts.timeout,
-            opts.concurrency,
-            opts.retries,
-            opts.parallel_sources,
-        ) * 2
-            + apply.settle
-            + Duration::from_secs(60),
-    };
+    let RunSetup {
+        run,
+        ns_list,
+        mut notes,
+        plan_opts,
+        mut settings,
+    } = run_setup(io, snap, &groups, probes, opts, false).await;
+    // The probers must outlive the watch and the probe after it.
+    settings.deadline = settings.deadline * 2 + apply.settle + Duration::from_secs(60);
     let changed = std::cell::Cell::new(false);
     let mut timings = Vec::new();
     let work = apply_work(
