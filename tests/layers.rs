@@ -1,21 +1,21 @@
-//! The arrows between the folders of `src` go one way: a file in folder F may name
-//! `crate::G` only when G comes before F in the `layers:` line of src/lib.rs. That also rules
-//! out cycles, and a folder missing from the line fails too.
+//! The arrows between the folders of `src` (and of netpol-core's `core/src`) go one way: a file
+//! in folder F may name `crate::G` only when G comes before F in the `layers:` line of that
+//! crate's lib.rs. That also rules out cycles, and a folder missing from the line fails too.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-fn src() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The folders, lowest first, from the `layers:` line of src/lib.rs.
-fn layers() -> Vec<String> {
-    let lib = std::fs::read_to_string(src().join("lib.rs")).expect("src/lib.rs");
+/// The folders, lowest first, from the `layers:` line of `src/lib.rs`.
+fn layers(src: &Path) -> Vec<String> {
+    let lib = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
     let line = lib
         .lines()
         .find(|l| l.trim_start_matches("//!").trim().starts_with("layers:"))
-        .expect("src/lib.rs states the order in a `//! layers: ...` line");
+        .expect("lib.rs states the order in a `//! layers: ...` line");
     line.split('`')
         .skip(1)
         .step_by(2)
@@ -92,11 +92,20 @@ fn crate_targets(code: &str) -> BTreeSet<String> {
 
 #[test]
 fn arrows_between_src_folders_go_one_way() {
-    let order = layers();
-    assert!(order.len() >= 5, "layers line too short: {order:?}");
+    check_one_way(&root().join("src"), 5);
+}
+
+#[test]
+fn arrows_between_core_folders_go_one_way() {
+    check_one_way(&root().join("core/src"), 3);
+}
+
+fn check_one_way(src: &Path, at_least: usize) {
+    let order = layers(src);
+    assert!(order.len() >= at_least, "layers line too short: {order:?}");
     let rank = |name: &str| order.iter().position(|l| l == name);
     let mut folders = Vec::new();
-    for entry in std::fs::read_dir(src()).unwrap() {
+    for entry in std::fs::read_dir(src).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
             folders.push(path.file_name().unwrap().to_string_lossy().into_owned());
@@ -106,21 +115,20 @@ fn arrows_between_src_folders_go_one_way() {
     for folder in &folders {
         let Some(own) = rank(folder) else {
             problems.push(format!(
-                "src/{folder} is not in the layers line of src/lib.rs"
+                "{}/{folder} is not in the layers line of its lib.rs",
+                src.display()
             ));
             continue;
         };
         let mut files = Vec::new();
-        rust_files(&src().join(folder), &mut files);
+        rust_files(&src.join(folder), &mut files);
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
             for target in crate_targets(&code(&text)) {
                 match rank(&target) {
                     Some(r) if r > own => problems.push(format!(
                         "{}: names crate::{target}, a layer above {folder}",
-                        file.strip_prefix(src().parent().unwrap())
-                            .unwrap()
-                            .display()
+                        file.strip_prefix(root()).unwrap().display()
                     )),
                     _ => {}
                 }

@@ -162,13 +162,7 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
         tracing::warn!("{w}");
     }
 
-    let client = netpol::model::live::connect(&netpol::model::live::ClusterArgs {
-        kubeconfig: opts.kubeconfig.clone(),
-        context: None,
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .0;
+    let client = kube_client(opts.kubeconfig.as_deref()).await?;
     let pod_cidrs = if opts.pod_cidrs.is_empty() {
         source::node_pod_cidrs(&client, &opts.node).await
     } else {
@@ -258,4 +252,20 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
         }
         Err(e) => Err(format!("removing the rules failed: {e}")),
     }
+}
+
+/// The agent's API client: in the cluster, its ServiceAccount; outside (tests, debugging), the
+/// kubeconfig given with --kubeconfig or the usual KUBECONFIG / ~/.kube/config.
+async fn kube_client(kubeconfig: Option<&std::path::Path>) -> Result<kube::Client, String> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let kc = kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => kube::Config::infer().await.map_err(|e| e.to_string())?,
+    };
+    kube::Client::try_from(config).map_err(|e| format!("cannot build the API client: {e}"))
 }

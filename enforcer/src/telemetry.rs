@@ -10,8 +10,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use netpol::enforce::status::{AgentStatus, DropRecord, DropsDoc, PlacementStats, SyncRecord};
 use netpol::enforce::{ChainInfo, Family, NodeRules};
+use netpol::model::RUN_LABEL;
 use netpol::model::{Pod, Snapshot};
-use netpol::probe::cluster::RUN_LABEL;
 
 /// How many drops `/drops` keeps.
 pub const DROP_HISTORY: usize = 1000;

@@ -1,5 +1,5 @@
 //! Real packets through the agent's loop, without a cluster: pods are network namespaces on a
-//! bridge in a "node" namespace (`netpol::probe::local::LocalLab`), the agent programs that node
+//! bridge in a "node" namespace (`netpol_cli::probe::local::LocalLab`), the agent programs that node
 //! namespace, and the test feeds it watch events through its change channel. After each step
 //! (a pod appears, a label changes, a policy is added, a namespace is relabelled, a policy is
 //! deleted) every pair of pods is probed over TCP and UDP, IPv4 and IPv6, and must agree with
@@ -29,7 +29,7 @@ use netpol::model::{
     parse_cluster_policy_object, parse_namespace_object, parse_pod_object, parse_policy_object,
     ClusterKind, Probe, Protocol, Snapshot, Source,
 };
-use netpol::probe::local::{LabPodSpec, LocalLab, LocalOptions};
+use netpol_cli::probe::local::{LabPodSpec, LocalLab, LocalOptions};
 use netpol_enforcer::{nflog, Agent, AgentConfig, Change, Telemetry};
 use netpol_prober::plan::Verdict;
 

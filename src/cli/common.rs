@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::model::live::{self, ClusterArgs, Scope};
+use crate::k8s::live::{self, ClusterArgs, Scope};
 use crate::model::{self, InputError, LoadOptions, Snapshot};
 use crate::report::Format;
 

@@ -21,7 +21,8 @@ use clap_complete::env::EnvCompleter;
 use clap_complete::Shell;
 
 use super::common::{emit, CliResult};
-use crate::model::{self, live, LoadOptions, Snapshot};
+use crate::k8s::live;
+use crate::model::{self, LoadOptions, Snapshot};
 
 /// The name the scripts complete (the binary; kubectl's plugin completion goes through
 /// kubectl_complete-netpol).

@@ -10,7 +10,7 @@ use clap::Args;
 use super::common::{emit, runtime, CliError, CliResult, Global};
 use super::probe::parse_duration;
 use crate::enforce::install::{self, InstallError, InstallOptions, KubeCluster, Step};
-use crate::model::live;
+use crate::k8s::live;
 
 #[derive(Args)]
 pub struct InstallArgs {

@@ -8,11 +8,11 @@ use clap::{Args, Subcommand};
 
 use super::common::{check_format, emit, runtime, spinner, CliError, CliResult, Global};
 use super::probe::parse_duration;
+use crate::k8s::live;
 use crate::lab::check::{bind_live, evaluate, setup_snapshot};
 use crate::lab::cluster::{self, ResetAction};
 use crate::lab::render::{self, LabSummary};
 use crate::lab::{check_answer, sandbox, Answer, Catalogue, Lab, LabError};
-use crate::model::live;
 use crate::probe::cluster::ClusterOptions;
 use crate::probe::local::LocalOptions;
 use crate::report::{self, dim, yellow, Format};

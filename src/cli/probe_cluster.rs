@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use super::common::{emit, runtime, spinner, CliError, CliResult, Global};
 use super::probe::{render, ProbeArgs};
 use crate::engine::explain::default_probes;
-use crate::model::live::{self, Scope};
+use crate::k8s::live::{self, Scope};
 use crate::model::{Probe, Snapshot};
 use crate::probe::cluster::plan::{DNS_NAMESPACE, RUN_LABEL};
 use crate::probe::cluster::{

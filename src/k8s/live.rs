@@ -10,11 +10,11 @@ use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use super::parse::{
+use crate::model::{
     parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
     parse_policy_object,
 };
-use super::{ClusterKind, ClusterPeer, FieldError, Snapshot, Source};
+use crate::model::{ClusterKind, ClusterPeer, FieldError, Snapshot, Source};
 
 /// How to reach the cluster: the usual kubectl flags.
 #[derive(Debug, Clone, Default)]
@@ -174,7 +174,7 @@ pub async fn load_live_with_progress(
             let ns = parse_namespace_object(&v).map_err(|(_, e)| {
                 LiveError::Object(format!("Namespace: {}: {}", e.field, e.message))
             })?;
-            if !ns.labels.contains_key(super::NAMESPACE_NAME_LABEL) {
+            if !ns.labels.contains_key(crate::model::NAMESPACE_NAME_LABEL) {
                 unlabelled.push(ns.name.clone());
             }
             snap.namespaces.insert(ns.name.clone(), ns);
@@ -244,7 +244,7 @@ pub async fn load_live_with_progress(
     if !unlabelled.is_empty() {
         for name in &unlabelled {
             if let Some(ns) = snap.namespaces.get_mut(name) {
-                ns.labels.remove(super::NAMESPACE_NAME_LABEL);
+                ns.labels.remove(crate::model::NAMESPACE_NAME_LABEL);
             }
         }
         // Once per process: a command may read the cluster more than once (lab check --probe).
@@ -260,8 +260,8 @@ pub async fn load_live_with_progress(
             eprintln!(
                 "warning: {} namespaces ({shown}) lack the label {} (Kubernetes before 1.21 does not add it): selectors on it match nothing there; label them (kubectl label ns NAME {}=NAME) or use other labels",
                 names.len(),
-                super::NAMESPACE_NAME_LABEL,
-                super::NAMESPACE_NAME_LABEL
+                crate::model::NAMESPACE_NAME_LABEL,
+                crate::model::NAMESPACE_NAME_LABEL
             );
         }
     }

@@ -17,7 +17,7 @@ use super::check::LabReport;
 use super::sandbox::{lab_probes, record_packets};
 use super::spec::Lab;
 use super::LabError;
-use crate::model::live::{self, Scope as LiveScope};
+use crate::k8s::live::{self, Scope as LiveScope};
 use crate::model::Snapshot;
 use crate::probe::cluster::plan::{group_pods, DNS_NAMESPACE, RUN_LABEL};
 use crate::probe::cluster::{probe_mirror, ClusterError, ClusterIo, ClusterOptions, KubeIo};

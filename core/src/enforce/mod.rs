@@ -3,13 +3,11 @@
 //! the netpol-enforcer agent share all three, so the real-packet tests on one machine test the
 //! rules the DaemonSet installs.
 //!
-//! (They live in the library rather than the netpol-enforcer crate because the kubectl-netpol
-//! binary needs them for `probe --local`, and the enforcer crate depends on this library: Cargo
-//! forbids the cycle the other way round.)
+//! (They live in netpol-core, under both the kubectl-netpol binary, which needs them for
+//! `probe --local`, and the netpol-enforcer agent, which must not link the CLI.)
 
 pub mod apply;
 pub mod compile;
-pub mod install;
 pub mod render;
 pub mod status;
 

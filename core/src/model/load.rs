@@ -104,7 +104,7 @@ pub fn load_str(
     Ok((loader.snap, loader.skipped))
 }
 
-pub(crate) fn collect_files(path: &Path) -> Result<Vec<PathBuf>, InputError> {
+pub fn collect_files(path: &Path) -> Result<Vec<PathBuf>, InputError> {
     let meta = std::fs::metadata(path).map_err(|e| {
         InputError::new(
             path.display().to_string(),

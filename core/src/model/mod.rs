@@ -4,7 +4,6 @@
 mod cluster;
 mod depth;
 mod error;
-pub mod live;
 mod load;
 mod parse;
 mod selector_text;
@@ -18,7 +17,7 @@ pub use cluster::{
     ClusterTier, NamespacedPods, Node,
 };
 pub use error::{FieldError, InputError};
-pub(crate) use load::collect_files;
+pub use load::collect_files;
 pub use load::{load_paths, load_str, skipped_summary, LoadOptions, Skipped};
 pub use parse::{
     parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
@@ -28,6 +27,10 @@ pub use selector_text::parse_selector_text;
 
 /// Label keys and values, sorted so output is stable.
 pub type Labels = BTreeMap<String, String>;
+
+/// The label on every object a kubectl-netpol run makes; its value is the run id. `cleanup`
+/// deletes by it, and the enforcer agent tells prober pods by it.
+pub const RUN_LABEL: &str = "netpol.kubectl.io/run";
 
 /// The label the API server adds to every namespace (added for manifests too).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";

@@ -21,7 +21,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 pub fn require_root() -> MutexGuard<'static, ()> {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     assert!(
-        netpol::probe::local::has_cap_net_admin(),
+        netpol_cli::probe::local::has_cap_net_admin(),
         "the real-packet tests need root (CAP_NET_ADMIN); run them as root, as .ci/run does"
     );
     guard

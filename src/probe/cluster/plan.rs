@@ -24,8 +24,7 @@ use crate::model::{ContainerPort, Labels, Pod, Probe, Protocol, Snapshot};
 use crate::probe::compare::{compare, observed_of, DnsRow, ProbeReport};
 use crate::probe::connection_check;
 
-/// The label on every object a run makes; its value is the run id. `cleanup` deletes by it.
-pub const RUN_LABEL: &str = "netpol.kubectl.io/run";
+pub use crate::model::RUN_LABEL;
 /// Annotation on a prober pod: the real pods it stands for.
 pub const MIRRORS_ANNOTATION: &str = "netpol.kubectl.io/mirrors";
 /// The readiness gate of prober pods. Nothing ever sets this condition, so a prober is never
