@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::k8s::live::{self, ClusterArgs, Scope};
+use crate::k8s::live::{self, LiveSnapshot, Scope};
+use crate::k8s::{self, ClusterArgs};
 use crate::model::{self, InputError, LoadOptions, Snapshot};
 use crate::report::Format;
 
@@ -69,6 +70,30 @@ impl CliError {
 impl From<live::LiveError> for CliError {
     fn from(e: live::LiveError) -> Self {
         CliError::Cluster(e.to_string())
+    }
+}
+
+impl From<k8s::ConfigError> for CliError {
+    fn from(e: k8s::ConfigError) -> Self {
+        CliError::Cluster(e.to_string())
+    }
+}
+
+/// Prints what a live read has to say: each warning once per process (a command may read the
+/// cluster more than once, e.g. `lab check --probe`), and the notes with -v.
+pub fn tell_live(read: &LiveSnapshot, verbose: bool) {
+    static SAID: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    for w in &read.warnings {
+        if said.insert(w.clone()) {
+            eprintln!("warning: {w}");
+        }
+    }
+    if verbose {
+        for n in &read.notes {
+            eprintln!("note: {n}");
+        }
     }
 }
 
@@ -168,7 +193,7 @@ impl Global {
         }
         runtime()?.block_on(async {
             let spinner = spinner("reading the cluster");
-            let (client, context_ns) = live::connect(&self.cluster_args()).await?;
+            let (client, context_ns) = k8s::connect(&self.cluster_args()).await?;
             let mut namespaces = self.namespaces.clone();
             for ns in extra_namespaces {
                 if !namespaces.contains(ns) {
@@ -183,15 +208,11 @@ impl Global {
             let progress = |what: &str, read: usize| {
                 spinner.set_message(format!("reading the cluster: {read} {what} so far"));
             };
-            let snap = live::load_live_with_progress(
-                &client,
-                &context_ns,
-                &scope,
-                self.verbose > 0,
-                &progress,
-            )
-            .await?;
+            let read =
+                live::load_live_with_progress(&client, &context_ns, &scope, &progress).await?;
             spinner.finish_and_clear();
+            tell_live(&read, self.verbose > 0);
+            let snap = read.snapshot;
             if let Some(w) = snap.cluster_api_mix_warning() {
                 eprintln!("warning: {w}");
             }

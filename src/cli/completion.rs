@@ -224,7 +224,7 @@ fn snapshot_for_line() -> Option<(Snapshot, String)> {
     }
     super::common::runtime().ok()?.block_on(async {
         let work = async {
-            let (client, context_ns) = live::connect(&live::ClusterArgs {
+            let (client, context_ns) = crate::k8s::connect(&crate::k8s::ClusterArgs {
                 kubeconfig: ctx.kubeconfig.clone(),
                 context: ctx.context.clone(),
             })
@@ -240,7 +240,7 @@ fn snapshot_for_line() -> Option<(Snapshot, String)> {
                 all_namespaces: ctx.all_namespaces,
                 selector: None,
             };
-            let snap = live::load_live(&client, &ns, &scope).await.ok()?;
+            let snap = live::load_live(&client, &ns, &scope).await.ok()?.snapshot;
             Some((snap, ns))
         };
         tokio::time::timeout(Duration::from_secs(3), work)

@@ -10,7 +10,6 @@ use clap::Args;
 use super::common::{emit, runtime, CliError, CliResult, Global};
 use super::probe::parse_duration;
 use crate::enforce::install::{self, InstallError, InstallOptions, KubeCluster, Step};
-use crate::k8s::live;
 
 #[derive(Args)]
 pub struct InstallArgs {
@@ -73,7 +72,7 @@ pub(super) fn with_cluster<T>(
         ));
     }
     runtime()?.block_on(async {
-        let (client, _) = live::connect(&global.cluster_args()).await?;
+        let (client, _) = crate::k8s::connect(&global.cluster_args()).await?;
         f(KubeCluster { client }).await
     })
 }

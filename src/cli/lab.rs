@@ -8,7 +8,6 @@ use clap::{Args, Subcommand};
 
 use super::common::{check_format, emit, runtime, spinner, CliError, CliResult, Global};
 use super::probe::parse_duration;
-use crate::k8s::live;
 use crate::lab::check::{bind_live, evaluate, setup_snapshot};
 use crate::lab::cluster::{self, ResetAction};
 use crate::lab::render::{self, LabSummary};
@@ -246,7 +245,7 @@ fn start(global: &Global, lab: &Lab, force: bool) -> CliResult {
     let rt = runtime()?;
     let outcome = rt.block_on(async {
         let pb = spinner(&format!("applying the setup of lab {}", lab.name));
-        let (client, _) = live::connect(&global.cluster_args()).await?;
+        let (client, _) = crate::k8s::connect(&global.cluster_args()).await?;
         let outcome = cluster::start(&client, lab, force).await;
         pb.finish_and_clear();
         Ok::<_, CliError>(outcome?)
@@ -283,7 +282,7 @@ fn reset(global: &Global, lab: &Lab) -> CliResult {
     let rt = runtime()?;
     let actions = rt.block_on(async {
         let pb = spinner(&format!("deleting the namespaces of lab {}", lab.name));
-        let (client, _) = live::connect(&global.cluster_args()).await?;
+        let (client, _) = crate::k8s::connect(&global.cluster_args()).await?;
         let r = cluster::reset(&client, lab).await;
         pb.finish_and_clear();
         Ok::<_, CliError>(r?)
@@ -405,7 +404,7 @@ fn check(
                 ..ClusterOptions::default()
             };
             let notes = runtime()?.block_on(async {
-                let (client, context_ns) = live::connect(&global.cluster_args()).await?;
+                let (client, context_ns) = crate::k8s::connect(&global.cluster_args()).await?;
                 Ok::<_, CliError>(
                     cluster::probe(&client, &context_ns, lab, &rows, &mut report, &opts).await?,
                 )

@@ -4,10 +4,10 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use super::common::{emit, runtime, spinner, CliError, CliResult, Global};
+use super::common::{emit, runtime, spinner, tell_live, CliError, CliResult, Global};
 use super::probe::{render, ProbeArgs};
 use crate::engine::explain::default_probes;
-use crate::k8s::live::{self, Scope};
+use crate::k8s::live::{self, LiveSnapshot, Scope};
 use crate::model::{Probe, Snapshot};
 use crate::probe::cluster::plan::{DNS_NAMESPACE, RUN_LABEL};
 use crate::probe::cluster::{
@@ -34,18 +34,26 @@ async fn load(
         all_namespaces: global.all_namespaces,
         selector: None,
     };
+    let told = |read: LiveSnapshot| {
+        tell_live(&read, global.verbose > 0);
+        read.snapshot
+    };
     if global.all_namespaces || namespaces.iter().any(|n| n == DNS_NAMESPACE) {
-        return Ok(live::load_live(client, context_ns, &scope(namespaces)).await?);
+        return Ok(told(
+            live::load_live(client, context_ns, &scope(namespaces)).await?,
+        ));
     }
     let plain = namespaces.clone();
     namespaces.push(DNS_NAMESPACE.to_string());
     match live::load_live(client, context_ns, &scope(namespaces)).await {
-        Ok(s) => Ok(s),
+        Ok(read) => Ok(told(read)),
         Err(e) if e.to_string().to_lowercase().contains("forbidden") => {
             notes.push(format!(
                 "cannot read {DNS_NAMESPACE} ({e}): DNS rows are skipped"
             ));
-            Ok(live::load_live(client, context_ns, &scope(plain)).await?)
+            Ok(told(
+                live::load_live(client, context_ns, &scope(plain)).await?,
+            ))
         }
         Err(e) => Err(e.into()),
     }
@@ -77,7 +85,7 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let reading = spinner("reading the cluster");
-        let (client, context_ns) = live::connect(&global.cluster_args()).await?;
+        let (client, context_ns) = crate::k8s::connect(&global.cluster_args()).await?;
         let mut notes = Vec::new();
         let snap = load(global, &client, &context_ns, &mut notes).await?;
         reading.finish_and_clear();
@@ -267,7 +275,7 @@ pub fn cleanup(global: &Global) -> CliResult {
     let rt = runtime()?;
     let progress = std::io::stderr().is_terminal();
     let (found, left) = rt.block_on(async {
-        let (client, _) = live::connect(&global.cluster_args()).await?;
+        let (client, _) = crate::k8s::connect(&global.cluster_args()).await?;
         cleanup_all(&KubeIo::new(client), progress)
             .await
             .map_err(|e| CliError::Cluster(e.to_string()))

@@ -2,26 +2,17 @@
 //! (`KUBECONFIG`, `--kubeconfig`, `--context`, in-cluster config). The objects are turned into
 //! JSON and go through the same parser as manifests, so both paths mean the same.
 
-use std::path::PathBuf;
-
 use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Pod as K8sPod};
 use k8s_openapi::api::networking::v1::NetworkPolicy as K8sPolicy;
 use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::Client;
 
+use super::{list_paged, ApiError, ListError, Progress};
 use crate::model::{
     parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
     parse_policy_object,
 };
 use crate::model::{ClusterKind, ClusterPeer, FieldError, Snapshot, Source};
-
-/// How to reach the cluster: the usual kubectl flags.
-#[derive(Debug, Clone, Default)]
-pub struct ClusterArgs {
-    pub kubeconfig: Option<PathBuf>,
-    pub context: Option<String>,
-}
 
 /// Which pods and policies to read.
 #[derive(Debug, Clone, Default)]
@@ -35,38 +26,12 @@ pub struct Scope {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
-    #[error("cannot load the kubeconfig: {0} (set KUBECONFIG, pass --kubeconfig, or use -f to read manifests instead)")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] super::ConfigError),
     #[error("cannot talk to the cluster: {0}")]
     Api(String),
     #[error("the cluster returned an object this tool cannot read: {0}")]
     Object(String),
-}
-
-/// A client and the namespace the context points at.
-pub async fn connect(args: &ClusterArgs) -> Result<(Client, String), LiveError> {
-    let opts = KubeConfigOptions {
-        context: args.context.clone(),
-        ..Default::default()
-    };
-    let config = match &args.kubeconfig {
-        Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .map_err(|e| LiveError::Config(format!("{}: {e}", path.display())))?;
-            Config::from_custom_kubeconfig(kc, &opts)
-                .await
-                .map_err(|e| LiveError::Config(e.to_string()))?
-        }
-        None if args.context.is_some() => Config::from_kubeconfig(&opts)
-            .await
-            .map_err(|e| LiveError::Config(e.to_string()))?,
-        None => Config::infer()
-            .await
-            .map_err(|e| LiveError::Config(e.to_string()))?,
-    };
-    let ns = config.default_namespace.clone();
-    let client = Client::try_from(config).map_err(|e| LiveError::Config(e.to_string()))?;
-    Ok((client, ns))
 }
 
 /// An object the API server returned that the parser refuses: which object, which field, why.
@@ -80,60 +45,24 @@ fn object_err((object, e): (Option<String>, FieldError)) -> LiveError {
 }
 
 fn api_err(what: &str, e: kube::Error) -> LiveError {
-    LiveError::Api(format!("listing {what}: {e}"))
+    LiveError::Api(ApiError::new(format!("listing {what}"), &e).to_string())
 }
 
-/// Objects per list request, as kubectl asks (`--chunk-size` defaults to 500): a 50,000-pod
-/// cluster comes in pages instead of one response the API server must build whole.
-pub const PAGE_SIZE: u32 = 500;
-
-/// Told how many objects of a kind have been read so far, after each page of a list that
-/// needs more than one.
-pub type Progress<'a> = &'a (dyn Fn(&str, usize) + Sync);
-
-/// Lists every object, page by page (limit/continue), handing each to `each` as its page
-/// arrives so a page's raw objects are dropped before the next is read.
-async fn list_paged<K>(
-    api: &Api<K>,
-    params: &ListParams,
-    what: &str,
-    progress: Progress<'_>,
-    mut each: impl FnMut(K) -> Result<(), LiveError>,
-) -> Result<(), ListError>
-where
-    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let mut params = params.clone().limit(PAGE_SIZE);
-    let mut read = 0;
-    loop {
-        let page = api.list(&params).await.map_err(ListError::Api)?;
-        read += page.items.len();
-        for item in page.items {
-            each(item).map_err(ListError::Object)?;
-        }
-        match page.metadata.continue_.filter(|t| !t.is_empty()) {
-            Some(token) => {
-                progress(what, read);
-                params = params.continue_token(&token);
-            }
-            None => return Ok(()),
-        }
+fn into_live(e: ListError<LiveError>, what: &str) -> LiveError {
+    match e {
+        ListError::Api(e) => api_err(what, e),
+        ListError::Item(e) => e,
     }
 }
 
-/// A list failed: the API refused, or it returned an object the parser refuses.
-enum ListError {
-    Api(kube::Error),
-    Object(LiveError),
-}
-
-impl ListError {
-    fn into_live(self, what: &str) -> LiveError {
-        match self {
-            ListError::Api(e) => api_err(what, e),
-            ListError::Object(e) => e,
-        }
-    }
+/// A snapshot read from the cluster, with what the caller should tell the user: `warnings`
+/// (the answer is weaker than it looks: a list was refused, a field was dropped by the server)
+/// and `notes` (normal but worth saying with -v: no such CRD). This module never prints.
+#[derive(Debug, Default)]
+pub struct LiveSnapshot {
+    pub snapshot: Snapshot,
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
 }
 
 /// Reads namespaces (all of them, for namespaceSelectors), and the pods and policies in scope.
@@ -141,8 +70,8 @@ pub async fn load_live(
     client: &Client,
     default_ns: &str,
     scope: &Scope,
-) -> Result<Snapshot, LiveError> {
-    load_live_with_progress(client, default_ns, scope, false, &|_, _| {}).await
+) -> Result<LiveSnapshot, LiveError> {
+    load_live_with_progress(client, default_ns, scope, &|_, _| {}).await
 }
 
 /// As `load_live`, telling `progress` how far long lists have got. The namespaces (-n), the
@@ -151,10 +80,10 @@ pub async fn load_live_with_progress(
     client: &Client,
     default_ns: &str,
     scope: &Scope,
-    verbose: bool,
     progress: Progress<'_>,
-) -> Result<Snapshot, LiveError> {
+) -> Result<LiveSnapshot, LiveError> {
     let mut snap = Snapshot::default();
+    let mut said = Said::default();
     // Namespaces the server returned without the automatic name label (Kubernetes < 1.21).
     let mut unlabelled: Vec<String> = Vec::new();
     let source = || Source {
@@ -185,9 +114,12 @@ pub async fn load_live_with_progress(
     match listed {
         Ok(()) => {}
         Err(ListError::Api(kube::Error::Api(s))) if s.code == 403 => {
-            eprintln!("warning: cannot list namespaces ({}); namespaceSelectors are judged on the name label only", s.message);
+            said.warnings.push(format!(
+                "cannot list namespaces ({}); namespaceSelectors are judged on the name label only",
+                s.message
+            ));
         }
-        Err(e) => return Err(e.into_live("namespaces")),
+        Err(e) => return Err(into_live(e, "namespaces")),
     }
 
     let namespaces: Vec<Option<String>> = if scope.all_namespaces {
@@ -216,7 +148,7 @@ pub async fn load_live_with_progress(
             Ok(())
         })
         .await
-        .map_err(|e| e.into_live("pods"))?;
+        .map_err(|e| into_live(e, "pods"))?;
         let policies: Api<K8sPolicy> = match ns {
             Some(ns) => Api::namespaced(client.clone(), ns),
             None => Api::all(client.clone()),
@@ -227,17 +159,15 @@ pub async fn load_live_with_progress(
             if let Some(o) = v.as_object_mut() {
                 o.remove("status");
             }
-            for w in dropped_end_ports(&v) {
-                eprintln!("warning: {w}");
-            }
+            said.warnings.extend(dropped_end_ports(&v));
             let parsed = parse_policy_object(&v, default_ns, source()).map_err(object_err)?;
             snap.policies.push(parsed);
             Ok(())
         })
         .await
-        .map_err(|e| e.into_live("networkpolicies"))?;
+        .map_err(|e| into_live(e, "networkpolicies"))?;
     }
-    load_cluster_policies(client, &mut snap, verbose, progress).await?;
+    load_cluster_policies(client, &mut snap, &mut said, progress).await?;
     snap.finish();
     // Judge selectors on what the cluster really has: a server older than 1.21 does not add
     // kubernetes.io/metadata.name, so a namespaceSelector on it matches nothing there.
@@ -247,25 +177,32 @@ pub async fn load_live_with_progress(
                 ns.labels.remove(crate::model::NAMESPACE_NAME_LABEL);
             }
         }
-        // Once per process: a command may read the cluster more than once (lab check --probe).
-        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            let mut names: Vec<&str> = unlabelled.iter().map(String::as_str).collect();
-            names.sort_unstable();
-            let shown = if names.len() > 5 {
-                format!("{}, ...", names[..5].join(", "))
-            } else {
-                names.join(", ")
-            };
-            eprintln!(
-                "warning: {} namespaces ({shown}) lack the label {} (Kubernetes before 1.21 does not add it): selectors on it match nothing there; label them (kubectl label ns NAME {}=NAME) or use other labels",
-                names.len(),
-                crate::model::NAMESPACE_NAME_LABEL,
-                crate::model::NAMESPACE_NAME_LABEL
-            );
-        }
+        let mut names: Vec<&str> = unlabelled.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        let shown = if names.len() > 5 {
+            format!("{}, ...", names[..5].join(", "))
+        } else {
+            names.join(", ")
+        };
+        said.warnings.push(format!(
+            "{} namespaces ({shown}) lack the label {} (Kubernetes before 1.21 does not add it): selectors on it match nothing there; label them (kubectl label ns NAME {}=NAME) or use other labels",
+            names.len(),
+            crate::model::NAMESPACE_NAME_LABEL,
+            crate::model::NAMESPACE_NAME_LABEL
+        ));
     }
-    Ok(snap)
+    Ok(LiveSnapshot {
+        snapshot: snap,
+        warnings: said.warnings,
+        notes: said.notes,
+    })
+}
+
+/// What a read has to tell the user so far.
+#[derive(Default)]
+struct Said {
+    warnings: Vec<String>,
+    notes: Vec<String>,
 }
 
 /// Lists ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy where their
@@ -274,7 +211,7 @@ pub async fn load_live_with_progress(
 async fn load_cluster_policies(
     client: &Client,
     snap: &mut Snapshot,
-    verbose: bool,
+    said: &mut Said,
     progress: Progress<'_>,
 ) -> Result<(), LiveError> {
     use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
@@ -312,20 +249,18 @@ async fn load_cluster_policies(
             // No CRD (404), or no right to read it (403): the cluster has no such policy we
             // can see; not an error.
             Err(ListError::Api(kube::Error::Api(s))) if s.code == 404 || s.code == 403 => {
-                if verbose {
-                    eprintln!(
-                        "note: {} not read ({}): {}",
-                        kind.plural(),
-                        if s.code == 404 {
-                            "the cluster has no such CRD"
-                        } else {
-                            "no permission to list them"
-                        },
-                        s.message
-                    );
-                }
+                said.notes.push(format!(
+                    "{} not read ({}): {}",
+                    kind.plural(),
+                    if s.code == 404 {
+                        "the cluster has no such CRD"
+                    } else {
+                        "no permission to list them"
+                    },
+                    s.message
+                ));
             }
-            Err(e) => return Err(e.into_live(kind.plural())),
+            Err(e) => return Err(into_live(e, kind.plural())),
         }
     }
     let nodes_needed = snap.cluster_policies.iter().any(|p| {
@@ -345,9 +280,12 @@ async fn load_cluster_policies(
         match listed {
             Ok(()) => {}
             Err(ListError::Api(kube::Error::Api(s))) if s.code == 403 => {
-                eprintln!("warning: cannot list nodes ({}); `nodes` peers of cluster policies match no address", s.message);
+                said.warnings.push(format!(
+                    "cannot list nodes ({}); `nodes` peers of cluster policies match no address",
+                    s.message
+                ));
             }
-            Err(e) => return Err(e.into_live("nodes")),
+            Err(e) => return Err(into_live(e, "nodes")),
         }
     }
     Ok(())
@@ -407,7 +345,8 @@ mod paging_tests {
     use std::net::TcpListener;
     use std::sync::{Arc, Mutex};
 
-    use super::{load_live, Scope, PAGE_SIZE};
+    use super::{load_live, Scope};
+    use crate::k8s::PAGE_SIZE;
 
     const PODS: usize = 1203;
 
@@ -525,7 +464,7 @@ mod paging_tests {
             .enable_all()
             .build()
             .unwrap();
-        let snap = runtime
+        let read = runtime
             .block_on(async {
                 let config = kube::Config::new(url.parse().unwrap());
                 let client = kube::Client::try_from(config).unwrap();
@@ -537,6 +476,7 @@ mod paging_tests {
                 load_live(&client, "default", &scope).await
             })
             .unwrap();
+        let snap = &read.snapshot;
         assert_eq!(snap.pods.len(), PODS);
         let names: std::collections::BTreeSet<&str> =
             snap.pods.iter().map(|p| p.name.as_str()).collect();
@@ -566,6 +506,15 @@ mod paging_tests {
             "{seen:?}"
         );
         assert_eq!(snap.nodes.len(), 1);
+        assert_eq!(
+            read.notes.len(),
+            2,
+            "the two missing CRDs: {:?}",
+            read.notes
+        );
+        // The fake server's namespace lacks the automatic name label, as before Kubernetes 1.21.
+        assert_eq!(read.warnings.len(), 1, "{:?}", read.warnings);
+        assert!(read.warnings[0].starts_with("1 namespaces (big) lack the label"));
         assert_eq!(
             snap.nodes[0].addresses,
             vec!["192.168.1.7".parse::<std::net::IpAddr>().unwrap()]

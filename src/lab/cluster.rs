@@ -328,10 +328,22 @@ pub async fn probe(
         all_namespaces: false,
         selector: None,
     };
-    let snap = live::load_live(client, context_ns, &scope)
+    let read = live::load_live(client, context_ns, &scope)
         .await
         .map_err(|e| LabError::Cluster(e.to_string()))?;
-    probe_with(&KubeIo::new(client.clone()), &snap, lab, rows, report, opts).await
+    let mut notes = read.warnings;
+    notes.extend(
+        probe_with(
+            &KubeIo::new(client.clone()),
+            &read.snapshot,
+            lab,
+            rows,
+            report,
+            opts,
+        )
+        .await?,
+    );
+    Ok(notes)
 }
 
 /// Mirror prober pods for the lab's pods (same namespace, labels and ports, so the user's

@@ -9,6 +9,8 @@ use kube::api::{
 use kube::Client;
 use tokio::io::AsyncReadExt;
 
+use crate::k8s::Failure;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IoErrorKind {
     /// RBAC said no (403): the message names the verb and resource.
@@ -219,27 +221,16 @@ impl KubeIo {
 
 /// Turns a kube error into an [`IoError`] that says what was being done.
 pub fn kube_error(what: &str, e: kube::Error) -> IoError {
-    match e {
-        kube::Error::Api(s) => {
-            let kind = match s.code {
-                403 if namespace_terminating(&s.message) => IoErrorKind::NamespaceTerminating,
-                403 => IoErrorKind::Forbidden,
-                404 => IoErrorKind::NotFound,
-                405 | 415 => IoErrorKind::Unsupported,
-                409 => IoErrorKind::Conflict,
-                _ => IoErrorKind::Other,
-            };
-            IoError::new(kind, format!("{what}: {} ({})", s.message, s.code))
-        }
-        other => IoError::other(format!("{what}: {other}")),
-    }
-}
-
-/// The API server's 403 for a namespace being deleted: `unable to create new content in
-/// namespace X because it is being terminated` (reason NamespaceTerminating). It is not an
-/// RBAC problem, and must not be reported as one.
-pub fn namespace_terminating(message: &str) -> bool {
-    message.contains("because it is being terminated")
+    let e = crate::k8s::ApiError::new(what, &e);
+    let kind = match e.failure {
+        Failure::NamespaceTerminating => IoErrorKind::NamespaceTerminating,
+        Failure::Forbidden => IoErrorKind::Forbidden,
+        Failure::NotFound => IoErrorKind::NotFound,
+        Failure::Unsupported => IoErrorKind::Unsupported,
+        Failure::Conflict => IoErrorKind::Conflict,
+        Failure::Transient | Failure::Other => IoErrorKind::Other,
+    };
+    IoError::new(kind, e.to_string())
 }
 
 fn status_failure(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Status) -> Option<String> {
