@@ -82,46 +82,13 @@ pub async fn load_live_with_progress(
     scope: &Scope,
     progress: Progress<'_>,
 ) -> Result<LiveSnapshot, LiveError> {
-    let mut snap = Snapshot::default();
-    let mut said = Said::default();
-    // Namespaces the server returned without the automatic name label (Kubernetes < 1.21).
-    let mut unlabelled: Vec<String> = Vec::new();
-    let source = || Source {
-        file: "cluster".into(),
-        document: 0,
-    };
-
-    // Namespaces are needed to judge namespaceSelectors; without permission to list them we
-    // fall back to name labels only, and say so.
-    let listed = list_paged(
-        &Api::<K8sNamespace>::all(client.clone()),
-        &ListParams::default(),
-        "namespaces",
+    let mut read = Reader {
+        client,
+        default_ns,
         progress,
-        |ns| {
-            let v = serde_json::to_value(&ns).map_err(|e| LiveError::Object(e.to_string()))?;
-            let ns = parse_namespace_object(&v).map_err(|(_, e)| {
-                LiveError::Object(format!("Namespace: {}: {}", e.field, e.message))
-            })?;
-            if !ns.labels.contains_key(crate::model::NAMESPACE_NAME_LABEL) {
-                unlabelled.push(ns.name.clone());
-            }
-            snap.namespaces.insert(ns.name.clone(), ns);
-            Ok(())
-        },
-    )
-    .await;
-    match listed {
-        Ok(()) => {}
-        Err(ListError::Api(kube::Error::Api(s))) if s.code == 403 => {
-            said.warnings.push(format!(
-                "cannot list namespaces ({}); namespaceSelectors are judged on the name label only",
-                s.message
-            ));
-        }
-        Err(e) => return Err(into_live(e, "namespaces")),
-    }
-
+        out: LiveSnapshot::default(),
+    };
+    let unlabelled = read.namespaces().await?;
     let namespaces: Vec<Option<String>> = if scope.all_namespaces {
         vec![None]
     } else if scope.namespaces.is_empty() {
@@ -129,112 +96,155 @@ pub async fn load_live_with_progress(
     } else {
         scope.namespaces.iter().cloned().map(Some).collect()
     };
-    let mut pod_params = ListParams::default();
-    if let Some(sel) = &scope.selector {
-        pod_params = pod_params.labels(sel);
-    }
     for ns in &namespaces {
-        let pods: Api<K8sPod> = match ns {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::all(client.clone()),
-        };
-        list_paged(&pods, &pod_params, "pods", progress, |pod| {
-            let v = serde_json::to_value(&pod).map_err(|e| LiveError::Object(e.to_string()))?;
-            let parsed = parse_pod_object(&v, "Pod", default_ns, source()).map_err(object_err)?;
-            // Pods still being scheduled have no IP yet but are selected all the same.
-            if let Some(p) = parsed {
-                snap.pods.push(p);
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| into_live(e, "pods"))?;
-        let policies: Api<K8sPolicy> = match ns {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::all(client.clone()),
-        };
-        let params = ListParams::default();
-        list_paged(&policies, &params, "networkpolicies", progress, |pol| {
-            let mut v = serde_json::to_value(&pol).map_err(|e| LiveError::Object(e.to_string()))?;
-            if let Some(o) = v.as_object_mut() {
-                o.remove("status");
-            }
-            said.warnings.extend(dropped_end_ports(&v));
-            let parsed = parse_policy_object(&v, default_ns, source()).map_err(object_err)?;
-            snap.policies.push(parsed);
-            Ok(())
-        })
-        .await
-        .map_err(|e| into_live(e, "networkpolicies"))?;
+        read.pods(ns.as_deref(), scope.selector.as_deref()).await?;
+        read.policies(ns.as_deref()).await?;
     }
-    load_cluster_policies(client, &mut snap, &mut said, progress).await?;
-    snap.finish();
-    // Judge selectors on what the cluster really has: a server older than 1.21 does not add
-    // kubernetes.io/metadata.name, so a namespaceSelector on it matches nothing there.
-    if !unlabelled.is_empty() {
-        for name in &unlabelled {
-            if let Some(ns) = snap.namespaces.get_mut(name) {
-                ns.labels.remove(crate::model::NAMESPACE_NAME_LABEL);
-            }
-        }
-        let mut names: Vec<&str> = unlabelled.iter().map(String::as_str).collect();
-        names.sort_unstable();
-        let shown = if names.len() > 5 {
-            format!("{}, ...", names[..5].join(", "))
-        } else {
-            names.join(", ")
-        };
-        said.warnings.push(format!(
-            "{} namespaces ({shown}) lack the label {} (Kubernetes before 1.21 does not add it): selectors on it match nothing there; label them (kubectl label ns NAME {}=NAME) or use other labels",
-            names.len(),
-            crate::model::NAMESPACE_NAME_LABEL,
-            crate::model::NAMESPACE_NAME_LABEL
-        ));
+    for kind in ClusterKind::ALL {
+        read.cluster_policies(kind).await?;
     }
-    Ok(LiveSnapshot {
-        snapshot: snap,
-        warnings: said.warnings,
-        notes: said.notes,
-    })
+    let nodes_needed = read.out.snapshot.cluster_policies.iter().any(|p| {
+        p.egress
+            .iter()
+            .any(|r| r.peers.iter().any(|x| matches!(x, ClusterPeer::Nodes(_))))
+    });
+    if nodes_needed {
+        read.nodes().await?;
+    }
+    read.out.snapshot.finish();
+    read.unlabel(&unlabelled);
+    Ok(read.out)
 }
 
-/// What a read has to tell the user so far.
-#[derive(Default)]
-struct Said {
-    warnings: Vec<String>,
-    notes: Vec<String>,
+/// One read of the cluster in progress: what it has got so far, and what it has to say.
+struct Reader<'a> {
+    client: &'a Client,
+    default_ns: &'a str,
+    progress: Progress<'a>,
+    out: LiveSnapshot,
 }
 
-/// Lists ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy where their
-/// CRDs exist (most clusters have none: that is normal, said only with -v), and the Nodes when a
-/// `nodes` peer needs them.
-async fn load_cluster_policies(
-    client: &Client,
-    snap: &mut Snapshot,
-    said: &mut Said,
-    progress: Progress<'_>,
-) -> Result<(), LiveError> {
-    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
-    let source = || Source {
+fn source() -> Source {
+    Source {
         file: "cluster".into(),
         document: 0,
-    };
-    for kind in ClusterKind::ALL {
+    }
+}
+
+fn to_json<T: serde::Serialize>(object: &T) -> Result<serde_json::Value, LiveError> {
+    serde_json::to_value(object).map_err(|e| LiveError::Object(e.to_string()))
+}
+
+fn in_scope<K>(client: &Client, ns: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+impl Reader<'_> {
+    /// Every namespace, to judge namespaceSelectors; without permission to list them, name
+    /// labels only, and a warning. Returns those without the automatic name label.
+    async fn namespaces(&mut self) -> Result<Vec<String>, LiveError> {
+        let mut unlabelled = Vec::new();
+        let snap = &mut self.out.snapshot;
+        let listed = list_paged(
+            &Api::<K8sNamespace>::all(self.client.clone()),
+            &ListParams::default(),
+            "namespaces",
+            self.progress,
+            |ns| {
+                let ns = parse_namespace_object(&to_json(&ns)?).map_err(|(_, e)| {
+                    LiveError::Object(format!("Namespace: {}: {}", e.field, e.message))
+                })?;
+                if !ns.labels.contains_key(crate::model::NAMESPACE_NAME_LABEL) {
+                    unlabelled.push(ns.name.clone());
+                }
+                snap.namespaces.insert(ns.name.clone(), ns);
+                Ok(())
+            },
+        )
+        .await;
+        match listed {
+            Ok(()) => {}
+            Err(ListError::Api(kube::Error::Api(s))) if s.code == 403 => {
+                self.out.warnings.push(format!(
+                    "cannot list namespaces ({}); namespaceSelectors are judged on the name label only",
+                    s.message
+                ));
+            }
+            Err(e) => return Err(into_live(e, "namespaces")),
+        }
+        Ok(unlabelled)
+    }
+
+    /// The pods of one namespace (None: all), filtered by the server with `-l`. Pods still
+    /// being scheduled have no IP yet but are selected all the same.
+    async fn pods(&mut self, ns: Option<&str>, selector: Option<&str>) -> Result<(), LiveError> {
+        let mut params = ListParams::default();
+        if let Some(sel) = selector {
+            params = params.labels(sel);
+        }
+        let (snap, default_ns) = (&mut self.out.snapshot, self.default_ns);
+        let api: Api<K8sPod> = in_scope(self.client, ns);
+        list_paged(&api, &params, "pods", self.progress, |pod| {
+            let parsed = parse_pod_object(&to_json(&pod)?, "Pod", default_ns, source())
+                .map_err(object_err)?;
+            snap.pods.extend(parsed);
+            Ok(())
+        })
+        .await
+        .map_err(|e| into_live(e, "pods"))
+    }
+
+    /// The NetworkPolicies of one namespace (None: all), with a warning for each endPort the
+    /// server dropped.
+    async fn policies(&mut self, ns: Option<&str>) -> Result<(), LiveError> {
+        let (out, default_ns) = (&mut self.out, self.default_ns);
+        let api: Api<K8sPolicy> = in_scope(self.client, ns);
+        list_paged(
+            &api,
+            &ListParams::default(),
+            "networkpolicies",
+            self.progress,
+            |pol| {
+                let mut v = to_json(&pol)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("status");
+                }
+                out.warnings.extend(dropped_end_ports(&v));
+                let parsed = parse_policy_object(&v, default_ns, source()).map_err(object_err)?;
+                out.snapshot.policies.push(parsed);
+                Ok(())
+            },
+        )
+        .await
+        .map_err(|e| into_live(e, "networkpolicies"))
+    }
+
+    /// One cluster-scoped kind where its CRD exists. Most clusters have none: that is normal,
+    /// a note (shown with -v), and so is no right to read them.
+    async fn cluster_policies(&mut self, kind: ClusterKind) -> Result<(), LiveError> {
+        use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
         let (group, version) = kind
             .api_version()
             .split_once('/')
             .unwrap_or(("", kind.api_version()));
         let gvk = GroupVersionKind::gvk(group, version, kind.kind());
         let resource = ApiResource::from_gvk_with_plural(&gvk, kind.plural());
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
+        let snap = &mut self.out.snapshot;
         let listed = list_paged(
             &api,
             &ListParams::default(),
             kind.plural(),
-            progress,
+            self.progress,
             |obj| {
-                let mut v =
-                    serde_json::to_value(&obj).map_err(|e| LiveError::Object(e.to_string()))?;
+                let mut v = to_json(&obj)?;
                 if let Some(o) = v.as_object_mut() {
                     o.remove("status");
                 }
@@ -245,50 +255,76 @@ async fn load_cluster_policies(
         )
         .await;
         match listed {
-            Ok(()) => {}
-            // No CRD (404), or no right to read it (403): the cluster has no such policy we
-            // can see; not an error.
+            Ok(()) => Ok(()),
             Err(ListError::Api(kube::Error::Api(s))) if s.code == 404 || s.code == 403 => {
-                said.notes.push(format!(
-                    "{} not read ({}): {}",
-                    kind.plural(),
-                    if s.code == 404 {
-                        "the cluster has no such CRD"
-                    } else {
-                        "no permission to list them"
-                    },
-                    s.message
-                ));
+                let why = if s.code == 404 {
+                    "the cluster has no such CRD"
+                } else {
+                    "no permission to list them"
+                };
+                self.out
+                    .notes
+                    .push(format!("{} not read ({why}): {}", kind.plural(), s.message));
+                Ok(())
             }
-            Err(e) => return Err(into_live(e, kind.plural())),
+            Err(e) => Err(into_live(e, kind.plural())),
         }
     }
-    let nodes_needed = snap.cluster_policies.iter().any(|p| {
-        p.egress
-            .iter()
-            .any(|r| r.peers.iter().any(|x| matches!(x, ClusterPeer::Nodes(_))))
-    });
-    if nodes_needed {
-        let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
-        let listed = list_paged(&api, &ListParams::default(), "nodes", progress, |node| {
-            let v = serde_json::to_value(&node).map_err(|e| LiveError::Object(e.to_string()))?;
-            snap.nodes
-                .push(parse_node_object(&v, source()).map_err(object_err)?);
-            Ok(())
-        })
+
+    /// The Nodes, which `nodes` peers of cluster policies select.
+    async fn nodes(&mut self) -> Result<(), LiveError> {
+        let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(self.client.clone());
+        let snap = &mut self.out.snapshot;
+        let listed = list_paged(
+            &api,
+            &ListParams::default(),
+            "nodes",
+            self.progress,
+            |node| {
+                snap.nodes
+                    .push(parse_node_object(&to_json(&node)?, source()).map_err(object_err)?);
+                Ok(())
+            },
+        )
         .await;
         match listed {
-            Ok(()) => {}
+            Ok(()) => Ok(()),
             Err(ListError::Api(kube::Error::Api(s))) if s.code == 403 => {
-                said.warnings.push(format!(
+                self.out.warnings.push(format!(
                     "cannot list nodes ({}); `nodes` peers of cluster policies match no address",
                     s.message
                 ));
+                Ok(())
             }
-            Err(e) => return Err(into_live(e, "nodes")),
+            Err(e) => Err(into_live(e, "nodes")),
         }
     }
-    Ok(())
+
+    /// Judges selectors on what the cluster really has: a server older than 1.21 does not add
+    /// kubernetes.io/metadata.name, so a namespaceSelector on it matches nothing there.
+    fn unlabel(&mut self, unlabelled: &[String]) {
+        if unlabelled.is_empty() {
+            return;
+        }
+        for name in unlabelled {
+            if let Some(ns) = self.out.snapshot.namespaces.get_mut(name) {
+                ns.labels.remove(crate::model::NAMESPACE_NAME_LABEL);
+            }
+        }
+        let mut names: Vec<&str> = unlabelled.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        let shown = if names.len() > 5 {
+            format!("{}, ...", names[..5].join(", "))
+        } else {
+            names.join(", ")
+        };
+        self.out.warnings.push(format!(
+            "{} namespaces ({shown}) lack the label {} (Kubernetes before 1.21 does not add it): selectors on it match nothing there; label them (kubectl label ns NAME {}=NAME) or use other labels",
+            names.len(),
+            crate::model::NAMESPACE_NAME_LABEL,
+            crate::model::NAMESPACE_NAME_LABEL
+        ));
+    }
 }
 
 /// The annotation `kubectl apply` keeps with the object as the user wrote it.
