@@ -62,6 +62,17 @@ fn check(short_name: &str) {
         assert_eq!(code, 0, "{name} \"{subtest}\": matrix failed: {stderr}");
         let doc: Value = serde_json::from_str(&stdout).unwrap();
         for c in &step.checks {
+            let in_matrix = doc["connections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["to"] == c["to"]);
+            if (c["toHostNetwork"] == true) == in_matrix {
+                failures.push(format!(
+                    "{name}: {c}: toHostNetwork must be true exactly when the destination is no matrix endpoint (a hostNetwork pod)"
+                ));
+                continue;
+            }
             let found = if c["toHostNetwork"] == true {
                 match explain(step, c) {
                     Ok(v) => Some(v),

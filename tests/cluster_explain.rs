@@ -289,6 +289,11 @@ metadata: {name: agent, namespace: infra, labels: {app: agent}}
 spec: {hostNetwork: true, nodeName: worker-1, containers: [{name: c}]}
 status: {podIP: 192.168.1.10, hostIP: 192.168.1.10}
 ---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent-manifest, namespace: infra, labels: {app: agent}}
+spec: {hostNetwork: true, nodeName: worker-1, containers: [{name: c}]}
+---
 apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy
 metadata: {name: guard}
@@ -356,6 +361,17 @@ fn host_network_pods_are_their_node_to_cluster_policies() {
     assert_eq!(e["allowed"], true);
     assert_eq!(e["egress"]["reason"], "host-network");
     assert!(e["ingress"]["cluster"][0]["decided"].is_null(), "{e}");
+    // A hostNetwork pod whose manifest has no status takes its node's addresses.
+    let e = explain_host_network("app/a", "infra/agent-manifest", "tcp/10250");
+    assert_eq!(
+        e["egress"]["cluster"][0]["decided"]["ruleName"],
+        "accept-kubelet"
+    );
+    let e = explain_host_network("app/a", "infra/agent-manifest", "udp/53");
+    assert_eq!(
+        e["egress"]["cluster"][0]["decided"]["ruleName"],
+        "deny-node-dns"
+    );
     // The same rules do match pods on the pod network.
     let e = explain_host_network("app/b", "app/a", "tcp/80");
     assert_eq!(

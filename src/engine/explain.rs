@@ -593,7 +593,7 @@ impl Engine<'_> {
         }
         if let (Endpoint::Pod(a), Endpoint::Pod(b)) = (t.from, t.to) {
             for p in [a, b] {
-                if self.snap.pods[p].ips.is_empty()
+                if self.pod_addresses(p).is_empty()
                     && (uses_ip_block(t.from, Direction::Egress)
                         || uses_ip_block(t.to, Direction::Ingress))
                 {
