@@ -254,3 +254,132 @@ fn skipped_kinds_and_an_api_mix_are_said_on_stderr() {
         "{err}"
     );
 }
+
+/// Pods on the pod network, a hostNetwork pod on its node (the pod's address is the node's),
+/// and an Admin policy over every namespace with `nodes`, `namespaces` and `networks` peers.
+const HOST_NETWORK: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: infra}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: worker-1, labels: {role: worker}}
+status: {addresses: [{type: InternalIP, address: 192.168.1.10}, {type: Hostname, address: worker-1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: app, labels: {app: a}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: app, labels: {app: b}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: infra, labels: {app: agent}}
+spec: {hostNetwork: true, nodeName: worker-1, containers: [{name: c}]}
+status: {podIP: 192.168.1.10, hostIP: 192.168.1.10}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent-manifest, namespace: infra, labels: {app: agent}}
+spec: {hostNetwork: true, nodeName: worker-1, containers: [{name: c}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: guard}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - {name: accept-kubelet, action: Accept, to: [{nodes: {matchLabels: {role: worker}}}], protocols: [{tcp: {destinationPort: {number: 10250}}}]}
+  - {name: deny-pods, action: Deny, to: [{namespaces: {}}]}
+  - {name: deny-node-dns, action: Deny, to: [{networks: [192.168.0.0/16]}], protocols: [{udp: {destinationPort: {number: 53}}}]}
+  ingress:
+  - {name: deny-from-pods, action: Deny, from: [{namespaces: {}}]}
+"#;
+
+fn explain_host_network(from: &str, to: &str, port: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("host-network.yaml");
+    std::fs::write(&path, HOST_NETWORK).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-netpol"))
+        .args([
+            "explain", "traffic", from, to, "-p", port, "-o", "json", "-f",
+        ])
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Upstream (apis/v1alpha2 ClusterNetworkPolicySubject and peers): hostNetwork pods are never
+/// subjects and never match `namespaces`/`pods` peers; `nodes` peers match the addresses of the
+/// selected Nodes, and `networks` any address, so both see a hostNetwork pod as its node.
+#[test]
+fn host_network_pods_are_their_node_to_cluster_policies() {
+    // The nodes peer matches the hostNetwork pod through its node's address.
+    let e = explain_host_network("app/a", "infra/agent", "tcp/10250");
+    assert_eq!(e["allowed"], true);
+    assert_eq!(
+        e["egress"]["cluster"][0]["decided"]["ruleName"],
+        "accept-kubelet"
+    );
+    // `namespaces: {}` (every namespace) does not match it: nothing decides, allowed.
+    let e = explain_host_network("app/a", "infra/agent", "tcp/80");
+    assert_eq!(e["allowed"], true);
+    assert_eq!(e["egress"]["reason"], "not-isolated");
+    assert!(e["egress"]["cluster"][0]["decided"].is_null(), "{e}");
+    // `networks` matches its address.
+    let e = explain_host_network("app/a", "infra/agent", "udp/53");
+    assert_eq!(e["allowed"], false);
+    assert_eq!(
+        e["egress"]["cluster"][0]["decided"]["ruleName"],
+        "deny-node-dns"
+    );
+    // Never a subject: the policy selects every namespace, but not the hostNetwork pod's
+    // egress or ingress; and as a source it matches no `namespaces` peer of the ingress rule.
+    assert_eq!(e["ingress"]["reason"], "host-network");
+    assert!(e["ingress"]["cluster"].is_null(), "{e}");
+    let e = explain_host_network("infra/agent", "app/a", "tcp/80");
+    assert_eq!(e["allowed"], true);
+    assert_eq!(e["egress"]["reason"], "host-network");
+    assert!(e["ingress"]["cluster"][0]["decided"].is_null(), "{e}");
+    // A hostNetwork pod whose manifest has no status takes its node's addresses.
+    let e = explain_host_network("app/a", "infra/agent-manifest", "tcp/10250");
+    assert_eq!(
+        e["egress"]["cluster"][0]["decided"]["ruleName"],
+        "accept-kubelet"
+    );
+    let e = explain_host_network("app/a", "infra/agent-manifest", "udp/53");
+    assert_eq!(
+        e["egress"]["cluster"][0]["decided"]["ruleName"],
+        "deny-node-dns"
+    );
+    // The same rules do match pods on the pod network.
+    let e = explain_host_network("app/b", "app/a", "tcp/80");
+    assert_eq!(
+        e["egress"]["cluster"][0]["decided"]["ruleName"],
+        "deny-pods"
+    );
+    assert_eq!(
+        e["ingress"]["cluster"][0]["decided"]["ruleName"],
+        "deny-from-pods"
+    );
+}

@@ -1,8 +1,10 @@
 //! Shared by the integration tests: the scenario fixtures in tests/cases/ (here), the one CLI
-//! runner (`cli`) and the real-packet tests' namespace look-ups (`netns`).
+//! runner (`cli`), the cluster-policy conformance steps (`cluster_fixtures`) and the real-packet
+//! tests' namespace look-ups (`netns`).
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod cluster_fixtures;
 pub mod netns;
 
 use std::path::{Path, PathBuf};

@@ -106,8 +106,8 @@ impl Engine<'_> {
                 Some(c) => self
                     .classes()
                     .cluster_peer_match(c, policy, dir, rule, peer),
-                None => self.snap.pods[p]
-                    .ips
+                None => self
+                    .pod_addresses(p)
                     .iter()
                     .any(|ip| self.cluster_ip_peer_matches(policy, dir, rule, peer, *ip)),
             },

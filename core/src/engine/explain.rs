@@ -288,7 +288,7 @@ impl Engine<'_> {
         let p = &self.snap.pods[pod];
         let mut notes = Vec::new();
         if p.host_network {
-            notes.push("hostNetwork pod: NetworkPolicy does not apply to it and selectors never match it; it is seen as its node's address".into());
+            notes.push("hostNetwork pod: neither NetworkPolicy nor cluster policies apply to it and pod or namespace selectors never match it; peers see it as its node's address (ipBlock, networks, nodes)".into());
         }
         if let crate::model::PodOrigin::Workload { kind, name } = &p.origin {
             notes.push(format!("virtual pod: the pod template of {kind} {name}"));
@@ -486,8 +486,9 @@ impl Engine<'_> {
             }
             Reason::HostNetwork => {
                 out.reason = "host-network";
-                out.text =
-                    format!("{subject} uses the host network: NetworkPolicy does not apply to it");
+                out.text = format!(
+                    "{subject} uses the host network: neither NetworkPolicy nor cluster policies apply to it"
+                );
             }
             Reason::NotIsolated => {
                 out.reason = "not-isolated";
@@ -592,7 +593,7 @@ impl Engine<'_> {
         }
         if let (Endpoint::Pod(a), Endpoint::Pod(b)) = (t.from, t.to) {
             for p in [a, b] {
-                if self.snap.pods[p].ips.is_empty()
+                if self.pod_addresses(p).is_empty()
                     && (uses_ip_block(t.from, Direction::Egress)
                         || uses_ip_block(t.to, Direction::Ingress))
                 {

@@ -309,13 +309,27 @@ impl<'s> Engine<'s> {
             Endpoint::Pod(p) => match self.class_of(p) {
                 Some(c) => self.classes().peer_match(c, policy, dir, rule, peer),
                 // A hostNetwork pod is seen as its address.
-                None => self.snap.pods[p]
-                    .ips
+                None => self
+                    .pod_addresses(p)
                     .iter()
                     .any(|ip| self.ip_peer_matches(policy, dir, rule, peer, *ip)),
             },
             Endpoint::Ip(ip) => self.ip_peer_matches(policy, dir, rule, peer, ip),
         }
+    }
+
+    /// The addresses peers see for a pod: its IPs; a hostNetwork pod whose manifest gives none
+    /// (no status) takes those of its node, as it will when it runs.
+    pub fn pod_addresses(&self, pod: usize) -> Vec<IpAddr> {
+        let p = &self.snap.pods[pod];
+        if !p.ips.is_empty() || !p.host_network {
+            return p.ips.clone();
+        }
+        p.node
+            .as_deref()
+            .and_then(|name| self.snap.nodes.iter().find(|n| n.name == name))
+            .map(|n| n.addresses.clone())
+            .unwrap_or_default()
     }
 
     fn ip_peer_matches(
@@ -458,7 +472,10 @@ impl Engine<'_> {
                 };
                 !p.host_network && ns_ok && pods.matches(&p.labels)
             }
-            Peer::IpBlock(b) => p.ips.iter().any(|ip| ip_block_contains(b, *ip)),
+            Peer::IpBlock(b) => self
+                .pod_addresses(pod)
+                .iter()
+                .any(|ip| ip_block_contains(b, *ip)),
         }
     }
 }

@@ -197,17 +197,16 @@ impl Engine<'_> {
                 }
             }
             (Peer::IpBlock(b), Endpoint::Pod(p)) => {
-                let pod = &self.snap.pods[p];
-                if pod.ips.is_empty() {
+                let addresses = self.pod_addresses(p);
+                if addresses.is_empty() {
                     return (0.0, vec![], vec![format!("{name} has no known IP, so {} cannot be judged for it (ipBlock matches pod IPs in the upstream tests; some CNIs only apply it to traffic leaving the cluster)", words::ip_block(b))]);
                 }
-                let ips = pod
-                    .ips
+                let ips = addresses
                     .iter()
                     .map(|i| i.to_string())
                     .collect::<Vec<_>>()
                     .join(", ");
-                if pod.ips.iter().any(|ip| b.cidr.contains(ip)) {
+                if addresses.iter().any(|ip| b.cidr.contains(ip)) {
                     (
                         0.5,
                         vec![format!("{name} ({ips}) is inside {}", b.cidr)],
