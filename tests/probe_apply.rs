@@ -441,4 +441,17 @@ spec:
     let (code, _, err) = run(&manifests, &["--delete", "anp/nope"], None);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("anp/nope"), "{err}");
+    // So is an applied one the CRD would refuse: file, object and field.
+    let (code, _, err) = run(
+        PODS,
+        &[],
+        Some(&ADMIN_DENY_WEB_TO_DB.replace("priority: 5", "priority: 1001")),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("change.yaml")
+            && err.contains("AdminNetworkPolicy db-guard")
+            && err.contains("spec.priority"),
+        "{err}"
+    );
 }
