@@ -323,3 +323,135 @@ fn ctrl_c_in_the_middle_leaves_nothing() {
     assert!(left.is_empty(), "still running: {left:?}");
     assert!(left_by(pid).is_empty(), "left: {:?}", left_by(pid));
 }
+
+/// Baseline (v1alpha1): shop's pods take ingress from web and from nobody else. NetworkPolicies
+/// would override it; there are none, so it decides.
+const BASELINE_FROM_WEB: &str = r#"
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: default}
+spec:
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}
+  ingress:
+  - {name: allow-web, action: Allow, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]}
+  - {name: deny-rest, action: Deny, from: [{namespaces: {}}]}
+"#;
+
+/// Admin (v1alpha1): nothing from web into db, whatever the tiers below say.
+const ADMIN_DENY_WEB_TO_DB: &str = r#"
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: db-guard}
+spec:
+  priority: 5
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
+  ingress:
+  - {name: deny-web, action: Deny, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]}
+"#;
+
+#[test]
+fn an_admin_deny_overrides_a_baseline_allow_and_cuts_its_flows() {
+    let _serial = require_root();
+    let manifests = format!("{PODS}---{BASELINE_FROM_WEB}");
+    let (code, r, err) = run(
+        &manifests,
+        &["--terminate-established", "--require-cut"],
+        Some(ADMIN_DENY_WEB_TO_DB),
+    );
+    let r = r.unwrap_or_else(|| panic!("no report (exit {code}): {err}"));
+    assert_eq!(r.change.applied, ["anp/db-guard"]);
+    // web -> db on both probes: allowed by the baseline before, denied by the admin tier after.
+    let s = &r.timing.summary;
+    assert_eq!(s.flipped, 2, "{:#?}", r.timing);
+    assert_eq!(s.converged, 2, "{:#?}", r.timing);
+    for p in &r.timing.pairs {
+        assert_eq!((p.from.as_str(), p.to.as_str()), ("shop/web", "shop/db"));
+        assert!(p.allowed_before && !p.allowed_after, "{p:?}");
+        // The baseline was in the agent's rules before the change: the flow really connected.
+        assert_eq!(p.observed_before, Some(true), "{p:?}");
+        assert!(p.time_to_enforce_s.is_some_and(|t| t < 2.0), "{p:?}");
+    }
+    // The flows the baseline allowed were open; the agent cut them.
+    assert_eq!(established(&r, Established::Cut), 2, "{:#?}", r.timing);
+    // api -> db: the admin policy selects db but its rule does not match api; the baseline
+    // denied it before and still does.
+    assert!(
+        r.unflipped.iter().any(|u| u.from == "shop/api"
+            && u.to == "shop/db"
+            && !u.allowed
+            && u.reason.contains("anp/db-guard")),
+        "{:?}",
+        r.unflipped
+    );
+    // After the change every pair agrees with the engine (baseline still decides the rest).
+    let summary = r.probe.matrix.summary.clone().unwrap();
+    assert_eq!(summary.disagree, 0, "{:?}", r.probe.verdict);
+    assert!(r.restored, "{:?}", r.notes);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// v1alpha2: a Baseline ClusterNetworkPolicy allows web -> db, an Admin one denies it; deleting
+/// the Admin one gives the Baseline Accept back.
+#[test]
+fn deleting_an_admin_cluster_policy_gives_the_baseline_back() {
+    let _serial = require_root();
+    let manifests = format!(
+        "{PODS}{}",
+        r#"---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: shop-baseline}
+spec:
+  tier: Baseline
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}
+  ingress:
+  - {name: accept-web, action: Accept, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]}
+  - {name: deny-rest, action: Deny, from: [{namespaces: {}}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: db-guard}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
+  ingress:
+  - {name: deny-web, action: Deny, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}], protocols: [{tcp: {destinationPort: {number: 5432}}}]}
+"#
+    );
+    let (code, r, err) = run(&manifests, &["--delete", "cnp/db-guard"], None);
+    let r = r.unwrap_or_else(|| panic!("no report (exit {code}): {err}"));
+    assert_eq!(r.change.deleted, ["cnp/db-guard"]);
+    // Only web -> db tcp/5432 was denied by the admin rule (udp/9000 was never matched by it).
+    let s = &r.timing.summary;
+    assert_eq!(s.flipped, 1, "{:#?}", r.timing);
+    assert_eq!(s.converged, 1, "{:#?}", r.timing);
+    let p = &r.timing.pairs[0];
+    assert_eq!(
+        (p.from.as_str(), p.to.as_str(), p.port),
+        ("shop/web", "shop/db", 5432)
+    );
+    assert!(!p.allowed_before && p.allowed_after && p.observed_before == Some(false));
+    assert_eq!(r.probe.matrix.summary.clone().unwrap().disagree, 0);
+    assert!(r.restored, "{:?}", r.notes);
+    assert_eq!(code, 0, "{err}");
+
+    // A cluster policy that is not in the manifests is bad input, named.
+    let (code, _, err) = run(&manifests, &["--delete", "anp/nope"], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("anp/nope"), "{err}");
+    // So is an applied one the CRD would refuse: file, object and field.
+    let (code, _, err) = run(
+        PODS,
+        &[],
+        Some(&ADMIN_DENY_WEB_TO_DB.replace("priority: 5", "priority: 1001")),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("change.yaml")
+            && err.contains("AdminNetworkPolicy db-guard")
+            && err.contains("spec.priority"),
+        "{err}"
+    );
+}

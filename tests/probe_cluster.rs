@@ -657,7 +657,11 @@ fn apply_measures_time_to_enforce_and_puts_the_previous_policies_back() {
     // Deleting an existing policy: web loses api; the object is put back as it was.
     let change = ChangeSet {
         applied: vec![],
-        deleted: vec!["payments/allow-web-to-api".into()],
+        deleted: vec![netpol::probe::apply::parse_delete(
+            "netpol/payments/allow-web-to-api",
+            "default",
+        )
+        .unwrap()],
     };
     let outcome = block_on(probe_mirror_apply(
         &cluster,
@@ -681,7 +685,9 @@ fn apply_measures_time_to_enforce_and_puts_the_previous_policies_back() {
     // Deleting what is not there is bad input, before anything is created.
     let change = ChangeSet {
         applied: vec![],
-        deleted: vec!["payments/nope".into()],
+        deleted: vec![
+            netpol::probe::apply::parse_delete("netpol/payments/nope", "default").unwrap(),
+        ],
     };
     match block_on(probe_mirror_apply(
         &cluster,
@@ -692,6 +698,31 @@ fn apply_measures_time_to_enforce_and_puts_the_previous_policies_back() {
         &apply_run(change),
     )) {
         Err(ClusterError::Input(m)) => assert!(m.contains("payments/nope"), "{m}"),
+        other => panic!(
+            "expected bad input, got {:?}",
+            other.map(|o| o.report.timing)
+        ),
+    }
+    assert_eq!(cluster.namespaces().len(), base);
+
+    // A cluster-scoped policy is not changed on a cluster (only in the local sandbox): bad
+    // input that names it, before anything is created.
+    let change = ChangeSet {
+        applied: vec![],
+        deleted: vec![netpol::probe::apply::parse_delete("cnp/tenancy", "default").unwrap()],
+    };
+    match block_on(probe_mirror_apply(
+        &cluster,
+        &snap,
+        &pods,
+        &probes,
+        &opts,
+        &apply_run(change),
+    )) {
+        Err(ClusterError::Input(m)) => assert!(
+            m.contains("ClusterNetworkPolicy tenancy") && m.contains("probe --local --apply"),
+            "{m}"
+        ),
         other => panic!(
             "expected bad input, got {:?}",
             other.map(|o| o.report.timing)

@@ -246,15 +246,15 @@ fn start(global: &Global, lab: &Lab, force: bool) -> CliResult {
     let outcome = rt.block_on(async {
         let pb = spinner(&format!("applying the setup of lab {}", lab.name));
         let (client, _) = crate::k8s::connect(&global.cluster_args()).await?;
-        let outcome = cluster::start(&client, lab, force).await;
+        let outcome = cluster::start(&cluster::KubeLabIo::new(client), lab, force).await;
         pb.finish_and_clear();
         Ok::<_, CliError>(outcome?)
     })?;
-    for ns in &outcome.taken_over {
+    for object in &outcome.taken_over {
         eprintln!(
             "{}",
             yellow(&format!(
-                "warning: took over namespace {ns} (--force): whatever was in it stays, and `lab reset {}` will delete it",
+                "warning: took over {object} (--force): whatever was in it stays, and `lab reset {}` will delete it",
                 lab.name
             ))
         );
@@ -263,7 +263,7 @@ fn start(global: &Global, lab: &Lab, force: bool) -> CliResult {
         eprintln!(
             "{}",
             dim(&format!(
-                "namespace {} already existed from an earlier start: updated in place (your policies there are kept)",
+                "{} already existed from an earlier start: updated in place (your policies are kept)",
                 outcome.reused.join(", ")
             ))
         );
@@ -281,24 +281,25 @@ fn start(global: &Global, lab: &Lab, force: bool) -> CliResult {
 fn reset(global: &Global, lab: &Lab) -> CliResult {
     let rt = runtime()?;
     let actions = rt.block_on(async {
-        let pb = spinner(&format!("deleting the namespaces of lab {}", lab.name));
+        let pb = spinner(&format!("deleting the objects of lab {}", lab.name));
         let (client, _) = crate::k8s::connect(&global.cluster_args()).await?;
-        let r = cluster::reset(&client, lab).await;
+        let r = cluster::reset(&cluster::KubeLabIo::new(client), lab).await;
         pb.finish_and_clear();
         Ok::<_, CliError>(r?)
     })?;
     let mut out = String::new();
-    for (ns, action) in &actions {
+    for (object, action) in &actions {
         out.push_str(&match action {
-            ResetAction::Deleted => format!("namespace/{ns} deleted\n"),
-            ResetAction::NotFound => dim(&format!("namespace/{ns} not found: nothing to delete\n")),
-            ResetAction::AlreadyDeleting => {
-                dim(&format!("namespace/{ns} is already being deleted\n"))
-            }
-            ResetAction::Kept(why) => yellow(&format!("namespace/{ns} kept: {why}\n")),
+            ResetAction::Deleted => format!("{object} deleted\n"),
+            ResetAction::NotFound => dim(&format!("{object} not found: nothing to delete\n")),
+            ResetAction::AlreadyDeleting => dim(&format!("{object} is already being deleted\n")),
+            ResetAction::Kept(why) => yellow(&format!("{object} kept: {why}\n")),
         });
     }
-    if actions.iter().any(|(_, a)| *a == ResetAction::Deleted) {
+    if actions
+        .iter()
+        .any(|(o, a)| o.starts_with("namespace/") && *a == ResetAction::Deleted)
+    {
         out.push_str(&dim(
             "namespaces take a few seconds to go away; start another lab when `kubectl get ns` no longer lists them\n",
         ));
@@ -386,11 +387,22 @@ fn check(
         let setup = setup_snapshot(lab)?;
         let (snap, bindings) = bind_live(lab, &setup, snap)?;
         let mut report = evaluate(lab, &snap, &bindings, "cluster", &[])?;
+        let cluster_policies = snap.cluster_policies.len();
         let mut source_line = format!(
             "{policies} {} from the cluster in namespace {}",
             if policies == 1 { "policy" } else { "policies" },
             lab.namespaces.join(", ")
         );
+        if cluster_policies > 0 {
+            source_line.push_str(&format!(
+                ", and {cluster_policies} cluster {}",
+                if cluster_policies == 1 {
+                    "policy"
+                } else {
+                    "policies"
+                }
+            ));
+        }
         if let Some(packets) = &probe {
             let rows: BTreeMap<String, String> = bindings
                 .pods

@@ -53,13 +53,15 @@ pub struct ProbeArgs {
     /// Do not resolve the cluster DNS and the targets' Service names from every pod.
     #[arg(long)]
     pub no_dns: bool,
-    /// Measure a change: apply these NetworkPolicies (file or directory; repeatable) and report
-    /// how long until the pairs it flips behave as the engine says, and whether connections
-    /// opened before a deny survive it. The previous policies are restored afterwards.
+    /// Measure a change: apply these NetworkPolicies (with --local also cluster policies;
+    /// file or directory; repeatable) and report how long until the pairs it flips behave as
+    /// the engine says, and whether connections opened before a deny survive it. The previous
+    /// policies are restored afterwards.
     #[arg(long = "apply", value_name = "FILE")]
     pub apply: Vec<std::path::PathBuf>,
     /// Measure a change that deletes this NetworkPolicy (networkpolicy/NAME or
-    /// networkpolicy/NS/NAME; repeatable).
+    /// networkpolicy/NS/NAME), or with --local this cluster policy (cnp/NAME, anp/NAME,
+    /// banp/default); repeatable.
     #[arg(long = "delete", value_name = "KIND/NAME")]
     pub delete: Vec<String>,
     /// With --apply/--delete: time between two rounds of new connections.

@@ -10,6 +10,7 @@
 //! came (a retransmission may have crossed the change).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
 use netpol_prober::plan::{StreamEvent, StreamPlan, StreamResult};
@@ -18,7 +19,7 @@ use serde_json::Value;
 
 use crate::engine::matrix::Matrix;
 use crate::engine::Engine;
-use crate::model::{split_ref, Direction, Probe, Snapshot, Source};
+use crate::model::{split_ref, ClusterKind, Direction, Probe, Snapshot, Source};
 
 use super::compare::ProbeReport;
 
@@ -28,19 +29,57 @@ pub const FIRST_PACKET_MS: f64 = 50.0;
 /// Matching probes in a row that make a pair converged.
 pub const IN_A_ROW: usize = 3;
 
-/// A NetworkPolicy to apply, as written.
+/// Which policy a change is about: a NetworkPolicy, or a cluster-scoped policy
+/// (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyRef {
+    Namespaced { namespace: String, name: String },
+    Cluster { kind: ClusterKind, name: String },
+}
+
+impl PolicyRef {
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, PolicyRef::Cluster { .. })
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            PolicyRef::Namespaced { .. } => "NetworkPolicy",
+            PolicyRef::Cluster { kind, .. } => kind.kind(),
+        }
+    }
+
+    /// `KIND NAME` as an error message names the object (`NetworkPolicy x/a`, `ClusterNetworkPolicy b`).
+    pub fn described(&self) -> String {
+        match self {
+            PolicyRef::Namespaced { .. } => format!("NetworkPolicy {self}"),
+            PolicyRef::Cluster { kind, name } => format!("{} {name}", kind.kind()),
+        }
+    }
+}
+
+/// `namespace/name`, or `cnp/NAME`, `anp/NAME`, `banp/NAME` as `explain policy` takes them.
+impl fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyRef::Namespaced { namespace, name } => write!(f, "{namespace}/{name}"),
+            PolicyRef::Cluster { kind, name } => write!(f, "{}/{name}", kind.short_name()),
+        }
+    }
+}
+
+/// A policy to apply, as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawPolicy {
-    pub namespace: String,
-    pub name: String,
-    /// The object, with `metadata.namespace` filled in.
+    pub id: PolicyRef,
+    /// The object, with `metadata.namespace` filled in for a NetworkPolicy.
     pub value: Value,
     pub source: Source,
 }
 
 impl RawPolicy {
     pub fn key(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
+        self.id.to_string()
     }
 }
 
@@ -48,8 +87,7 @@ impl RawPolicy {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
     pub applied: Vec<RawPolicy>,
-    /// `namespace/name` of NetworkPolicies to delete.
-    pub deleted: Vec<String>,
+    pub deleted: Vec<PolicyRef>,
 }
 
 impl ChangeSet {
@@ -57,18 +95,28 @@ impl ChangeSet {
         self.applied.is_empty() && self.deleted.is_empty()
     }
 
-    /// Every policy the change touches, `namespace/name`.
-    pub fn keys(&self) -> Vec<String> {
-        let mut k: Vec<String> = self.applied.iter().map(RawPolicy::key).collect();
+    /// Every policy the change touches.
+    pub fn refs(&self) -> Vec<PolicyRef> {
+        let mut k: Vec<PolicyRef> = self.applied.iter().map(|r| r.id.clone()).collect();
         k.extend(self.deleted.iter().cloned());
         k.sort();
         k.dedup();
         k
     }
+
+    /// The cluster-scoped policies in the change (the cluster runner applies NetworkPolicies
+    /// only).
+    pub fn cluster_refs(&self) -> Vec<PolicyRef> {
+        self.refs()
+            .into_iter()
+            .filter(PolicyRef::is_cluster)
+            .collect()
+    }
 }
 
-/// Every NetworkPolicy in `paths` (files or directories, like `-f`), as written; other kinds
-/// are an error when `only_policies` (for `--apply`), skipped otherwise (the `-f` manifests).
+/// Every NetworkPolicy and cluster-scoped policy in `paths` (files or directories, like `-f`),
+/// as written; other kinds are an error when `only_policies` (for `--apply`), skipped otherwise
+/// (the `-f` manifests).
 pub fn read_policies(
     paths: &[PathBuf],
     default_ns: &str,
@@ -106,10 +154,12 @@ pub fn read_policies(
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string();
-                    if kind != "NetworkPolicy" {
+                    // Only the exact kind names, as the API (and the loader) takes them.
+                    let cluster_kind = ClusterKind::parse(&kind).filter(|c| c.kind() == kind);
+                    if kind != "NetworkPolicy" && cluster_kind.is_none() {
                         if only_policies {
                             return Err(format!(
-                                "{name} (document {document}): {} {obj_name}: --apply takes NetworkPolicy objects only (field kind)",
+                                "{name} (document {document}): {} {obj_name}: --apply takes NetworkPolicy, ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy objects only (field kind)",
                                 if kind.is_empty() { "an object without kind" } else { &kind }
                             ));
                         }
@@ -117,20 +167,33 @@ pub fn read_policies(
                     }
                     if obj_name.is_empty() {
                         return Err(format!(
-                            "{name} (document {document}): NetworkPolicy without metadata.name"
+                            "{name} (document {document}): {kind} without metadata.name"
                         ));
                     }
-                    let ns = item
-                        .pointer("/metadata/namespace")
-                        .and_then(Value::as_str)
-                        .unwrap_or(default_ns)
-                        .to_string();
-                    if let Some(meta) = item.get_mut("metadata").and_then(Value::as_object_mut) {
-                        meta.insert("namespace".into(), Value::String(ns.clone()));
-                    }
+                    let id = match cluster_kind {
+                        Some(kind) => PolicyRef::Cluster {
+                            kind,
+                            name: obj_name,
+                        },
+                        None => {
+                            let ns = item
+                                .pointer("/metadata/namespace")
+                                .and_then(Value::as_str)
+                                .unwrap_or(default_ns)
+                                .to_string();
+                            if let Some(meta) =
+                                item.get_mut("metadata").and_then(Value::as_object_mut)
+                            {
+                                meta.insert("namespace".into(), Value::String(ns.clone()));
+                            }
+                            PolicyRef::Namespaced {
+                                namespace: ns,
+                                name: obj_name,
+                            }
+                        }
+                    };
                     out.push(RawPolicy {
-                        namespace: ns,
-                        name: obj_name,
+                        id,
                         value: item,
                         source: Source {
                             file: name.clone(),
@@ -144,53 +207,121 @@ pub fn read_policies(
     Ok(out)
 }
 
-/// `--delete KIND/NAME` (NAME is `name` in `default_ns`, or `namespace/name`); only
-/// NetworkPolicies.
-pub fn parse_delete(spec: &str, default_ns: &str) -> Result<String, String> {
+/// `--delete KIND/NAME`: a NetworkPolicy (NAME is `name` in `default_ns`, or
+/// `namespace/name`), or a cluster-scoped policy (`cnp/NAME`, `anp/NAME`, `banp/default`, or
+/// the kind or plural name).
+pub fn parse_delete(spec: &str, default_ns: &str) -> Result<PolicyRef, String> {
     let (kind, rest) = spec.split_once('/').ok_or_else(|| {
-        format!("--delete {spec:?}: write KIND/NAME, e.g. networkpolicy/deny-all")
+        format!("--delete {spec:?}: write KIND/NAME, e.g. networkpolicy/deny-all or cnp/tenancy")
     })?;
+    // `clusternetworkpolicy.policy.networking.k8s.io` as kubectl writes it.
+    let short = kind
+        .strip_suffix(".policy.networking.k8s.io")
+        .unwrap_or(kind);
+    if let Some(cluster) = ClusterKind::parse(short) {
+        if rest.is_empty() || rest.contains('/') {
+            return Err(format!(
+                "--delete {spec:?}: a {} is cluster-scoped: write {}/NAME",
+                cluster.kind(),
+                cluster.short_name()
+            ));
+        }
+        return Ok(PolicyRef::Cluster {
+            kind: cluster,
+            name: rest.to_string(),
+        });
+    }
     if !matches!(
         kind.to_ascii_lowercase().as_str(),
         "networkpolicy" | "networkpolicies" | "netpol" | "networkpolicy.networking.k8s.io"
     ) {
         return Err(format!(
-            "--delete {spec:?}: kind {kind:?} is not supported (networkpolicy only)"
+            "--delete {spec:?}: kind {kind:?} is not supported (networkpolicy, or cnp, anp, banp)"
         ));
     }
     let (ns, name) = split_ref(rest, default_ns);
     if name.is_empty() || name.contains('/') {
         return Err(format!("--delete {spec:?}: no policy name"));
     }
-    Ok(format!("{ns}/{name}"))
+    Ok(PolicyRef::Namespaced {
+        namespace: ns.to_string(),
+        name: name.to_string(),
+    })
 }
 
 /// The snapshot once the change is in.
 pub fn after_snapshot(before: &Snapshot, change: &ChangeSet) -> Result<Snapshot, String> {
     let mut after = before.clone();
-    for key in &change.deleted {
-        let n = after.policies.len();
-        after.policies.retain(|p| &p.key() != key);
-        if after.policies.len() == n {
+    for id in &change.deleted {
+        let found = match id {
+            PolicyRef::Namespaced { namespace, name } => {
+                let n = after.policies.len();
+                after
+                    .policies
+                    .retain(|p| !(&p.namespace == namespace && &p.name == name));
+                after.policies.len() != n
+            }
+            PolicyRef::Cluster { kind, name } => {
+                let n = after.cluster_policies.len();
+                after
+                    .cluster_policies
+                    .retain(|p| !(p.kind == *kind && &p.name == name));
+                after.cluster_policies.len() != n
+            }
+        };
+        if !found {
+            // As --delete takes it: cluster refs already carry their kind.
+            let spec = match id {
+                PolicyRef::Namespaced { .. } => format!("networkpolicy/{id}"),
+                PolicyRef::Cluster { .. } => id.to_string(),
+            };
             return Err(format!(
-                "--delete networkpolicy/{key}: there is no such NetworkPolicy"
+                "--delete {spec}: there is no such {} in the manifests",
+                id.kind_name()
             ));
         }
     }
     for raw in &change.applied {
-        let policy =
-            crate::model::parse_policy_object(&raw.value, &raw.namespace, raw.source.clone())
-                .map_err(|(_, e)| {
-                    format!(
-                        "{}: NetworkPolicy {}: field {}: {}",
+        let field_error = |e: crate::model::FieldError| {
+            format!(
+                "{}: {}: field {}: {}",
+                raw.source,
+                raw.id.described(),
+                e.field,
+                e.message
+            )
+        };
+        match &raw.id {
+            PolicyRef::Namespaced { namespace, name } => {
+                let policy =
+                    crate::model::parse_policy_object(&raw.value, namespace, raw.source.clone())
+                        .map_err(|(_, e)| field_error(e))?;
+                after
+                    .policies
+                    .retain(|p| !(&p.namespace == namespace && &p.name == name));
+                after.policies.push(policy);
+            }
+            PolicyRef::Cluster { kind, name } => {
+                if raw.value.get("apiVersion").and_then(Value::as_str) != Some(kind.api_version()) {
+                    return Err(format!(
+                        "{}: {}: field apiVersion: use {}",
                         raw.source,
-                        raw.key(),
-                        e.field,
-                        e.message
-                    )
-                })?;
-        after.policies.retain(|p| p.key() != raw.key());
-        after.policies.push(policy);
+                        raw.id.described(),
+                        kind.api_version()
+                    ));
+                }
+                let policy = crate::model::parse_cluster_policy_object(
+                    &raw.value,
+                    *kind,
+                    raw.source.clone(),
+                )
+                .map_err(|(_, e)| field_error(e))?;
+                after
+                    .cluster_policies
+                    .retain(|p| !(p.kind == *kind && &p.name == name));
+                after.cluster_policies.push(policy);
+            }
+        }
     }
     after.finish();
     Ok(after)
@@ -231,13 +362,32 @@ pub fn flips(
     let ea = Engine::new(after);
     let mb = Matrix::compute(&eb, pods, probes);
     let ma = Matrix::compute(&ea, pods, probes);
-    let keys = change.keys();
+    let refs = change.refs();
+    // The changed policies that select the pod in this direction (cluster policies: whose
+    // subject selects it and that have rules for the direction).
     let touches = |engine: &Engine<'_>, pod: usize, dir: Direction| -> Vec<String> {
-        engine
-            .isolating_pod(pod, dir)
+        let namespaced = engine.isolating_pod(pod, dir).into_iter().map(|p| {
+            let p = &engine.snap.policies[p];
+            PolicyRef::Namespaced {
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+            }
+        });
+        let cluster = engine
+            .cluster_selecting_pod(pod)
             .into_iter()
-            .map(|p| engine.snap.policies[p].key())
-            .filter(|k| keys.contains(k))
+            .filter(|&p| !engine.snap.cluster_policies[p].rules(dir).is_empty())
+            .map(|p| {
+                let p = &engine.snap.cluster_policies[p];
+                PolicyRef::Cluster {
+                    kind: p.kind,
+                    name: p.name.clone(),
+                }
+            });
+        namespaced
+            .chain(cluster)
+            .filter(|r| refs.contains(r))
+            .map(|r| r.to_string())
             .collect()
     };
     let mut out = Vec::new();
@@ -276,7 +426,7 @@ pub fn flips(
                     )
                 } else {
                     format!(
-                        "stays denied: it was denied before {} changed (another policy already isolates it)",
+                        "stays denied: it was denied before {} changed (another policy already denies it)",
                         by.join(", ")
                     )
                 };
@@ -785,10 +935,34 @@ mod tests {
 
     #[test]
     fn delete_specs() {
-        assert_eq!(parse_delete("networkpolicy/a", "x").unwrap(), "x/a");
-        assert_eq!(parse_delete("netpol/y/a", "x").unwrap(), "y/a");
-        assert!(parse_delete("pod/a", "x").unwrap_err().contains("pod"));
-        assert!(parse_delete("a", "x").is_err());
+        let shown = |s: &str| parse_delete(s, "x").map(|r| r.to_string());
+        assert_eq!(shown("networkpolicy/a").unwrap(), "x/a");
+        assert_eq!(shown("netpol/y/a").unwrap(), "y/a");
+        assert!(shown("pod/a").unwrap_err().contains("pod"));
+        assert!(shown("a").is_err());
+        // Cluster-scoped kinds, by short, kind or plural name; no namespace.
+        assert_eq!(shown("cnp/tenancy").unwrap(), "cnp/tenancy");
+        assert_eq!(
+            shown("clusternetworkpolicy.policy.networking.k8s.io/tenancy").unwrap(),
+            "cnp/tenancy"
+        );
+        assert_eq!(shown("AdminNetworkPolicy/guard").unwrap(), "anp/guard");
+        assert_eq!(
+            shown("baselineadminnetworkpolicies/default").unwrap(),
+            "banp/default"
+        );
+        assert!(shown("cnp/x/tenancy")
+            .unwrap_err()
+            .contains("cluster-scoped"));
+        assert!(parse_delete("cnp/a", "x").unwrap().is_cluster());
+        // A namespace called cnp is still a namespace for a NetworkPolicy.
+        assert_eq!(
+            parse_delete("networkpolicy/cnp/a", "x").unwrap(),
+            PolicyRef::Namespaced {
+                namespace: "cnp".into(),
+                name: "a".into()
+            }
+        );
     }
 
     const BASE: &str = r#"
@@ -816,8 +990,10 @@ spec:
         )
         .unwrap();
         RawPolicy {
-            namespace: "x".into(),
-            name: "deny-all".into(),
+            id: PolicyRef::Namespaced {
+                namespace: "x".into(),
+                name: "deny-all".into(),
+            },
             value,
             source: Source::default(),
         }
@@ -845,7 +1021,7 @@ spec:
         // Deleting it again flips the pair back; deleting what is not there is an error.
         let back = ChangeSet {
             applied: vec![],
-            deleted: vec!["x/deny-all".into()],
+            deleted: vec![parse_delete("networkpolicy/x/deny-all", "default").unwrap()],
         };
         let restored = after_snapshot(&after, &back).unwrap();
         let (f2, _) = flips(&after, &restored, &pods, &probes, &back);

@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 
 use super::apply::{
     after_snapshot, flips, pair_timings, stream_plans, ApplyReport, ChangeDoc, ChangeSet, Flip,
-    Observed, RawPolicy, TimingDoc,
+    Observed, PolicyRef, RawPolicy, TimingDoc,
 };
 use super::compare::observed_of;
 use super::local::{
@@ -394,18 +394,18 @@ fn drain(seen: &mut Observed, rx: &Receiver<StreamResult>, wait: Duration) {
 
 /// The lines that put `change` into the agent, and those that put the previous state back.
 fn change_lines(change: &ChangeSet, previous: &[RawPolicy]) -> (Vec<Value>, Vec<Value>) {
-    let find = |key: &str| previous.iter().find(|p| p.key() == key);
+    let find = |id: &PolicyRef| previous.iter().find(|p| &p.id == id);
     let mut forward = Vec::new();
     let mut back = Vec::new();
-    for key in &change.deleted {
-        if let Some(p) = find(key) {
+    for id in &change.deleted {
+        if let Some(p) = find(id) {
             forward.push(json!({"delete": p.value}));
             back.push(json!({"apply": p.value}));
         }
     }
     for raw in &change.applied {
         forward.push(json!({"apply": raw.value}));
-        match find(&raw.key()) {
+        match find(&raw.id) {
             Some(p) => back.push(json!({"apply": p.value})),
             None => back.push(json!({"delete": raw.value})),
         }
@@ -414,7 +414,8 @@ fn change_lines(change: &ChangeSet, previous: &[RawPolicy]) -> (Vec<Value>, Vec<
 }
 
 /// Runs the whole measurement. `before` must carry the sandbox addresses; `previous` are the
-/// NetworkPolicies of `-f` as written (fed to the agent first, and put back at the end).
+/// NetworkPolicies and cluster-scoped policies of `-f` as written (fed to the agent first, and
+/// put back at the end).
 pub fn run_local_apply(
     before: &Snapshot,
     previous: &[RawPolicy],
@@ -448,7 +449,8 @@ pub fn run_local_apply(
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": n.name, "labels": n.labels}})).collect::<Vec<_>>(),
         "pods": lab_pods.iter().map(|&p| pod_object(&before.pods[p])).collect::<Vec<_>>(),
-        "policies": previous.iter().map(|p| p.value.clone()).collect::<Vec<_>>(),
+        "policies": previous.iter().filter(|p| !p.id.is_cluster()).map(|p| p.value.clone()).collect::<Vec<_>>(),
+        "clusterPolicies": previous.iter().filter(|p| p.id.is_cluster()).map(|p| p.value.clone()).collect::<Vec<_>>(),
     }});
     enforcer.apply(&[init], Duration::from_secs(60))?;
 
@@ -557,7 +559,7 @@ pub fn run_local_apply(
         probe,
         change: ChangeDoc {
             applied: change.applied.iter().map(RawPolicy::key).collect(),
-            deleted: change.deleted.clone(),
+            deleted: change.deleted.iter().map(PolicyRef::to_string).collect(),
         },
         timing,
         unflipped,

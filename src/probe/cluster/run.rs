@@ -19,7 +19,7 @@ use super::plan::{
 use crate::model::{parse_pod_object, Pod, Probe, Snapshot, Source};
 use crate::probe::apply::{
     after_snapshot, flips, pair_timings, stream_plans, ApplyReport, ChangeDoc, ChangeSet,
-    NewPodWindow, Observed, TimingDoc,
+    NewPodWindow, Observed, PolicyRef, TimingDoc,
 };
 use crate::probe::ProbeReport;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -392,6 +392,12 @@ pub async fn probe_mirror_apply<I: ClusterIo>(
             "no pods in scope to probe (hostNetwork pods are not probed)".into(),
         ));
     }
+    if let Some(c) = apply.change.cluster_refs().first() {
+        return Err(ClusterError::Input(format!(
+            "{}: probe --apply/--delete on a cluster changes NetworkPolicies only; a cluster-scoped policy's time to enforce is measured with probe --local --apply",
+            c.described()
+        )));
+    }
     // The objects to apply, and what each key holds now (to put back).
     let mut applied_objects = Vec::new();
     for raw in &apply.change.applied {
@@ -401,10 +407,13 @@ pub async fn probe_mirror_apply<I: ClusterIo>(
         applied_objects.push(p);
     }
     let mut previous: Vec<(String, Option<NetworkPolicy>)> = Vec::new();
-    for key in apply.change.keys() {
-        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
-        let current = io.get_policy(ns, name).await.map_err(io_err)?;
-        if current.is_none() && apply.change.deleted.contains(&key) {
+    for id in apply.change.refs() {
+        let PolicyRef::Namespaced { namespace, name } = &id else {
+            continue;
+        };
+        let key = id.to_string();
+        let current = io.get_policy(namespace, name).await.map_err(io_err)?;
+        if current.is_none() && apply.change.deleted.contains(&id) {
             return Err(ClusterError::Input(format!(
                 "--delete networkpolicy/{key}: there is no such NetworkPolicy in the cluster"
             )));
@@ -507,9 +516,12 @@ async fn new_pod_window<I: ClusterIo>(
     use crate::engine::{Endpoint, Engine, Traffic};
     let ns = apply
         .change
-        .keys()
-        .first()
-        .and_then(|k| k.split_once('/').map(|(n, _)| n.to_string()))
+        .refs()
+        .into_iter()
+        .find_map(|r| match r {
+            PolicyRef::Namespaced { namespace, .. } => Some(namespace),
+            PolicyRef::Cluster { .. } => None,
+        })
         .unwrap_or_default();
     let g = groups
         .iter()
@@ -790,9 +802,10 @@ async fn apply_work<I: ClusterIo>(
     for p in applied_objects {
         io.apply_policy(p).await.map_err(io_err)?;
     }
-    for key in &apply.change.deleted {
-        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
-        io.delete_policy(ns, name).await.map_err(io_err)?;
+    for id in &apply.change.deleted {
+        if let PolicyRef::Namespaced { namespace, name } = id {
+            io.delete_policy(namespace, name).await.map_err(io_err)?;
+        }
     }
     let t0 = now_ms();
 
@@ -862,7 +875,12 @@ async fn apply_work<I: ClusterIo>(
         probe,
         change: ChangeDoc {
             applied: apply.change.applied.iter().map(|r| r.key()).collect(),
-            deleted: apply.change.deleted.clone(),
+            deleted: apply
+                .change
+                .deleted
+                .iter()
+                .map(PolicyRef::to_string)
+                .collect(),
         },
         timing,
         unflipped,
