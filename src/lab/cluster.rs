@@ -21,6 +21,7 @@ use super::sandbox::{lab_probes, record_packets};
 use super::spec::Lab;
 use super::LabError;
 use crate::k8s::live::{self, Scope as LiveScope};
+use crate::k8s::{retry_transient, ApiError};
 use crate::model::{ClusterKind, Snapshot};
 use crate::probe::cluster::plan::{group_pods, DNS_NAMESPACE, RUN_LABEL};
 use crate::probe::cluster::{probe_mirror, ClusterError, ClusterIo, ClusterOptions, KubeIo};
@@ -45,36 +46,11 @@ pub enum NamespaceState {
 }
 
 fn api_err(what: &str, e: kube::Error) -> LabError {
-    match e {
-        kube::Error::Api(s) => LabError::Cluster(format!(
-            "{what}: {} (HTTP {}{})",
-            s.message,
-            s.code,
-            if s.reason.is_empty() {
-                String::new()
-            } else {
-                format!(", {}", s.reason)
-            }
-        )),
-        other => LabError::Cluster(format!("{what}: {other}")),
-    }
+    LabError::Cluster(ApiError::new(what, &e).to_string())
 }
 
-/// Errors a fresh namespace gives for a moment (its service account or token is not made yet,
-/// the API server is busy): worth retrying, as the API server itself suggests.
-fn transient(e: &kube::Error) -> bool {
-    match e {
-        kube::Error::Api(s) => {
-            let m = s.message.to_ascii_lowercase();
-            matches!(s.code, 429 | 500 | 503 | 504)
-                || (matches!(s.code, 403 | 404)
-                    && (m.contains("serviceaccount") || m.contains("service account")))
-        }
-        _ => false,
-    }
-}
-
-/// How long `start` keeps retrying transient errors of one object.
+/// How long `start` keeps retrying transient errors of one object (a fresh namespace's service
+/// account not made yet, a busy API server).
 const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The Kubernetes calls of `lab start` and `lab reset`, narrow so that what they decide
@@ -239,16 +215,13 @@ impl LabIo for KubeLabIo {
             None => Api::all_with(self.client.clone(), &ar),
         };
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        let started = std::time::Instant::now();
-        loop {
-            match api.patch(name, &params, &Patch::Apply(doc)).await {
-                Ok(_) => return Ok(()),
-                Err(e) if transient(&e) && started.elapsed() < RETRY_FOR => {
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                }
-                Err(e) => return Err(api_err(&format!("applying {kind} {name}"), e)),
-            }
-        }
+        let patch = Patch::Apply(doc);
+        retry_transient(RETRY_FOR, std::time::Duration::from_millis(500), || {
+            api.patch(name, &params, &patch)
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| api_err(&format!("applying {kind} {name}"), e))
     }
 
     async fn delete_namespace(&self, name: &str) -> Result<(), LabError> {
