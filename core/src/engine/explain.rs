@@ -447,11 +447,6 @@ impl Engine<'_> {
                 .collect(),
             Endpoint::Ip(_) => vec![],
         };
-        let verb = if dir == Direction::Egress {
-            "send"
-        } else {
-            "receive"
-        };
         let mut out = HalfJson {
             allowed: h.allowed,
             subject: subject.clone(),
@@ -472,6 +467,25 @@ impl Engine<'_> {
             isolating,
             near_miss: None,
             text: String::new(),
+        };
+        self.describe_reason(&mut out, t, h, &subject);
+        // The Pass chain first: "admin cnp/t rule 'p' passes to NetworkPolicy; ... allows".
+        if !out.passed.is_empty() {
+            out.text = self.pass_chain(h, &out.text);
+        }
+        if h.reason == Reason::NotIsolated && !out.cluster.is_empty() {
+            out.text = format!("{}; no cluster rule decides it either", out.text);
+        }
+        out
+    }
+
+    /// The reason, in the JSON's terms and in words.
+    fn describe_reason(&self, out: &mut HalfJson, t: &Traffic, h: &HalfVerdict, subject: &str) {
+        let dir = h.direction;
+        let verb = if dir == Direction::Egress {
+            "send"
+        } else {
+            "receive"
         };
         match h.reason {
             Reason::SelfTraffic => {
@@ -520,55 +534,56 @@ impl Engine<'_> {
                 out.text = format!("{} {verb} ({dir}): {text}", self.cluster_rule_title(r));
                 out.rule_text = Some(text);
             }
-            Reason::NoRuleAllows => {
-                out.reason = "no-rule-allows";
-                let names: Vec<String> = out
-                    .isolating
-                    .iter()
-                    .map(|p| format!("{}/{}", p.namespace, p.name))
-                    .collect();
-                out.text = format!(
-                    "{subject} is isolated for {dir} by {} and no rule allows this",
-                    names.join(", ")
-                );
-                if let Some(nm) = self.near_miss(t, dir) {
-                    let pol = &self.snap.policies[nm.policy];
-                    if let Some(ri) = nm.rule {
-                        out.text.push_str(&format!(
-                            "; closest: {} {dir} rule {ri} ({}), but {}",
-                            pol.key(),
-                            nm.rule_text,
-                            nm.failed.join("; ")
-                        ));
-                    }
-                    out.near_miss = Some(NearMissJson {
-                        policy: PolicyName::of(pol),
-                        miss: nm,
-                    });
-                }
+            Reason::NoRuleAllows => self.describe_no_rule(out, t, dir, subject),
+        }
+    }
+
+    /// Denied because no rule of the isolating policies allows it: which ones, and the rule that
+    /// came closest.
+    fn describe_no_rule(&self, out: &mut HalfJson, t: &Traffic, dir: Direction, subject: &str) {
+        out.reason = "no-rule-allows";
+        let names: Vec<String> = out
+            .isolating
+            .iter()
+            .map(|p| format!("{}/{}", p.namespace, p.name))
+            .collect();
+        out.text = format!(
+            "{subject} is isolated for {dir} by {} and no rule allows this",
+            names.join(", ")
+        );
+        if let Some(nm) = self.near_miss(t, dir) {
+            let pol = &self.snap.policies[nm.policy];
+            if let Some(ri) = nm.rule {
+                out.text.push_str(&format!(
+                    "; closest: {} {dir} rule {ri} ({}), but {}",
+                    pol.key(),
+                    nm.rule_text,
+                    nm.failed.join("; ")
+                ));
             }
+            out.near_miss = Some(NearMissJson {
+                policy: PolicyName::of(pol),
+                miss: nm,
+            });
         }
-        // The Pass chain first: "admin cnp/t rule 'p' passes to NetworkPolicy; ... allows".
-        if !out.passed.is_empty() {
-            let mut chain: Vec<String> = h
-                .passed
-                .iter()
-                .flatten()
-                .map(|r| {
-                    let to = match self.snap.cluster_policies[r.policy].tier {
-                        crate::model::ClusterTier::Admin => "NetworkPolicy",
-                        crate::model::ClusterTier::Baseline => "the default (allowed)",
-                    };
-                    format!("{} passes to {to}", self.cluster_rule_title(*r))
-                })
-                .collect();
-            chain.push(out.text.clone());
-            out.text = chain.join("; ");
-        }
-        if h.reason == Reason::NotIsolated && !out.cluster.is_empty() {
-            out.text = format!("{}; no cluster rule decides it either", out.text);
-        }
-        out
+    }
+
+    /// "admin cnp/t rule 'p' passes to NetworkPolicy; ...; <text>".
+    fn pass_chain(&self, h: &HalfVerdict, text: &str) -> String {
+        let mut chain: Vec<String> = h
+            .passed
+            .iter()
+            .flatten()
+            .map(|r| {
+                let to = match self.snap.cluster_policies[r.policy].tier {
+                    crate::model::ClusterTier::Admin => "NetworkPolicy",
+                    crate::model::ClusterTier::Baseline => "the default (allowed)",
+                };
+                format!("{} passes to {to}", self.cluster_rule_title(*r))
+            })
+            .collect();
+        chain.push(text.to_string());
+        chain.join("; ")
     }
 
     /// Why A can or cannot reach B on one port, naming the deciding rule or the near miss.
