@@ -5,9 +5,25 @@ use super::{LabelSelector, Operator, Requirement};
 /// Parses a `-l` selector; the error says what would be valid.
 pub fn parse_selector_text(text: &str) -> Result<LabelSelector, String> {
     let mut sel = LabelSelector::default();
+    for term in terms(text) {
+        match parse_term(term) {
+            Some(Term::Label(k, v)) => {
+                sel.match_labels.insert(k, v);
+            }
+            Some(Term::Requirement(r)) => sel.match_expressions.push(r),
+            None => {
+                return Err(format!("invalid selector term {term:?}: use key=value, key!=value, key in (a,b), key notin (a,b), key or !key"));
+            }
+        }
+    }
+    Ok(sel)
+}
+
+/// The terms of a selector: split at commas outside parentheses, trimmed, empty ones dropped.
+fn terms(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
     let mut rest = text.trim();
     while !rest.is_empty() {
-        // Split at the next comma outside parentheses.
         let mut depth = 0;
         let mut end = rest.len();
         for (i, c) in rest.char_indices() {
@@ -23,87 +39,74 @@ pub fn parse_selector_text(text: &str) -> Result<LabelSelector, String> {
         }
         let term = rest[..end].trim();
         rest = rest.get(end + 1..).unwrap_or("").trim();
-        if term.is_empty() {
-            continue;
-        }
-        let bad = || {
-            format!("invalid selector term {term:?}: use key=value, key!=value, key in (a,b), key notin (a,b), key or !key")
-        };
-        let key_ok = |k: &str| {
-            !k.trim().is_empty()
-                && k.trim()
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-        };
-        let value_ok = |v: &str| {
-            v.trim()
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        };
-        if let Some(key) = term.strip_prefix('!') {
-            if !key_ok(key) {
-                return Err(bad());
-            }
-            sel.match_expressions.push(Requirement {
-                key: key.trim().to_string(),
-                operator: Operator::DoesNotExist,
-                values: vec![],
-            });
-        } else if let Some((k, v)) = term.split_once("!=") {
-            if !key_ok(k) || !value_ok(v) {
-                return Err(bad());
-            }
-            sel.match_expressions.push(Requirement {
-                key: k.trim().to_string(),
-                operator: Operator::NotIn,
-                values: vec![v.trim().to_string()],
-            });
-        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            if !key_ok(k) || !value_ok(v) {
-                return Err(bad());
-            }
-            sel.match_labels
-                .insert(k.trim().to_string(), v.trim().to_string());
-        } else if let Some((k, vals)) =
-            split_set(term, " notin ").or_else(|| split_set(term, " in "))
-        {
-            let op = if term.contains(" notin ") {
-                Operator::NotIn
-            } else {
-                Operator::In
-            };
-            let vals = vals
-                .trim()
-                .strip_prefix('(')
-                .and_then(|v| v.strip_suffix(')'))
-                .ok_or_else(bad)?;
-            let values: Vec<String> = vals
-                .split(',')
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .collect();
-            if values.is_empty() || !key_ok(k) || !values.iter().all(|v| value_ok(v)) {
-                return Err(bad());
-            }
-            sel.match_expressions.push(Requirement {
-                key: k.trim().to_string(),
-                operator: op,
-                values,
-            });
-        } else if term
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-        {
-            sel.match_expressions.push(Requirement {
-                key: term.to_string(),
-                operator: Operator::Exists,
-                values: vec![],
-            });
-        } else {
-            return Err(bad());
+        if !term.is_empty() {
+            out.push(term);
         }
     }
-    Ok(sel)
+    out
+}
+
+enum Term {
+    /// `key=value` (matchLabels).
+    Label(String, String),
+    Requirement(Requirement),
+}
+
+fn key_ok(k: &str) -> bool {
+    !k.trim().is_empty()
+        && k.trim()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+}
+
+fn value_ok(v: &str) -> bool {
+    v.trim()
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn requirement(key: &str, operator: Operator, values: Vec<String>) -> Option<Term> {
+    Some(Term::Requirement(Requirement {
+        key: key.trim().to_string(),
+        operator,
+        values,
+    }))
+}
+
+/// One term, or None when it is not valid kubectl selector syntax.
+fn parse_term(term: &str) -> Option<Term> {
+    if let Some(key) = term.strip_prefix('!') {
+        return key_ok(key)
+            .then(|| requirement(key, Operator::DoesNotExist, vec![]))
+            .flatten();
+    }
+    if let Some((k, v)) = term.split_once("!=") {
+        return (key_ok(k) && value_ok(v))
+            .then(|| requirement(k, Operator::NotIn, vec![v.trim().to_string()]))
+            .flatten();
+    }
+    if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+        return (key_ok(k) && value_ok(v))
+            .then(|| Term::Label(k.trim().to_string(), v.trim().to_string()));
+    }
+    if let Some((k, vals)) = split_set(term, " notin ").or_else(|| split_set(term, " in ")) {
+        let op = if term.contains(" notin ") {
+            Operator::NotIn
+        } else {
+            Operator::In
+        };
+        let vals = vals.trim().strip_prefix('(')?.strip_suffix(')')?;
+        let values: Vec<String> = vals
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let ok = !values.is_empty() && key_ok(k) && values.iter().all(|v| value_ok(v));
+        return ok.then(|| requirement(k, op, values)).flatten();
+    }
+    key_ok(term)
+        .then(|| requirement(term, Operator::Exists, vec![]))
+        .flatten()
 }
 
 fn split_set<'a>(term: &'a str, op: &str) -> Option<(&'a str, &'a str)> {
