@@ -286,14 +286,55 @@ impl<R: Runner> Applier<R> {
         for &f in &self.families {
             states.insert(f, self.table_state(f)?);
         }
-        let existing: BTreeSet<String> = self.existing_sets()?.into_iter().collect();
+        let mut stats = ApplyStats::default();
 
         // 1. Choose each set's name on the node, and write the sets that need it where no rule
         //    looks yet.
+        let names = self.write_sets(rules, &states, &known, &mut stats)?;
+
+        // 2. One transaction per family: chains, their set references and the hook.
+        for (&f, st) in &states {
+            let (_, _, restore) = tools(f);
+            let existing_chains: Vec<String> = st.chains.keys().cloned().collect();
+            let text = render::iptables_apply(
+                &renamed(rules.family(f), &names),
+                &existing_chains,
+                st.hook_fix(),
+            );
+            self.runner
+                .run(restore, &["-w", "5", "--noflush"], Some(&text))?;
+        }
+
+        // 3. Sets that no rule references any more.
+        stats.sets_destroyed = self.destroy_unwanted_sets(&names)?;
+
+        let mut now = LiveSets::default();
+        for &f in &self.families {
+            for (base, set) in &rules.family(f).sets {
+                if let Some(actual) = names.get(base) {
+                    now.members.insert(actual.clone(), set.members.clone());
+                }
+            }
+        }
+        now.names = names;
+        *live = Some(now);
+        Ok(stats)
+    }
+
+    /// Step 1 of `apply`: each desired set's name on the node (the one the rules use when its
+    /// members are already right, else the other of its two names, written before any rule
+    /// looks at it). Returns desired name → name on the node.
+    fn write_sets(
+        &self,
+        rules: &NodeRules,
+        states: &BTreeMap<Family, TableState>,
+        known: &LiveSets,
+        stats: &mut ApplyStats,
+    ) -> Result<HashMap<String, String>, ApplyError> {
+        let existing: BTreeSet<String> = self.existing_sets()?.into_iter().collect();
         let mut names: HashMap<String, String> = HashMap::new();
         let mut text = String::new();
-        let mut stats = ApplyStats::default();
-        for (&f, st) in &states {
+        for (&f, st) in states {
             for (base, set) in &rules.family(f).sets {
                 let alt = alternate_set_name(base);
                 let used: Vec<&String> = [base, &alt]
@@ -328,27 +369,19 @@ impl<R: Runner> Applier<R> {
         if !text.is_empty() {
             self.runner.run("ipset", &["restore"], Some(&text))?;
         }
+        Ok(names)
+    }
 
-        // 2. One transaction per family: chains, their set references and the hook.
-        for (&f, st) in &states {
-            let (_, _, restore) = tools(f);
-            let existing_chains: Vec<String> = st.chains.keys().cloned().collect();
-            let text = render::iptables_apply(
-                &renamed(rules.family(f), &names),
-                &existing_chains,
-                st.hook_fix(),
-            );
-            self.runner
-                .run(restore, &["-w", "5", "--noflush"], Some(&text))?;
-        }
-
-        // 3. Sets that no rule references any more.
+    /// Step 3 of `apply`: destroys our sets that are not among `names` (no rule references
+    /// them any more). Returns how many.
+    fn destroy_unwanted_sets(&self, names: &HashMap<String, String>) -> Result<usize, ApplyError> {
         let wanted: BTreeSet<&String> = names.values().collect();
         let mut destroy = String::new();
+        let mut count = 0;
         for set in self.existing_sets()? {
             if !wanted.contains(&set) {
                 destroy.push_str(&format!("destroy {set}\n"));
-                stats.sets_destroyed += 1;
+                count += 1;
             }
         }
         if !destroy.is_empty()
@@ -364,18 +397,7 @@ impl<R: Runner> Applier<R> {
                 }
             }
         }
-
-        let mut now = LiveSets::default();
-        for &f in &self.families {
-            for (base, set) in &rules.family(f).sets {
-                if let Some(actual) = names.get(base) {
-                    now.members.insert(actual.clone(), set.members.clone());
-                }
-            }
-        }
-        now.names = names;
-        *live = Some(now);
-        Ok(stats)
+        Ok(count)
     }
 
     /// Updates only the named sets (desired names), for a change of pod membership with the
