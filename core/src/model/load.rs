@@ -441,37 +441,9 @@ fn parse_value(
             err.field(e.field)
         }
     };
-    let obj = match value {
-        Value::Null => return Ok(()),
-        Value::Object(o) => o,
-        other => {
-            return Err(InputError::new(
-                file,
-                format!(
-                    "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
-                    short(&other)
-                ),
-            )
-            .object(format!("document {document}")))
-        }
+    let Some((kind, api_version, value)) = object_header(file, document, value)? else {
+        return Ok(());
     };
-    let kind = match obj.get("kind") {
-        Some(Value::String(k)) => k.clone(),
-        _ => {
-            return Err(InputError::new(
-                file,
-                "missing kind: every object needs apiVersion and kind",
-            )
-            .object(format!("document {document}"))
-            .field("kind"))
-        }
-    };
-    let api_version = obj
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let value = Value::Object(obj);
     if kind == "List" || kind.ends_with("List") && value.get("items").is_some_and(Value::is_array) {
         for item in value
             .get("items")
@@ -514,6 +486,46 @@ fn parse_value(
         }
     }
     Ok(())
+}
+
+/// A document's kind and apiVersion, or None for an empty document; an error when it is not
+/// a Kubernetes object.
+fn object_header(
+    file: &str,
+    document: usize,
+    value: Value,
+) -> Result<Option<(String, String, Value)>, InputError> {
+    let obj = match value {
+        Value::Null => return Ok(None),
+        Value::Object(o) => o,
+        other => {
+            return Err(InputError::new(
+                file,
+                format!(
+                    "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
+                    short(&other)
+                ),
+            )
+            .object(format!("document {document}")))
+        }
+    };
+    let kind = match obj.get("kind") {
+        Some(Value::String(k)) => k.clone(),
+        _ => {
+            return Err(InputError::new(
+                file,
+                "missing kind: every object needs apiVersion and kind",
+            )
+            .object(format!("document {document}"))
+            .field("kind"))
+        }
+    };
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    Ok(Some((kind, api_version, Value::Object(obj))))
 }
 
 fn short(v: &Value) -> String {
