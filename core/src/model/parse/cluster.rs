@@ -364,39 +364,25 @@ fn parse_port_entry(node: Node<'_, '_>) -> Result<ClusterPort> {
     }
 }
 
-fn parse_rule(
-    node: Node<'_, '_>,
-    dir: crate::model::Direction,
-    d: &Dialect,
-) -> Result<ClusterRule> {
-    let ingress = dir == crate::model::Direction::Ingress;
-    let peers_key = if ingress { "from" } else { "to" };
-    let ports_key = if d.kind.is_v1alpha1() {
-        "ports"
-    } else {
-        "protocols"
+fn parse_rule_name(map: &Map<String, Value>, path: &str) -> Result<String> {
+    let Some(v) = field(map, "name") else {
+        return Ok(String::new());
     };
-    let map = node.object(&["name", "action", peers_key, ports_key])?;
-    let name = match field(map, "name") {
-        Some(v) => {
-            let p = join(node.path, "name");
-            let n = Node { value: v, path: &p }.str()?;
-            if n.chars().count() > 100 {
-                return Err(FieldError::new(p, "a rule name is at most 100 characters"));
-            }
-            n.to_string()
-        }
-        None => String::new(),
-    };
-    let action_path = join(node.path, "action");
+    let p = join(path, "name");
+    let n = Node { value: v, path: &p }.str()?;
+    if n.chars().count() > 100 {
+        return Err(FieldError::new(p, "a rule name is at most 100 characters"));
+    }
+    Ok(n.to_string())
+}
+
+/// A rule's action in the kind's words (v1alpha1 Allow, v1alpha2 Accept), with a hint when the
+/// other version's word was used.
+fn parse_action(map: &Map<String, Value>, path: &str, d: &Dialect) -> Result<Action> {
+    let action_path = join(path, "action");
     let written: Vec<&str> = d.actions.iter().map(|(w, _)| *w).collect();
     let action_text = Node {
-        value: required(
-            map,
-            node.path,
-            "action",
-            &format!("use {}", written.join(", ")),
-        )?,
+        value: required(map, path, "action", &format!("use {}", written.join(", ")))?,
         path: &action_path,
     }
     .str()?;
@@ -427,6 +413,50 @@ fn parse_rule(
                 ),
             )
         })?;
+    Ok(action)
+}
+
+/// `ports` (v1alpha1) or `protocols` (v1alpha2); none means every port.
+fn parse_rule_ports(
+    map: &Map<String, Value>,
+    path: &str,
+    ports_key: &str,
+    d: &Dialect,
+) -> Result<Vec<ClusterPort>> {
+    if field(map, ports_key).is_none() {
+        return Ok(Vec::new());
+    }
+    let parse = if d.kind.is_v1alpha1() {
+        parse_port_entry
+    } else {
+        parse_protocol_entry
+    };
+    let ports = each(map, path, ports_key, parse)?.unwrap_or_default();
+    list_len_ok(
+        ports.len(),
+        1,
+        d.max_rules,
+        &join(path, ports_key),
+        &format!("{ports_key} (omit it to match every port)"),
+    )?;
+    Ok(ports)
+}
+
+fn parse_rule(
+    node: Node<'_, '_>,
+    dir: crate::model::Direction,
+    d: &Dialect,
+) -> Result<ClusterRule> {
+    let ingress = dir == crate::model::Direction::Ingress;
+    let peers_key = if ingress { "from" } else { "to" };
+    let ports_key = if d.kind.is_v1alpha1() {
+        "ports"
+    } else {
+        "protocols"
+    };
+    let map = node.object(&["name", "action", peers_key, ports_key])?;
+    let name = parse_rule_name(map, node.path)?;
+    let action = parse_action(map, node.path, d)?;
     let peer_fields = if ingress {
         INGRESS_PEERS
     } else {
@@ -445,25 +475,7 @@ fn parse_rule(
     let peers =
         each(map, node.path, peers_key, |n| parse_peer(n, peer_fields, d))?.unwrap_or_default();
     list_len_ok(peers.len(), 1, d.max_rules, &peers_path, peers_key)?;
-    let ports = match field(map, ports_key) {
-        None => Vec::new(),
-        Some(_) => {
-            let parse = if d.kind.is_v1alpha1() {
-                parse_port_entry
-            } else {
-                parse_protocol_entry
-            };
-            let ports = each(map, node.path, ports_key, parse)?.unwrap_or_default();
-            list_len_ok(
-                ports.len(),
-                1,
-                d.max_rules,
-                &join(node.path, ports_key),
-                &format!("{ports_key} (omit it to match every port)"),
-            )?;
-            ports
-        }
-    };
+    let ports = parse_rule_ports(map, node.path, ports_key, d)?;
     // CEL on the egress rule: a named port means nothing for addresses outside the pods.
     if !ingress && ports.iter().any(|p| matches!(p, ClusterPort::Named(_))) {
         if let Some(i) = peers.iter().position(|p| {
@@ -484,6 +496,55 @@ fn parse_rule(
         peers,
         ports,
     })
+}
+
+/// `spec.tier` of a ClusterNetworkPolicy; the v1alpha1 kinds say it by their kind.
+fn parse_tier(spec: &Map<String, Value>, kind: ClusterKind) -> Result<ClusterTier> {
+    match kind {
+        ClusterKind::AdminNetworkPolicy => return Ok(ClusterTier::Admin),
+        ClusterKind::BaselineAdminNetworkPolicy => return Ok(ClusterTier::Baseline),
+        ClusterKind::ClusterNetworkPolicy => {}
+    }
+    let v = required(spec, "spec", "tier", "use Admin or Baseline")?;
+    match (Node {
+        value: v,
+        path: "spec.tier",
+    })
+    .str()?
+    {
+        "Admin" => Ok(ClusterTier::Admin),
+        "Baseline" => Ok(ClusterTier::Baseline),
+        other => Err(FieldError::new(
+            "spec.tier",
+            format!("unknown tier {other:?}: use Admin or Baseline (case matters)"),
+        )),
+    }
+}
+
+/// `spec.priority`, 0 to 1000; the baseline (one per cluster) has none.
+fn parse_priority(spec: &Map<String, Value>, kind: ClusterKind) -> Result<u32> {
+    if kind == ClusterKind::BaselineAdminNetworkPolicy {
+        return Ok(0);
+    }
+    let v = required(
+        spec,
+        "spec",
+        "priority",
+        "a number from 0 (first) to 1000 (last)",
+    )?;
+    match v.as_i64() {
+        Some(n) if (0..=1000).contains(&n) && v.is_i64() => Ok(n as u32),
+        _ => Err(FieldError::new(
+            "spec.priority",
+            format!(
+                "priority {} is out of range: use a whole number from 0 (evaluated first) to 1000",
+                match v {
+                    Value::Number(_) => plain(v),
+                    other => describe(other),
+                }
+            ),
+        )),
+    }
 }
 
 /// Parses a ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy (`kind`
@@ -519,49 +580,8 @@ pub fn parse_cluster_policy_object(
         ClusterKind::BaselineAdminNetworkPolicy => &["subject", "ingress", "egress"],
     };
     let spec = spec_node.object(spec_keys).map_err(wrap)?;
-    let tier = match kind {
-        ClusterKind::ClusterNetworkPolicy => {
-            let v = required(spec, "spec", "tier", "use Admin or Baseline").map_err(wrap)?;
-            match (Node {
-                value: v,
-                path: "spec.tier",
-            })
-            .str()
-            .map_err(wrap)?
-            {
-                "Admin" => ClusterTier::Admin,
-                "Baseline" => ClusterTier::Baseline,
-                other => {
-                    return Err(wrap(FieldError::new(
-                        "spec.tier",
-                        format!("unknown tier {other:?}: use Admin or Baseline (case matters)"),
-                    )))
-                }
-            }
-        }
-        ClusterKind::AdminNetworkPolicy => ClusterTier::Admin,
-        ClusterKind::BaselineAdminNetworkPolicy => ClusterTier::Baseline,
-    };
-    let priority = if kind == ClusterKind::BaselineAdminNetworkPolicy {
-        0
-    } else {
-        let v = required(
-            spec,
-            "spec",
-            "priority",
-            "a number from 0 (first) to 1000 (last)",
-        )
-        .map_err(wrap)?;
-        match v.as_i64() {
-            Some(n) if (0..=1000).contains(&n) && v.is_i64() => n as u32,
-            _ => {
-                return Err(wrap(FieldError::new(
-                    "spec.priority",
-                    format!("priority {} is out of range: use a whole number from 0 (evaluated first) to 1000", match v { Value::Number(_) => plain(v), other => describe(other) }),
-                )))
-            }
-        }
-    };
+    let tier = parse_tier(spec, kind).map_err(wrap)?;
+    let priority = parse_priority(spec, kind).map_err(wrap)?;
     let subject_value = required(
         spec,
         "spec",
