@@ -728,6 +728,48 @@ pub(crate) fn template_path(kind: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// The pod template of a workload, and the path prefix to it (`spec.template.`).
+fn pod_template<'a>(obj: &'a Value, kind: &str) -> Result<(&'a Map<String, Value>, String)> {
+    let path = template_path(kind)
+        .ok_or_else(|| FieldError::new("kind", format!("{kind} has no pod template")))?;
+    let joined = path.join(".");
+    let mut v = obj;
+    for p in path {
+        v = match v.get(*p) {
+            Some(x) if !x.is_null() => x,
+            _ => {
+                return Err(FieldError::new(
+                    &joined,
+                    format!("missing: a {kind} needs {joined}"),
+                ))
+            }
+        };
+    }
+    let m = Node {
+        value: v,
+        path: &joined,
+    }
+    .object(&[])?;
+    Ok((m, format!("{joined}.")))
+}
+
+/// The labels of a pod template (`<prefix>metadata.labels`), validated as the API server does.
+fn template_labels(template: &Map<String, Value>, prefix: &str) -> Result<Labels> {
+    match template
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .filter(|v| !v.is_null())
+    {
+        Some(v) => {
+            let p = format!("{prefix}metadata.labels");
+            let l = string_map(Node { value: v, path: &p })?;
+            validate_labels(&l, &p)?;
+            Ok(l)
+        }
+        None => Ok(Labels::new()),
+    }
+}
+
 /// Parses a Pod, or the pod template of a workload (`kind` tells which) into a virtual pod
 /// named after the workload.
 pub fn parse_pod_object(
@@ -738,59 +780,20 @@ pub fn parse_pod_object(
 ) -> std::result::Result<Option<Pod>, (Option<String>, FieldError)> {
     let (map, meta, namespace, label) = open_object(obj, kind, default_namespace)?;
     let wrap = |e: FieldError| (Some(label.clone()), e);
-    let (pod_map, prefix, origin): (&Map<String, Value>, String, PodOrigin) = if kind == "Pod" {
+    let (pod_map, prefix, origin) = if kind == "Pod" {
         (map, String::new(), PodOrigin::Pod)
     } else {
-        let path = template_path(kind).ok_or_else(|| {
-            wrap(FieldError::new(
-                "kind",
-                format!("{kind} has no pod template"),
-            ))
-        })?;
-        let mut v = obj;
-        for p in path {
-            v = match v.get(*p) {
-                Some(x) if !x.is_null() => x,
-                _ => {
-                    return Err(wrap(FieldError::new(
-                        path.join("."),
-                        format!("missing: a {kind} needs {}", path.join(".")),
-                    )))
-                }
-            };
-        }
-        let joined = path.join(".");
-        let m = Node {
-            value: v,
-            path: &joined,
-        }
-        .object(&[])
-        .map_err(wrap)?;
-        (
-            m,
-            format!("{}.", path.join(".")),
-            PodOrigin::Workload {
-                kind: kind.to_string(),
-                name: meta.name.clone(),
-            },
-        )
+        let (m, prefix) = pod_template(obj, kind).map_err(wrap)?;
+        let origin = PodOrigin::Workload {
+            kind: kind.to_string(),
+            name: meta.name.clone(),
+        };
+        (m, prefix, origin)
     };
     let labels = if kind == "Pod" {
         meta.labels.clone()
     } else {
-        match pod_map
-            .get("metadata")
-            .and_then(|m| m.get("labels"))
-            .filter(|v| !v.is_null())
-        {
-            Some(v) => {
-                let p = format!("{prefix}metadata.labels");
-                let l = string_map(Node { value: v, path: &p }).map_err(wrap)?;
-                validate_labels(&l, &p).map_err(wrap)?;
-                l
-            }
-            None => Labels::new(),
-        }
+        template_labels(pod_map, &prefix).map_err(wrap)?
     };
     let spec_path = format!("{prefix}spec");
     let spec = match field(pod_map, "spec") {
