@@ -248,105 +248,121 @@ struct PeerIndex<'a> {
 
 impl<'a> PeerIndex<'a> {
     fn of(snap: &'a Snapshot) -> PeerIndex<'a> {
-        let mut rule_base = Vec::with_capacity(snap.policies.len());
-        let mut peer_count = 0usize;
-        let mut selectors: HashMap<&LabelSelector, usize> = HashMap::new();
-        let mut target_sel = Vec::with_capacity(snap.policies.len());
-        // Pod peers by global id; ipBlock peers apart.
-        let mut pod_peers: Vec<PodPeer<'_>> = Vec::new();
-        let mut ip_peers: Vec<(usize, &crate::model::IpBlock)> = Vec::new();
-        let mut distinct: Vec<&LabelSelector> = Vec::new();
-        for pol in &snap.policies {
-            let id = *selectors.entry(&pol.pod_selector).or_insert_with(|| {
-                distinct.push(&pol.pod_selector);
-                distinct.len() - 1
-            });
-            target_sel.push(id);
-            let mut per_dir: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
-            for dir in Direction::BOTH {
-                for rule in pol.rules(dir) {
-                    per_dir[dir_index(dir)].push(peer_count);
-                    for peer in &rule.peers {
-                        match peer {
-                            Peer::Pods { namespaces, pods } => {
-                                let pod_sel = *selectors.entry(pods).or_insert_with(|| {
-                                    distinct.push(pods);
-                                    distinct.len() - 1
-                                });
-                                let ns_scope = match namespaces {
-                                    NamespaceScope::PolicyNamespace => Ok(pol.namespace.as_str()),
-                                    NamespaceScope::Selector(s) => Err(s),
-                                };
-                                pod_peers.push(PodPeer {
-                                    id: peer_count,
-                                    ns_scope,
-                                    pod_sel,
-                                });
-                            }
-                            Peer::IpBlock(b) => ip_peers.push((peer_count, b)),
-                        }
-                        peer_count += 1;
-                    }
-                }
-            }
-            rule_base.push(per_dir);
-        }
-        let mut intern = |sel: &'a LabelSelector| {
-            *selectors.entry(sel).or_insert_with(|| {
-                distinct.push(sel);
-                distinct.len() - 1
-            })
+        let mut index = PeerIndex {
+            rule_base: Vec::with_capacity(snap.policies.len()),
+            cluster_rule_base: Vec::with_capacity(snap.cluster_policies.len()),
+            peer_count: 0,
+            distinct: Vec::new(),
+            target_sel: Vec::with_capacity(snap.policies.len()),
+            pod_peers: Vec::new(),
+            ip_peers: Vec::new(),
+            subjects: Vec::with_capacity(snap.cluster_policies.len()),
         };
-        let mut subjects = Vec::with_capacity(snap.cluster_policies.len());
-        let mut cluster_rule_base = Vec::with_capacity(snap.cluster_policies.len());
+        let mut selectors = HashMap::new();
+        for pol in &snap.policies {
+            index.add_policy(pol, &mut selectors);
+        }
         for (id, cp) in snap.cluster_policies.iter().enumerate() {
-            let (ns, pods) = match &cp.subject {
-                ClusterSubject::Namespaces(ns) => (ns, &EVERYTHING),
-                ClusterSubject::Pods(p) => (&p.namespaces, &p.pods),
-            };
-            subjects.push(PodPeer {
-                id,
-                ns_scope: Err(ns),
-                pod_sel: intern(pods),
-            });
-            let mut per_dir: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
-            for dir in Direction::BOTH {
-                for rule in cp.rules(dir) {
-                    per_dir[dir_index(dir)].push(peer_count);
-                    for peer in &rule.peers {
-                        match peer {
-                            ClusterPeer::Namespaces(ns) => pod_peers.push(PodPeer {
-                                id: peer_count,
-                                ns_scope: Err(ns),
-                                pod_sel: intern(&EVERYTHING),
-                            }),
-                            ClusterPeer::Pods(p) => pod_peers.push(PodPeer {
-                                id: peer_count,
-                                ns_scope: Err(&p.namespaces),
-                                pod_sel: intern(&p.pods),
-                            }),
-                            ClusterPeer::Networks(blocks) => {
-                                ip_peers.extend(blocks.iter().map(|b| (peer_count, b)))
-                            }
-                            // Node addresses and DNS names are never pods of a class.
-                            ClusterPeer::Nodes(_) | ClusterPeer::DomainNames(_) => {}
+            index.add_cluster_policy(id, cp, &mut selectors);
+        }
+        index
+    }
+
+    /// The id of a selector in `distinct` (equal selectors, one id).
+    fn intern(
+        &mut self,
+        selectors: &mut HashMap<&'a LabelSelector, usize>,
+        sel: &'a LabelSelector,
+    ) -> usize {
+        *selectors.entry(sel).or_insert_with(|| {
+            self.distinct.push(sel);
+            self.distinct.len() - 1
+        })
+    }
+
+    /// A NetworkPolicy's podSelector and peers: pod peers by global id, ipBlock peers apart.
+    fn add_policy(
+        &mut self,
+        pol: &'a crate::model::Policy,
+        selectors: &mut HashMap<&'a LabelSelector, usize>,
+    ) {
+        let id = self.intern(selectors, &pol.pod_selector);
+        self.target_sel.push(id);
+        let mut per_dir: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        for dir in Direction::BOTH {
+            for rule in pol.rules(dir) {
+                per_dir[dir_index(dir)].push(self.peer_count);
+                for peer in &rule.peers {
+                    match peer {
+                        Peer::Pods { namespaces, pods } => {
+                            let pod_sel = self.intern(selectors, pods);
+                            let ns_scope = match namespaces {
+                                NamespaceScope::PolicyNamespace => Ok(pol.namespace.as_str()),
+                                NamespaceScope::Selector(s) => Err(s),
+                            };
+                            self.pod_peers.push(PodPeer {
+                                id: self.peer_count,
+                                ns_scope,
+                                pod_sel,
+                            });
                         }
-                        peer_count += 1;
+                        Peer::IpBlock(b) => self.ip_peers.push((self.peer_count, b)),
                     }
+                    self.peer_count += 1;
                 }
             }
-            cluster_rule_base.push(per_dir);
         }
-        PeerIndex {
-            rule_base,
-            cluster_rule_base,
-            peer_count,
-            distinct,
-            target_sel,
-            pod_peers,
-            ip_peers,
-            subjects,
+        self.rule_base.push(per_dir);
+    }
+
+    /// A cluster policy's subject and peers (`networks` by CIDR; node addresses and DNS names
+    /// are never pods of a class).
+    fn add_cluster_policy(
+        &mut self,
+        id: usize,
+        cp: &'a crate::model::ClusterPolicy,
+        selectors: &mut HashMap<&'a LabelSelector, usize>,
+    ) {
+        let (ns, pods) = match &cp.subject {
+            ClusterSubject::Namespaces(ns) => (ns, &EVERYTHING),
+            ClusterSubject::Pods(p) => (&p.namespaces, &p.pods),
+        };
+        let pod_sel = self.intern(selectors, pods);
+        self.subjects.push(PodPeer {
+            id,
+            ns_scope: Err(ns),
+            pod_sel,
+        });
+        let mut per_dir: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        for dir in Direction::BOTH {
+            for rule in cp.rules(dir) {
+                per_dir[dir_index(dir)].push(self.peer_count);
+                for peer in &rule.peers {
+                    let (ns_scope, pods) = match peer {
+                        ClusterPeer::Namespaces(ns) => (ns, &EVERYTHING),
+                        ClusterPeer::Pods(p) => (&p.namespaces, &p.pods),
+                        ClusterPeer::Networks(blocks) => {
+                            let id = self.peer_count;
+                            self.ip_peers.extend(blocks.iter().map(|b| (id, b)));
+                            self.peer_count += 1;
+                            continue;
+                        }
+                        ClusterPeer::Nodes(_) | ClusterPeer::DomainNames(_) => {
+                            self.peer_count += 1;
+                            continue;
+                        }
+                    };
+                    let pod_sel = self.intern(selectors, pods);
+                    self.pod_peers.push(PodPeer {
+                        id: self.peer_count,
+                        ns_scope: Err(ns_scope),
+                        pod_sel,
+                    });
+                    self.peer_count += 1;
+                }
+            }
         }
+        self.cluster_rule_base.push(per_dir);
     }
 }
 
