@@ -385,24 +385,8 @@ impl Shapes {
         let ns_names: Vec<&str> = snap.namespaces.keys().map(String::as_str).collect();
         let ns_index: HashMap<&str, usize> =
             ns_names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        let ns_sides = |list: &[PodPeer<'_>]| -> Vec<Vec<bool>> {
-            list.iter()
-                .map(|pp| {
-                    ns_names
-                        .iter()
-                        .map(|n| match pp.ns_scope {
-                            Ok(own) => own == *n,
-                            Err(sel) => snap
-                                .namespaces
-                                .get(*n)
-                                .is_some_and(|ns| sel.matches(&ns.labels)),
-                        })
-                        .collect()
-                })
-                .collect()
-        };
-        let peer_ns_ok = ns_sides(pod_peers);
-        let subject_ns_ok = ns_sides(&peers.subjects);
+        let peer_ns_ok = namespace_sides(snap, &ns_names, pod_peers);
+        let subject_ns_ok = namespace_sides(snap, &ns_names, &peers.subjects);
         let mut policies_by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, pol) in snap.policies.iter().enumerate() {
             policies_by_ns
@@ -411,17 +395,6 @@ impl Shapes {
                 .push(i);
         }
 
-        // Only label keys some selector mentions can make a difference: pods whose labels
-        // agree on those keys (and namespace) share everything but IPs and ports.
-        let relevant: std::collections::HashSet<&str> = distinct
-            .iter()
-            .flat_map(|s| {
-                s.match_labels
-                    .keys()
-                    .map(String::as_str)
-                    .chain(s.match_expressions.iter().map(|r| r.key.as_str()))
-            })
-            .collect();
         let eval = ShapeEval {
             snap,
             distinct,
@@ -436,26 +409,7 @@ impl Shapes {
         };
         // Pods that agree on namespace and relevant labels share a shape: evaluate every
         // selector once per shape, on all cores, then merge shapes with the same facts.
-        let mut shape_of_key: HashMap<ShapeKey<'_>, usize> = HashMap::new();
-        let mut shape_pod: Vec<usize> = Vec::new();
-        let pod_shape: Vec<usize> = endpoints
-            .iter()
-            .map(|&pi| {
-                let pod = &snap.pods[pi];
-                let labels: Vec<(&str, &str)> = pod
-                    .labels
-                    .iter()
-                    .filter(|(k, _)| relevant.contains(k.as_str()))
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                *shape_of_key
-                    .entry((pod.namespace.as_str(), labels))
-                    .or_insert_with(|| {
-                        shape_pod.push(pi);
-                        shape_pod.len() - 1
-                    })
-            })
-            .collect();
+        let (pod_shape, shape_pod) = assign_shapes(snap, distinct, endpoints);
         let facts: Vec<ShapeFacts> =
             super::bits::par_map(shape_pod.len(), |s| eval.facts(&snap.pods[shape_pod[s]]));
         let mut fact_id: HashMap<&ShapeFacts, usize> = HashMap::new();
@@ -472,6 +426,64 @@ impl Shapes {
             fact_id: fact_id_of_shape,
         }
     }
+}
+
+/// Per pod peer (or subject), per namespace of `ns_names`: does its namespace side match?
+fn namespace_sides(snap: &Snapshot, ns_names: &[&str], list: &[PodPeer<'_>]) -> Vec<Vec<bool>> {
+    list.iter()
+        .map(|pp| {
+            ns_names
+                .iter()
+                .map(|n| match pp.ns_scope {
+                    Ok(own) => own == *n,
+                    Err(sel) => snap
+                        .namespaces
+                        .get(*n)
+                        .is_some_and(|ns| sel.matches(&ns.labels)),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Per endpoint its shape, and per shape one pod that has it. Only label keys some selector
+/// mentions can make a difference: pods whose labels agree on those keys (and namespace)
+/// share everything but IPs and ports.
+fn assign_shapes(
+    snap: &Snapshot,
+    distinct: &[&LabelSelector],
+    endpoints: &[usize],
+) -> (Vec<usize>, Vec<usize>) {
+    let relevant: std::collections::HashSet<&str> = distinct
+        .iter()
+        .flat_map(|s| {
+            s.match_labels
+                .keys()
+                .map(String::as_str)
+                .chain(s.match_expressions.iter().map(|r| r.key.as_str()))
+        })
+        .collect();
+    let mut shape_of_key: HashMap<ShapeKey<'_>, usize> = HashMap::new();
+    let mut shape_pod: Vec<usize> = Vec::new();
+    let pod_shape: Vec<usize> = endpoints
+        .iter()
+        .map(|&pi| {
+            let pod = &snap.pods[pi];
+            let labels: Vec<(&str, &str)> = pod
+                .labels
+                .iter()
+                .filter(|(k, _)| relevant.contains(k.as_str()))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            *shape_of_key
+                .entry((pod.namespace.as_str(), labels))
+                .or_insert_with(|| {
+                    shape_pod.push(pi);
+                    shape_pod.len() - 1
+                })
+        })
+        .collect();
+    (pod_shape, shape_pod)
 }
 
 /// Per endpoint: the ipBlock peers its addresses fall in (the costly part for many pods), as a
