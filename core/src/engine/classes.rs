@@ -188,10 +188,7 @@ impl Classes {
         rule: usize,
         peer: usize,
     ) -> bool {
-        bit(
-            &self.list[class].peer_bits,
-            self.cluster_peer_id(policy, dir, rule, peer),
-        )
+        self.has_peer(class, self.cluster_peer_id(policy, dir, rule, peer))
     }
 
     /// The global id of a rule's `peer`-th peer.
@@ -207,10 +204,13 @@ impl Classes {
         rule: usize,
         peer: usize,
     ) -> bool {
-        bit(
-            &self.list[class].peer_bits,
-            self.peer_id(policy, dir, rule, peer),
-        )
+        self.has_peer(class, self.peer_id(policy, dir, rule, peer))
+    }
+
+    /// Does the peer with this global id (NetworkPolicy and cluster peers share the numbering)
+    /// match the class's pods?
+    fn has_peer(&self, class: ClassId, peer_id: usize) -> bool {
+        bit(&self.list[class].peer_bits, peer_id)
     }
 
     pub fn build(snap: &Snapshot) -> Classes {
