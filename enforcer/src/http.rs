@@ -28,6 +28,9 @@ use crate::telemetry::Telemetry;
 /// The content type of `/metrics`: prometheus-client writes OpenMetrics 1.0.
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The most a connection buffers (hyper's minimum is 8 KiB).
+const MAX_HEAD: usize = 16 * 1024;
+
 /// A client that has not sent its request head by then is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -99,6 +102,8 @@ pub async fn serve(listener: TcpListener, telemetry: Telemetry, liveness: Durati
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
+        // Requests are a line and a few headers; a bigger head gets 431 (and bounded memory).
+        .max_buf_size(MAX_HEAD)
         // One request per connection, as before: the kubelet and the API server's proxy open a
         // connection per request anyway, and no idle connection stays open.
         .keep_alive(false);
@@ -251,7 +256,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_malformed_request_gets_400_and_the_server_goes_on() {
+    async fn a_malformed_or_huge_request_gets_4xx_and_the_server_goes_on() {
         let t = Telemetry::new("n1", "nft", &[Family::V4]);
         let (addr, server) = start(&t).await;
         for garbage in [
@@ -266,6 +271,13 @@ mod tests {
                 "{garbage:?} got {r:?}"
             );
         }
+        let mut huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\n".to_vec();
+        for i in 0..1000 {
+            huge.extend_from_slice(format!("X-Padding-{i}: {}\r\n", "y".repeat(40)).as_bytes());
+        }
+        huge.extend_from_slice(b"\r\n");
+        let r = exchange(addr, &huge).await;
+        assert!(r.starts_with("HTTP/1.1 431"), "{r:?}");
         // A client that never finishes its head is let go, and others are still served.
         let mut idle = TcpStream::connect(addr).await.unwrap();
         idle.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
