@@ -161,25 +161,51 @@ fn reference_parsers_accept_the_outputs() {
 #[test]
 fn junit_has_a_failure_per_disagreement() {
     let x = netpol::report::junit::junit(&probe_report());
-    assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kubectl-netpol probe\" tests=\"5\" failures=\"2\" errors=\"1\" skipped=\"0\">"), "{x}");
+    assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kubectl-netpol probe\" tests=\"5\" failures=\"2\" errors=\"1\">"), "{x}");
     assert!(
         x.contains(
-            "<testsuite name=\"tcp/80\" tests=\"4\" failures=\"2\" errors=\"1\" skipped=\"0\">"
+            "<testsuite name=\"tcp/80\" tests=\"4\" disabled=\"0\" errors=\"1\" failures=\"2\" skipped=\"0\">"
         ),
         "{x}"
     );
-    assert!(x.contains("<testcase classname=\"x/a\" name=\"x/a -&gt; x/b tcp/80 expected denied\">\n      <failure message=\"expected denied, observed connected\" type=\"disagreement\">"), "{x}");
+    assert!(x.contains("<testcase name=\"x/a -&gt; x/b tcp/80 expected denied\" classname=\"x/a\">\n            <failure message=\"expected denied, observed connected\" type=\"disagreement\">"), "{x}");
     assert!(
         x.contains("the policies allow this connection but the packet was dropped (timeout)"),
         "{x}"
     );
+    assert!(
+        x.contains("<error message=\"could not probe: error\" type=\"probe-error\"/>"),
+        "{x}"
+    );
     assert!(x.contains("<testsuite name=\"dns\" tests=\"1\""), "{x}");
     assert!(
-        x.contains(
-            "<!-- policies are NOT enforced: <x/a> & \"friends\" - - see install-enforcer -->"
+        x.ends_with(
+            "</testsuites>\n<!-- policies are NOT enforced: <x/a> & \"friends\" - - see install-enforcer -->\n"
         ),
         "{x}"
     );
+}
+
+#[test]
+fn junit_counts_skipped_cases_and_drops_control_characters() {
+    let mut report = serde_json::to_value(probe_report()).unwrap();
+    report["connections"][0]["protocol"] = "SCTP".into();
+    report["connections"][0]["observed"] = Value::Null;
+    report["connections"][0]["agree"] = Value::Null;
+    report["connections"][0]["verdict"] = "unsupported".into();
+    report["probes"] =
+        serde_json::json!([{"protocol": "TCP", "port": 80}, {"protocol": "SCTP", "port": 80}]);
+    report["dns"][0]["name"] = "bell\u{7}.example".into();
+    let x = netpol::report::junit::junit(&serde_json::from_value(report).unwrap());
+    assert!(
+        x.contains("<testsuite name=\"sctp/80\" tests=\"1\" disabled=\"1\" errors=\"0\" failures=\"0\" skipped=\"1\">"),
+        "{x}"
+    );
+    assert!(
+        x.contains("<skipped message=\"SCTP is not supported here\"/>"),
+        "{x}"
+    );
+    assert!(x.contains("resolves bell.example via"), "{x}");
 }
 
 #[test]

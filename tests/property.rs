@@ -1,6 +1,9 @@
-//! Property test: the matrix computed over equivalence classes in set algebra equals the
+//! Property tests: the matrix computed over equivalence classes in set algebra equals the
 //! pair-by-pair verdicts and a naive evaluation written straight from the specification, on
-//! thousands of random clusters and policies (with and without an ordered first-match tier).
+//! thousands of random clusters and policies (with and without an ordered first-match tier);
+//! the enforcer's pod-only updates equal a full compile; diff lists exactly the changed
+//! connections. The clusters are drawn from proptest strategies, so a failure shrinks to a
+//! small cluster before it is shown.
 
 mod common;
 
@@ -11,237 +14,302 @@ use netpol::engine::matrix::Matrix;
 use netpol::engine::Engine;
 use netpol::model::*;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
-/// A tiny deterministic generator, so one u64 seed describes a whole cluster.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+// ---- Strategies: every part of a cluster is a proptest strategy, so a failing case shrinks
+// (fewer pods, policies, rules, peers, labels; simpler selectors and ports) before it is shown.
 
 const KEYS: [&str; 3] = ["app", "tier", "team"];
 const VALUES: [&str; 3] = ["a", "b", "c"];
 const PORT_NAMES: [&str; 3] = ["http", "metrics", "dns"];
 const PORTS: [u16; 4] = [53, 80, 81, 8080];
+const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
 
-fn labels(g: &mut Gen) -> Labels {
-    let mut l = Labels::new();
-    for k in KEYS {
-        if g.chance(60) {
-            l.insert(k.to_string(), g.pick(&VALUES).to_string());
-        }
-    }
-    l
+fn value() -> impl Strategy<Value = String> {
+    prop::sample::select(&VALUES[..]).prop_map(String::from)
 }
 
-fn selector(g: &mut Gen) -> LabelSelector {
-    let mut s = LabelSelector::default();
-    if g.chance(30) {
-        return s;
-    }
-    if g.chance(60) {
-        s.match_labels
-            .insert(g.pick(&KEYS).to_string(), g.pick(&VALUES).to_string());
-    }
-    if g.chance(40) {
-        let operator = [
-            Operator::In,
-            Operator::NotIn,
-            Operator::Exists,
-            Operator::DoesNotExist,
-        ][g.below(4) as usize];
-        let values = match operator {
-            Operator::In | Operator::NotIn => (0..1 + g.below(2))
-                .map(|_| g.pick(&VALUES).to_string())
-                .collect(),
-            _ => vec![],
-        };
-        s.match_expressions.push(Requirement {
-            key: g.pick(&KEYS).to_string(),
+fn key() -> impl Strategy<Value = String> {
+    prop::sample::select(&KEYS[..]).prop_map(String::from)
+}
+
+fn protocol() -> impl Strategy<Value = Protocol> {
+    prop::sample::select(&PROTOCOLS[..])
+}
+
+fn port_number() -> impl Strategy<Value = u16> {
+    prop::sample::select(&PORTS[..])
+}
+
+/// Each of the three keys, 60% of the time.
+fn labels() -> impl Strategy<Value = Labels> {
+    [
+        prop::option::weighted(0.6, value()),
+        prop::option::weighted(0.6, value()),
+        prop::option::weighted(0.6, value()),
+    ]
+    .prop_map(|values| {
+        KEYS.iter()
+            .zip(values)
+            .filter_map(|(k, v)| Some((k.to_string(), v?)))
+            .collect()
+    })
+}
+
+fn requirement() -> impl Strategy<Value = Requirement> {
+    let values = || prop::collection::vec(value(), 1..=2);
+    (
+        key(),
+        prop_oneof![
+            Just((Operator::Exists, vec![])),
+            Just((Operator::DoesNotExist, vec![])),
+            values().prop_map(|v| (Operator::In, v)),
+            values().prop_map(|v| (Operator::NotIn, v)),
+        ],
+    )
+        .prop_map(|(key, (operator, values))| Requirement {
+            key,
             operator,
             values,
-        });
-    }
-    s
+        })
 }
 
-fn ip(g: &mut Gen) -> IpAddr {
-    if g.chance(15) {
-        format!("fd00::{}", g.below(8) + 1).parse().unwrap()
-    } else {
-        format!("10.0.{}.{}", g.below(2), g.below(8))
-            .parse()
-            .unwrap()
-    }
-}
-
-fn ip_block(g: &mut Gen) -> IpBlock {
-    let v6 = g.chance(15);
-    let (cidr, except): (ipnet::IpNet, Vec<ipnet::IpNet>) = if v6 {
-        (
-            "fd00::/120".parse().unwrap(),
-            if g.chance(50) {
-                vec![format!("fd00::{}/128", g.below(8) + 1).parse().unwrap()]
-            } else {
-                vec![]
-            },
+/// Empty 30% of the time; else a matchLabels entry (60%) and a matchExpression (40%).
+fn selector() -> impl Strategy<Value = LabelSelector> {
+    prop_oneof![
+        3 => Just(LabelSelector::default()),
+        7 => (
+            prop::option::weighted(0.6, (key(), value())),
+            prop::option::weighted(0.4, requirement()),
         )
-    } else {
-        let len = [16u8, 24, 29][g.below(3) as usize];
-        let base: ipnet::IpNet = format!("10.0.{}.0/{len}", g.below(2))
-            .parse::<ipnet::IpNet>()
-            .unwrap()
-            .trunc();
-        let except = if g.chance(50) && len < 30 {
-            vec![format!("10.0.0.{}/31", 2 * g.below(4))
-                .parse::<ipnet::IpNet>()
-                .unwrap()
-                .trunc()]
+            .prop_map(|(label, requirement)| LabelSelector {
+                match_labels: label.into_iter().collect(),
+                match_expressions: requirement.into_iter().collect(),
+            }),
+    ]
+}
+
+/// 10.0.{0,1}.{0..7}, or fd00::{1..8} 15% of the time.
+fn ip() -> impl Strategy<Value = IpAddr> {
+    prop_oneof![
+        85 => (0..2u8, 0..8u8).prop_map(|(c, d)| IpAddr::from([10, 0, c, d])),
+        15 => (1..=8u16).prop_map(|h| IpAddr::from([0xfd00, 0, 0, 0, 0, 0, 0, h])),
+    ]
+}
+
+fn net(text: String) -> ipnet::IpNet {
+    text.parse::<ipnet::IpNet>().unwrap().trunc()
+}
+
+fn ip_block() -> impl Strategy<Value = IpBlock> {
+    let v4 = (
+        prop::sample::select(&[16u8, 24, 29][..]),
+        0..2u8,
+        prop::option::of(0..4u8),
+    )
+        .prop_map(|(len, c, except)| {
+            let cidr = net(format!("10.0.{c}.0/{len}"));
+            let except = except
+                .map(|e| net(format!("10.0.0.{}/31", 2 * e)))
+                .filter(|e| cidr.contains(e))
+                .into_iter()
+                .collect();
+            (cidr, except)
+        });
+    let v6 = prop::option::of(1..=8u8).prop_map(|except| {
+        let except = except
+            .map(|h| net(format!("fd00::{h}/128")))
             .into_iter()
-            .filter(|e| base.contains(e))
-            .collect()
-        } else {
-            vec![]
-        };
-        (base, except)
-    };
-    IpBlock {
+            .collect();
+        (net("fd00::/120".into()), except)
+    });
+    prop_oneof![85 => v4, 15 => v6].prop_map(|(cidr, except)| IpBlock {
         cidr_text: cidr.to_string(),
         cidr,
         except,
-    }
+    })
 }
 
-fn peer(g: &mut Gen) -> Peer {
-    match g.below(4) {
-        0 => Peer::IpBlock(ip_block(g)),
-        1 => Peer::Pods {
+fn peer() -> impl Strategy<Value = Peer> {
+    prop_oneof![
+        1 => selector().prop_map(|pods| Peer::Pods {
             namespaces: NamespaceScope::PolicyNamespace,
-            pods: selector(g),
-        },
-        _ => Peer::Pods {
-            namespaces: NamespaceScope::Selector(selector(g)),
-            pods: selector(g),
-        },
-    }
+            pods,
+        }),
+        2 => (selector(), selector()).prop_map(|(ns, pods)| Peer::Pods {
+            namespaces: NamespaceScope::Selector(ns),
+            pods,
+        }),
+        1 => ip_block().prop_map(Peer::IpBlock),
+    ]
 }
 
-fn policy_port(g: &mut Gen) -> PolicyPort {
-    let protocol = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][g.below(3) as usize];
-    match g.below(4) {
-        0 => PolicyPort {
-            protocol,
-            port: None,
-            end_port: None,
-        },
-        1 => PolicyPort {
-            protocol,
-            port: Some(PortSpec::Name(g.pick(&PORT_NAMES).to_string())),
-            end_port: None,
-        },
-        2 => PolicyPort {
-            protocol,
-            port: Some(PortSpec::Number(80)),
-            end_port: Some(81 + g.below(8000) as u16),
-        },
-        _ => PolicyPort {
-            protocol,
-            port: Some(PortSpec::Number(PORTS[g.below(4) as usize])),
-            end_port: None,
-        },
-    }
+fn policy_port() -> impl Strategy<Value = PolicyPort> {
+    let port = prop_oneof![
+        port_number().prop_map(|n| (Some(PortSpec::Number(n)), None)),
+        Just((None, None)),
+        prop::sample::select(&PORT_NAMES[..])
+            .prop_map(|n| (Some(PortSpec::Name(n.to_string())), None)),
+        (81..8081u16).prop_map(|end| (Some(PortSpec::Number(80)), Some(end))),
+    ];
+    (protocol(), port).prop_map(|(protocol, (port, end_port))| PolicyPort {
+        protocol,
+        port,
+        end_port,
+    })
 }
 
-fn rules(g: &mut Gen) -> Vec<Rule> {
-    (0..g.below(3))
-        .map(|_| Rule {
-            peers: (0..g.below(3)).map(|_| peer(g)).collect(),
-            ports: (0..g.below(3)).map(|_| policy_port(g)).collect(),
-        })
-        .collect()
+fn rules() -> impl Strategy<Value = Vec<Rule>> {
+    let rule = (
+        prop::collection::vec(peer(), 0..3),
+        prop::collection::vec(policy_port(), 0..3),
+    )
+        .prop_map(|(peers, ports)| Rule { peers, ports });
+    prop::collection::vec(rule, 0..3)
 }
 
-fn cluster(seed: u64) -> Snapshot {
-    let mut g = Gen(seed | 1);
-    let mut snap = Snapshot::default();
-    let ns_names: Vec<String> = (0..1 + g.below(3)).map(|i| format!("ns{i}")).collect();
-    for n in &ns_names {
-        snap.namespaces.insert(
-            n.clone(),
-            Namespace {
-                name: n.clone(),
-                labels: labels(&mut g),
-                declared: true,
-            },
-        );
-    }
-    for i in 0..2 + g.below(9) {
-        let ports = (0..g.below(3))
-            .map(|_| ContainerPort {
-                name: if g.chance(70) {
-                    Some(g.pick(&PORT_NAMES).to_string())
-                } else {
-                    None
-                },
-                port: PORTS[g.below(4) as usize],
-                protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][g.below(3) as usize],
-            })
-            .collect();
-        let ips = if g.chance(85) {
-            vec![ip(&mut g)]
-        } else {
-            vec![]
-        };
-        snap.pods.push(Pod {
-            namespace: ns_names[g.below(ns_names.len() as u64) as usize].clone(),
-            name: format!("p{i}"),
-            labels: labels(&mut g),
+fn container_ports() -> impl Strategy<Value = Vec<ContainerPort>> {
+    let port = (
+        prop::option::weighted(0.7, prop::sample::select(&PORT_NAMES[..])),
+        port_number(),
+        protocol(),
+    )
+        .prop_map(|(name, port, protocol)| ContainerPort {
+            name: name.map(String::from),
+            port,
+            protocol,
+        });
+    prop::collection::vec(port, 0..3)
+}
+
+/// A pod in one of `namespaces` (named later, by its place in the cluster).
+fn pod(namespaces: Vec<String>) -> impl Strategy<Value = Pod> {
+    (
+        prop::sample::select(namespaces),
+        labels(),
+        container_ports(),
+        prop::option::weighted(0.85, ip()),
+        prop::bool::weighted(0.05),
+    )
+        .prop_map(|(namespace, labels, ports, ip, host_network)| Pod {
+            namespace,
+            name: String::new(),
+            labels,
             ports,
-            ips,
-            host_network: g.chance(5),
+            ips: ip.into_iter().collect(),
+            host_network,
             node: None,
             origin: PodOrigin::Pod,
             source: Source::default(),
-        });
-    }
-    for i in 0..g.below(6) {
-        let ingress = rules(&mut g);
-        let egress = rules(&mut g);
-        let (ti, te) = match g.below(4) {
-            0 => (true, !egress.is_empty()),
-            1 => (true, false),
-            2 => (false, true),
-            _ => (true, true),
-        };
-        snap.policies.push(Policy {
-            namespace: ns_names[g.below(ns_names.len() as u64) as usize].clone(),
-            name: format!("pol{i}"),
-            pod_selector: selector(&mut g),
-            ingress,
-            egress,
-            types_ingress: ti,
-            types_egress: te,
-            types_explicit: true,
-            egress_written: true,
-            source: Source::default(),
-        });
-    }
-    snap.finish();
-    snap
+        })
+}
+
+fn policy(namespaces: Vec<String>) -> impl Strategy<Value = Policy> {
+    (
+        prop::sample::select(namespaces),
+        selector(),
+        rules(),
+        rules(),
+        0..4u8,
+    )
+        .prop_map(|(namespace, pod_selector, ingress, egress, types)| {
+            let (types_ingress, types_egress) = match types {
+                0 => (true, true),
+                1 => (true, !egress.is_empty()),
+                2 => (true, false),
+                _ => (false, true),
+            };
+            Policy {
+                namespace,
+                name: String::new(),
+                pod_selector,
+                ingress,
+                egress,
+                types_ingress,
+                types_egress,
+                types_explicit: true,
+                egress_written: true,
+                source: Source::default(),
+            }
+        })
+}
+
+/// One to three namespaces, 2 to 10 pods, up to 5 policies (not yet `finish`ed).
+fn unfinished_cluster() -> impl Strategy<Value = Snapshot> {
+    (1..=3usize)
+        .prop_flat_map(|count| {
+            let names: Vec<String> = (0..count).map(|i| format!("ns{i}")).collect();
+            (
+                prop::collection::vec(labels(), count),
+                prop::collection::vec(pod(names.clone()), 2..=10),
+                prop::collection::vec(policy(names), 0..6),
+            )
+        })
+        .prop_map(|(ns_labels, mut pods, mut policies)| {
+            let mut snap = Snapshot::default();
+            for (i, labels) in ns_labels.into_iter().enumerate() {
+                let name = format!("ns{i}");
+                snap.namespaces.insert(
+                    name.clone(),
+                    Namespace {
+                        name,
+                        labels,
+                        declared: true,
+                    },
+                );
+            }
+            for (i, p) in pods.iter_mut().enumerate() {
+                p.name = format!("p{i}");
+            }
+            for (i, p) in policies.iter_mut().enumerate() {
+                p.name = format!("pol{i}");
+            }
+            snap.pods = pods;
+            snap.policies = policies;
+            snap
+        })
+}
+
+fn cluster() -> impl Strategy<Value = Snapshot> {
+    unfinished_cluster().prop_map(|mut snap| {
+        snap.finish();
+        snap
+    })
+}
+
+fn node() -> impl Strategy<Value = Option<String>> {
+    prop::sample::select(&["n0", "n1"][..]).prop_map(|n| Some(n.to_string()))
+}
+
+/// A cluster whose pods are on nodes n0 and n1.
+fn cluster_on_nodes() -> impl Strategy<Value = Snapshot> {
+    (cluster(), prop::collection::vec(node(), 10)).prop_map(|(mut snap, nodes)| {
+        for (p, node) in snap.pods.iter_mut().zip(nodes) {
+            p.node = node;
+        }
+        snap
+    })
+}
+
+/// A runner with the given number of cases (shrinking on failure, as `proptest!` does).
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new(ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    })
+}
+
+/// The value `strategy` draws from a fixed seed: the same on every run and machine, for the
+/// golden file and the big clusters (no shrinking there). A proptest upgrade that draws values
+/// differently changes these clusters: rewrite the golden file (`UPDATE_GOLDEN=1`) and check
+/// that only the inputs moved (the other tests still pass).
+fn sample<S: Strategy>(strategy: S, seed: u64) -> S::Value {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(ProptestConfig::default(), rng);
+    strategy.new_tree(&mut runner).unwrap().current()
 }
 
 // ---- The naive oracle: the specification, pair by pair, no classes, no caches. ----
@@ -339,21 +407,20 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
-    fn grouped_matrix_equals_naive_evaluation(seed in any::<u64>()) {
-        let snap = cluster(seed);
+    fn grouped_matrix_equals_naive_evaluation(snap in cluster()) {
         let engine = Engine::new(&snap);
         let all: Vec<usize> = (0..snap.pods.len()).collect();
         let probes = probes();
         let m = Matrix::compute(&engine, &all, &probes);
         // The set algebra says exactly what the verdict of every pair of classes says.
-        prop_assert!(m.same_verdicts(&Matrix::compute_pairwise(&engine, &all, &probes)), "seed {}", seed);
+        prop_assert!(m.same_verdicts(&Matrix::compute_pairwise(&engine, &all, &probes)));
         let endpoint_count = snap.pods.iter().filter(|p| !p.host_network).count();
         prop_assert_eq!(m.pods.len(), endpoint_count);
         for (i, &a) in m.pods.iter().enumerate() {
             for (j, &b) in m.pods.iter().enumerate() {
                 for (k, probe) in probes.iter().enumerate() {
                     let expected = naive(&snap, &snap.pods[a], &snap.pods[b], a == b, *probe);
-                    prop_assert_eq!(m.allowed(i, j, k), expected, "seed {} {} -> {} {}", seed, snap.pods[a].key(), snap.pods[b].key(), probe);
+                    prop_assert_eq!(m.allowed(i, j, k), expected, "{} -> {} {}", snap.pods[a].key(), snap.pods[b].key(), probe);
                     // The explained verdict must say the same as the matrix.
                     let t = netpol::engine::Traffic { from: netpol::engine::Endpoint::Pod(a), to: netpol::engine::Endpoint::Pod(b), probe: *probe };
                     prop_assert_eq!(engine.verdict(&t).allowed, expected);
@@ -375,65 +442,77 @@ proptest! {
 
 /// A random cluster grown to hundreds of pods with their own addresses, and egress policies
 /// whose ipBlocks cut those addresses into ranges, so there are hundreds of classes.
-fn big_cluster(seed: u64) -> Snapshot {
-    let mut snap = cluster(seed);
-    let mut g = Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let namespaces: Vec<String> = snap.namespaces.keys().cloned().collect();
-    for i in 0..900u64 {
-        snap.pods.push(Pod {
-            namespace: namespaces[g.below(namespaces.len() as u64) as usize].clone(),
-            name: format!("big{i}"),
-            labels: labels(&mut g),
-            ports: container_ports(&mut g),
-            ips: vec![format!("10.0.{}.{}", 4 + i / 250, i % 250).parse().unwrap()],
-            host_network: false,
-            node: None,
-            origin: PodOrigin::Pod,
-            source: Source::default(),
-        });
-    }
-    for k in 0..24u64 {
-        let base = g.below(900);
-        let net = |b: u64, len: u8| -> ipnet::IpNet {
-            format!("10.0.{}.{}/{len}", 4 + b / 250, b % 250)
-                .parse::<ipnet::IpNet>()
-                .unwrap()
-                .trunc()
-        };
-        let cidr = net(base, 25);
-        let except: Vec<ipnet::IpNet> = vec![net(base, 28)]
-            .into_iter()
-            .filter(|e| cidr.contains(e) && *e != cidr)
-            .collect();
-        snap.policies.push(Policy {
-            namespace: namespaces[g.below(namespaces.len() as u64) as usize].clone(),
-            name: format!("cut{k}"),
-            pod_selector: selector(&mut g),
-            ingress: rules(&mut g),
-            egress: vec![Rule {
-                peers: vec![Peer::IpBlock(IpBlock {
-                    cidr_text: cidr.to_string(),
-                    cidr,
-                    except,
-                })],
-                ports: (0..g.below(2)).map(|_| policy_port(&mut g)).collect(),
-            }],
-            types_ingress: g.chance(50),
-            types_egress: true,
-            types_explicit: true,
-            egress_written: true,
-            source: Source::default(),
-        });
-    }
-    snap.finish();
-    snap
+fn big_cluster() -> impl Strategy<Value = Snapshot> {
+    // Namespaces as places among the cluster's own (one to three).
+    let big_pod = (0..3usize, labels(), container_ports());
+    let cut = (
+        0..3usize,
+        selector(),
+        rules(),
+        0..900u64,
+        prop::collection::vec(policy_port(), 0..2),
+        any::<bool>(),
+    );
+    (
+        unfinished_cluster(),
+        prop::collection::vec(big_pod, 900),
+        prop::collection::vec(cut, 24),
+    )
+        .prop_map(|(mut snap, big_pods, cuts)| {
+            let namespaces: Vec<String> = snap.namespaces.keys().cloned().collect();
+            let namespace = |i: usize| namespaces[i % namespaces.len()].clone();
+            for (i, (ns, labels, ports)) in (0u64..).zip(big_pods) {
+                snap.pods.push(Pod {
+                    namespace: namespace(ns),
+                    name: format!("big{i}"),
+                    labels,
+                    ports,
+                    ips: vec![IpAddr::from([10, 0, 4 + (i / 250) as u8, (i % 250) as u8])],
+                    host_network: false,
+                    node: None,
+                    origin: PodOrigin::Pod,
+                    source: Source::default(),
+                });
+            }
+            for (k, (ns, pod_selector, ingress, base, ports, types_ingress)) in
+                cuts.into_iter().enumerate()
+            {
+                let at = |len: u8| net(format!("10.0.{}.{}/{len}", 4 + base / 250, base % 250));
+                let cidr = at(25);
+                let except: Vec<ipnet::IpNet> = vec![at(28)]
+                    .into_iter()
+                    .filter(|e| cidr.contains(e) && *e != cidr)
+                    .collect();
+                snap.policies.push(Policy {
+                    namespace: namespace(ns),
+                    name: format!("cut{k}"),
+                    pod_selector,
+                    ingress,
+                    egress: vec![Rule {
+                        peers: vec![Peer::IpBlock(IpBlock {
+                            cidr_text: cidr.to_string(),
+                            cidr,
+                            except,
+                        })],
+                        ports,
+                    }],
+                    types_ingress,
+                    types_egress: true,
+                    types_explicit: true,
+                    egress_written: true,
+                    source: Source::default(),
+                });
+            }
+            snap.finish();
+            snap
+        })
 }
 
 #[test]
 fn set_algebra_on_hundreds_of_classes_equals_pair_by_pair() {
     let mut biggest = 0;
     for seed in 1..=4u64 {
-        let snap = big_cluster(seed);
+        let snap = sample(big_cluster(), seed);
         let engine = Engine::new(&snap);
         let all: Vec<usize> = (0..snap.pods.len()).collect();
         let probes = [Probe::new(Protocol::Tcp, 80), Probe::new(Protocol::Udp, 53)];
@@ -493,20 +572,43 @@ fn naive_ref_matches(snap: &Snapshot, r: Option<PeerRef>, pod: &Pod) -> bool {
     })
 }
 
+/// A tier's rules before they meet a snapshot: which of its peers (by place among them, 70% of
+/// the time) are subject and peer, which probe (50%), and the action.
+type RulePicks = Vec<(
+    Option<prop::sample::Index>,
+    Option<prop::sample::Index>,
+    Option<prop::sample::Index>,
+    Action,
+)>;
+
+fn rule_picks() -> impl Strategy<Value = RulePicks> {
+    let one = (
+        prop::option::weighted(0.7, any::<prop::sample::Index>()),
+        prop::option::weighted(0.7, any::<prop::sample::Index>()),
+        prop::option::of(any::<prop::sample::Index>()),
+        prop::sample::select(&[Action::Accept, Action::Deny, Action::Pass][..]),
+    );
+    prop::collection::vec(one, 0..4)
+}
+
 impl OrderedTier {
-    fn random(g: &mut Gen, snap: &Snapshot, name: &'static str) -> OrderedTier {
+    fn new(picks: &RulePicks, snap: &Snapshot, name: &'static str) -> OrderedTier {
         let probes = probes();
         let refs = peer_refs(snap);
-        let pick = |g: &mut Gen| {
-            (!refs.is_empty() && g.chance(70)).then(|| refs[g.below(refs.len() as u64) as usize])
+        let pick = |i: &Option<prop::sample::Index>| {
+            i.as_ref()
+                .filter(|_| !refs.is_empty())
+                .map(|i| *i.get(&refs))
         };
-        let rules = (0..g.below(4))
-            .map(|_| {
-                let probe = g
-                    .chance(50)
-                    .then(|| probes[g.below(probes.len() as u64) as usize]);
-                let action = [Action::Accept, Action::Deny, Action::Pass][g.below(3) as usize];
-                (pick(g), pick(g), probe, action)
+        let rules = picks
+            .iter()
+            .map(|(subject, peer, probe, action)| {
+                (
+                    pick(subject),
+                    pick(peer),
+                    probe.as_ref().map(|i| *i.get(&probes)),
+                    *action,
+                )
             })
             .collect();
         OrderedTier { name, rules }
@@ -585,11 +687,10 @@ fn naive_tiered_direction(
 #[test]
 fn set_algebra_with_ordered_tiers_equals_naive_evaluation() {
     use netpol::engine::{NamespacedTier, Tier};
-    for seed in 1..=1500u64 {
-        let snap = cluster(seed);
-        let mut g = Gen(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
-        let admin = OrderedTier::random(&mut g, &snap, "admin");
-        let baseline = OrderedTier::random(&mut g, &snap, "baseline");
+    let strategy = (cluster(), rule_picks(), rule_picks());
+    let result = runner(1500).run(&strategy, |(snap, admin, baseline)| {
+        let admin = OrderedTier::new(&admin, &snap, "admin");
+        let baseline = OrderedTier::new(&baseline, &snap, "baseline");
         let tiers: Vec<Box<dyn Tier>> = vec![
             Box::new(OrderedTier {
                 name: "admin",
@@ -605,10 +706,7 @@ fn set_algebra_with_ordered_tiers_equals_naive_evaluation() {
         let all: Vec<usize> = (0..snap.pods.len()).collect();
         let probes = probes();
         let m = Matrix::compute(&engine, &all, &probes);
-        assert!(
-            m.same_verdicts(&Matrix::compute_pairwise(&engine, &all, &probes)),
-            "seed {seed}"
-        );
+        prop_assert!(m.same_verdicts(&Matrix::compute_pairwise(&engine, &all, &probes)));
         for (i, &a) in m.pods.iter().enumerate() {
             for (j, &b) in m.pods.iter().enumerate() {
                 for (k, &probe) in probes.iter().enumerate() {
@@ -627,59 +725,86 @@ fn set_algebra_with_ordered_tiers_equals_naive_evaluation() {
                             probe,
                             Direction::Ingress,
                         ));
-                    assert_eq!(
+                    prop_assert_eq!(
                         m.allowed(i, j, k),
                         expected,
-                        "seed {seed} {} -> {} {probe}",
+                        "{} -> {} {}",
                         pa.key(),
-                        pb.key()
+                        pb.key(),
+                        probe
                     );
                 }
             }
         }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }
 
 // ---- The enforcer's pod-only updates equal a full compile. ----
 
-/// A pod as `cluster` makes them, for pods that appear later.
-fn new_pod(g: &mut Gen, snap: &Snapshot, name: String) -> Pod {
-    let mut ns: Vec<String> = snap.namespaces.keys().cloned().collect();
-    // Now and then a namespace without a Namespace object (the snapshot invents it).
-    ns.push("ns-undeclared".into());
-    Pod {
-        namespace: ns[g.below(ns.len() as u64) as usize].clone(),
-        name,
-        labels: labels(g),
-        ports: container_ports(g),
-        ips: pod_ips(g),
-        host_network: g.chance(5),
-        node: node(g),
-        origin: PodOrigin::Pod,
-        source: Source::default(),
+/// What happens to the pods between two compiles (a pod by its place among them).
+#[derive(Clone, Debug)]
+enum PodChange {
+    Add(Pod),
+    Remove(prop::sample::Index),
+    Edit(prop::sample::Index, PodEdit),
+}
+
+#[derive(Clone, Debug)]
+enum PodEdit {
+    Relabel(Labels),
+    Readdress(Vec<IpAddr>),
+    Reports(Vec<ContainerPort>),
+    Move(Option<String>),
+}
+
+impl PodEdit {
+    fn apply(self, p: &mut Pod) {
+        match self {
+            PodEdit::Relabel(labels) => p.labels = labels,
+            PodEdit::Readdress(ips) => p.ips = ips,
+            PodEdit::Reports(ports) => p.ports = ports,
+            PodEdit::Move(node) => p.node = node,
+        }
     }
 }
 
-fn container_ports(g: &mut Gen) -> Vec<ContainerPort> {
-    (0..g.below(3))
-        .map(|_| ContainerPort {
-            name: g.chance(70).then(|| g.pick(&PORT_NAMES).to_string()),
-            port: PORTS[g.below(4) as usize],
-            protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][g.below(3) as usize],
-        })
-        .collect()
+/// None, one (70%) or two addresses.
+fn pod_ips() -> impl Strategy<Value = Vec<IpAddr>> {
+    prop_oneof![
+        7 => ip().prop_map(|ip| vec![ip]),
+        1 => Just(vec![]),
+        2 => (ip(), ip()).prop_map(|(a, b)| vec![a, b]),
+    ]
 }
 
-fn pod_ips(g: &mut Gen) -> Vec<IpAddr> {
-    match g.below(10) {
-        0 => vec![],
-        1 | 2 => vec![ip(g), ip(g)],
-        _ => vec![ip(g)],
-    }
+/// A pod that appears later; now and then in a namespace without a Namespace object (the
+/// snapshot invents it).
+fn new_pod() -> impl Strategy<Value = Pod> {
+    let namespaces = ["ns0", "ns1", "ns2", "ns-undeclared"].map(String::from);
+    (pod(namespaces.to_vec()), pod_ips(), node()).prop_map(|(mut p, ips, node)| {
+        p.ips = ips;
+        p.node = node;
+        p
+    })
 }
 
-fn node(g: &mut Gen) -> Option<String> {
-    Some(["n0", "n1"][g.below(2) as usize].to_string())
+fn pod_change() -> impl Strategy<Value = PodChange> {
+    let edit = prop_oneof![
+        2 => labels().prop_map(PodEdit::Relabel),
+        1 => pod_ips().prop_map(PodEdit::Readdress),
+        1 => container_ports().prop_map(PodEdit::Reports),
+        1 => node().prop_map(PodEdit::Move),
+    ];
+    let index = any::<prop::sample::Index>;
+    prop_oneof![
+        5 => (index(), edit).prop_map(|(i, e)| PodChange::Edit(i, e)),
+        2 => new_pod().prop_map(PodChange::Add),
+        1 => index().prop_map(PodChange::Remove),
+    ]
 }
 
 /// The snapshot the agent's cache would make of these objects.
@@ -699,20 +824,58 @@ fn resnapshot(snap: &Snapshot, pods: Vec<Pod>) -> Snapshot {
     out
 }
 
+/// Where the update and the full compile differ, in words.
+fn rules_diff(got: &netpol::enforce::NodeRules, want: &netpol::enforce::NodeRules) -> String {
+    let mut diff = Vec::new();
+    for (f, a, b) in [("v4", &got.v4, &want.v4), ("v6", &got.v6, &want.v6)] {
+        for (name, set) in &a.sets {
+            if b.sets.get(name) != Some(set) {
+                diff.push(format!(
+                    "{f} set {name}: update {:?}, compile {:?}",
+                    set.members,
+                    b.sets.get(name).map(|s| &s.members)
+                ));
+            }
+        }
+        for name in b.sets.keys().filter(|n| !a.sets.contains_key(*n)) {
+            diff.push(format!("{f} set {name} only in the compile"));
+        }
+        if a.chains != b.chains {
+            diff.push(format!(
+                "{f} chains: update {:#?}\ncompile {:#?}",
+                a.chains, b.chains
+            ));
+        }
+    }
+    if got.pods_without_ip != want.pods_without_ip {
+        diff.push(format!(
+            "without ip: {:?} vs {:?}",
+            got.pods_without_ip, want.pods_without_ip
+        ));
+    }
+    if got.set_origins != want.set_origins || got.named_port_groups != want.named_port_groups {
+        diff.push("origins or named-port groups differ".into());
+    }
+    diff.join("\n")
+}
+
 #[test]
 fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
     use netpol::enforce::compile::{compile_with, update_for_pods, CompileOptions};
-    let (mut incremental, mut cases) = (0, 0);
-    for seed in 1..=3000u64 {
-        let mut base = cluster(seed);
-        let mut g = Gen(seed.wrapping_mul(0x9e3779b97f4a7c15) | 1);
-        for p in &mut base.pods {
-            p.node = node(&mut g);
-        }
-        let node_name = (seed % 4 != 0).then_some("n0");
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (incremental, cases) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let strategy = (
+        cluster_on_nodes(),
+        // A quarter of the runs compile for every node.
+        prop::bool::weighted(0.75),
         // Half the clusters hold unplaced local addresses (the agent's default).
+        any::<bool>(),
+        prop::collection::vec(pod_change(), 1..=3),
+    );
+    let result = runner(3000).run(&strategy, |(base, on_n0, hold, steps)| {
+        let node_name = on_n0.then_some("n0");
         let opts = CompileOptions {
-            hold: if seed % 2 == 0 {
+            hold: if hold {
                 vec!["10.0.0.0/8".parse().unwrap(), "fd00::/8".parse().unwrap()]
             } else {
                 Vec::new()
@@ -721,79 +884,45 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
         };
         let compile = |snap: &Snapshot| compile_with(&Engine::new(snap), node_name, &opts);
         let before = compile(&base);
-        // One to three pod changes: appear, disappear, relabel, new addresses, new ports,
-        // another node.
         let mut pods = base.pods.clone();
         let mut changed: Vec<Pod> = Vec::new();
-        for step in 0..1 + g.below(3) {
-            let i = g.below(pods.len() as u64 + 1) as usize;
-            if i == pods.len() || g.chance(15) {
-                let p = new_pod(&mut g, &base, format!("new{step}"));
-                pods.retain(|o| o.key() != p.key());
-                pods.push(p.clone());
-                changed.push(p);
-                continue;
-            }
-            let old = pods[i].clone();
-            let mut p = old.clone();
-            match g.below(6) {
-                0 => {
-                    pods.remove(i);
-                    changed.push(old);
-                    continue;
+        for (step, change) in steps.into_iter().enumerate() {
+            match change {
+                PodChange::Add(mut p) => {
+                    p.name = format!("new{step}");
+                    pods.retain(|o| o.key() != p.key());
+                    pods.push(p.clone());
+                    changed.push(p);
                 }
-                1 | 2 => p.labels = labels(&mut g),
-                3 => p.ips = pod_ips(&mut g),
-                4 => p.ports = container_ports(&mut g),
-                _ => p.node = node(&mut g),
+                _ if pods.is_empty() => {}
+                PodChange::Remove(i) => changed.push(pods.remove(i.index(pods.len()))),
+                PodChange::Edit(i, edit) => {
+                    let i = i.index(pods.len());
+                    changed.push(pods[i].clone());
+                    edit.apply(&mut pods[i]);
+                    changed.push(pods[i].clone());
+                }
             }
-            pods[i] = p.clone();
-            changed.push(old);
-            changed.push(p);
         }
         let after = resnapshot(&base, pods);
         let want = compile(&after);
         let refs: Vec<&Pod> = changed.iter().collect();
-        cases += 1;
+        cases.fetch_add(1, Ordering::Relaxed);
         if let Some(got) = update_for_pods(&before, &after, node_name, &refs) {
-            incremental += 1;
-            if got != want {
-                let mut diff = Vec::new();
-                for (f, a, b) in [("v4", &got.v4, &want.v4), ("v6", &got.v6, &want.v6)] {
-                    for (name, set) in &a.sets {
-                        if b.sets.get(name) != Some(set) {
-                            diff.push(format!(
-                                "{f} set {name}: update {:?}, compile {:?}",
-                                set.members,
-                                b.sets.get(name).map(|s| &s.members)
-                            ));
-                        }
-                    }
-                    for name in b.sets.keys().filter(|n| !a.sets.contains_key(*n)) {
-                        diff.push(format!("{f} set {name} only in the compile"));
-                    }
-                    if a.chains != b.chains {
-                        diff.push(format!(
-                            "{f} chains: update {:#?}\ncompile {:#?}",
-                            a.chains, b.chains
-                        ));
-                    }
-                }
-                if got.pods_without_ip != want.pods_without_ip {
-                    diff.push(format!(
-                        "without ip: {:?} vs {:?}",
-                        got.pods_without_ip, want.pods_without_ip
-                    ));
-                }
-                if got.set_origins != want.set_origins
-                    || got.named_port_groups != want.named_port_groups
-                {
-                    diff.push("origins or named-port groups differ".into());
-                }
-                panic!("seed {seed}: the update differs from a full compile\nchanged: {changed:#?}\n{}", diff.join("\n"));
-            }
+            incremental.fetch_add(1, Ordering::Relaxed);
+            prop_assert!(
+                got == want,
+                "the update differs from a full compile\nchanged: {:#?}\n{}",
+                changed,
+                rules_diff(&got, &want)
+            );
         }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
+    let (incremental, cases) = (incremental.into_inner(), cases.into_inner());
     // Most pod changes must take the fast path, or the test proves little.
     assert!(
         incremental * 2 > cases,
@@ -807,18 +936,21 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
 #[test]
 fn diff_lists_exactly_the_connections_whose_verdict_changed() {
     use netpol::diff::{diff, Side};
-    for seed in 1..=600u64 {
-        let old = cluster(seed);
+    // Drop a policy (70%), or relabel a pod (50%), or both.
+    let strategy = (
+        cluster(),
+        prop::option::weighted(0.7, any::<prop::sample::Index>()),
+        prop::option::weighted(0.5, (any::<prop::sample::Index>(), labels())),
+    );
+    let result = runner(600).run(&strategy, |(old, dropped, relabelled)| {
         let mut new = old.clone();
-        let mut g = Gen(seed.wrapping_mul(0x5851_f42d_4c95_7f2d) | 1);
-        // Drop a policy, or relabel a pod, or both.
-        if !new.policies.is_empty() && g.chance(70) {
-            let i = g.below(new.policies.len() as u64) as usize;
+        if let Some(i) = dropped.filter(|_| !new.policies.is_empty()) {
+            let i = i.index(new.policies.len());
             new.policies.remove(i);
         }
-        if g.chance(50) {
-            let i = g.below(new.pods.len() as u64) as usize;
-            new.pods[i].labels = labels(&mut g);
+        if let Some((i, labels)) = relabelled {
+            let i = i.index(new.pods.len());
+            new.pods[i].labels = labels;
         }
         let probes = probes();
         let (old_pods, new_pods): (Vec<usize>, Vec<usize>) =
@@ -870,8 +1002,12 @@ fn diff_lists_exactly_the_connections_whose_verdict_changed() {
         };
         allowed.sort();
         denied.sort();
-        assert_eq!(listed(&d.allowed), allowed, "seed {seed}: became allowed");
-        assert_eq!(listed(&d.denied), denied, "seed {seed}: became denied");
+        prop_assert_eq!(listed(&d.allowed), allowed, "became allowed");
+        prop_assert_eq!(listed(&d.denied), denied, "became denied");
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }
 
@@ -882,11 +1018,7 @@ fn diff_lists_exactly_the_connections_whose_verdict_changed() {
 fn enforcer_rules_of_generated_clusters_equal_the_golden_file() {
     let mut text = String::new();
     for seed in 1..=40u64 {
-        let mut snap = cluster(seed);
-        let mut g = Gen(seed.wrapping_mul(0x9e3779b97f4a7c15) | 1);
-        for p in &mut snap.pods {
-            p.node = node(&mut g);
-        }
+        let snap = sample(cluster_on_nodes(), seed);
         text.push_str(&format!("### seed {seed}\n"));
         text.push_str(&common::enforcer_text(
             &snap,
@@ -903,126 +1035,163 @@ fn enforcer_rules_of_generated_clusters_equal_the_golden_file() {
 
 use netpol::model::Action as ClusterAction;
 
-fn cluster_selector_pair(g: &mut Gen) -> NamespacedPods {
-    NamespacedPods {
-        namespaces: selector(g),
-        pods: selector(g),
-    }
+fn cluster_selector_pair() -> impl Strategy<Value = NamespacedPods> {
+    (selector(), selector()).prop_map(|(namespaces, pods)| NamespacedPods { namespaces, pods })
 }
 
-fn cluster_peer(g: &mut Gen, egress: bool) -> ClusterPeer {
-    match g.below(if egress { 6 } else { 2 }) {
-        0 => ClusterPeer::Namespaces(selector(g)),
-        1 => ClusterPeer::Pods(cluster_selector_pair(g)),
-        2 | 3 => ClusterPeer::Networks(
-            (0..1 + g.below(2))
-                .map(|_| {
-                    let mut b = ip_block(g);
+/// Ingress peers are namespaces or pods; egress peers also networks, nodes and domain names.
+fn cluster_peer(egress: bool) -> BoxedStrategy<ClusterPeer> {
+    let pods = prop_oneof![
+        selector().prop_map(ClusterPeer::Namespaces),
+        cluster_selector_pair().prop_map(ClusterPeer::Pods),
+    ];
+    if !egress {
+        return pods.boxed();
+    }
+    let networks = prop::collection::vec(ip_block(), 1..=2).prop_map(|blocks| {
+        ClusterPeer::Networks(
+            blocks
+                .into_iter()
+                .map(|mut b| {
                     b.except.clear();
                     b
                 })
                 .collect(),
-        ),
-        4 => ClusterPeer::Nodes(selector(g)),
-        _ => ClusterPeer::DomainNames(vec!["example.com".into()]),
-    }
+        )
+    });
+    prop_oneof![
+        2 => pods,
+        2 => networks,
+        1 => selector().prop_map(ClusterPeer::Nodes),
+        1 => Just(ClusterPeer::DomainNames(vec!["example.com".into()])),
+    ]
+    .boxed()
 }
 
-fn cluster_port(g: &mut Gen) -> ClusterPort {
-    let protocol = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp][g.below(3) as usize];
-    match g.below(3) {
-        0 => ClusterPort::Named(g.pick(&PORT_NAMES).to_string()),
-        1 => {
-            let start = PORTS[g.below(4) as usize];
+fn cluster_port() -> impl Strategy<Value = ClusterPort> {
+    prop_oneof![
+        (protocol(), port_number()).prop_map(|(protocol, p)| ClusterPort::Range {
+            protocol,
+            start: p,
+            end: p,
+        }),
+        (protocol(), port_number(), 0..100u16).prop_map(|(protocol, start, span)| {
             ClusterPort::Range {
                 protocol,
                 start,
-                end: start + g.below(100) as u16,
+                end: start + span,
             }
-        }
-        _ => {
-            let p = PORTS[g.below(4) as usize];
-            ClusterPort::Range {
-                protocol,
-                start: p,
-                end: p,
-            }
-        }
-    }
+        }),
+        prop::sample::select(&PORT_NAMES[..]).prop_map(|n| ClusterPort::Named(n.to_string())),
+    ]
 }
 
-fn cluster_rules(g: &mut Gen, egress: bool, tier: ClusterTier) -> Vec<ClusterRule> {
-    (0..g.below(4))
-        .map(|k| {
-            let peers: Vec<ClusterPeer> = (0..1 + g.below(2))
-                .map(|_| cluster_peer(g, egress))
-                .collect();
-            let mut ports: Vec<ClusterPort> = (0..g.below(3)).map(|_| cluster_port(g)).collect();
-            // The CRD refuses named ports next to networks/nodes/domainNames peers.
-            if peers.iter().any(|p| {
-                matches!(
-                    p,
-                    ClusterPeer::Networks(_) | ClusterPeer::Nodes(_) | ClusterPeer::DomainNames(_)
-                )
-            }) {
-                ports.retain(|p| !matches!(p, ClusterPort::Named(_)));
-            }
-            let action = match (g.below(3), tier) {
-                (0, _) => ClusterAction::Accept,
-                (1, _) | (_, ClusterTier::Baseline) if g.chance(50) => ClusterAction::Deny,
-                _ => ClusterAction::Pass,
-            };
-            ClusterRule {
-                name: format!("r{k}"),
-                action,
-                peers,
-                ports,
-            }
+fn cluster_rules(egress: bool, tier: ClusterTier) -> impl Strategy<Value = Vec<ClusterRule>> {
+    // Admin: Accept 1/3, Deny 1/6, Pass 1/2; Baseline: a third each.
+    let action = match tier {
+        ClusterTier::Admin => prop_oneof![
+            2 => Just(ClusterAction::Accept),
+            1 => Just(ClusterAction::Deny),
+            3 => Just(ClusterAction::Pass),
+        ],
+        ClusterTier::Baseline => prop_oneof![
+            1 => Just(ClusterAction::Accept),
+            1 => Just(ClusterAction::Deny),
+            1 => Just(ClusterAction::Pass),
+        ],
+    };
+    let rule = (
+        prop::collection::vec(cluster_peer(egress), 1..=2),
+        prop::collection::vec(cluster_port(), 0..3),
+        action,
+    );
+    prop::collection::vec(rule, 0..4).prop_map(|rules| {
+        rules
+            .into_iter()
+            .enumerate()
+            .map(|(k, (peers, mut ports, action))| {
+                // The CRD refuses named ports next to networks/nodes/domainNames peers.
+                if peers.iter().any(|p| {
+                    matches!(
+                        p,
+                        ClusterPeer::Networks(_)
+                            | ClusterPeer::Nodes(_)
+                            | ClusterPeer::DomainNames(_)
+                    )
+                }) {
+                    ports.retain(|p| !matches!(p, ClusterPort::Named(_)));
+                }
+                ClusterRule {
+                    name: format!("r{k}"),
+                    action,
+                    peers,
+                    ports,
+                }
+            })
+            .collect()
+    })
+}
+
+/// An Admin (half of them, a fifth of those AdminNetworkPolicies) or Baseline cluster policy,
+/// its priority from a small range so ties are common (named later).
+fn cluster_policy() -> impl Strategy<Value = ClusterPolicy> {
+    prop::sample::select(&[ClusterTier::Admin, ClusterTier::Baseline][..])
+        .prop_flat_map(|tier| {
+            let subject = prop_oneof![
+                3 => cluster_selector_pair().prop_map(ClusterSubject::Pods),
+                2 => selector().prop_map(ClusterSubject::Namespaces),
+            ];
+            (
+                Just(tier),
+                prop::bool::weighted(0.2),
+                subject,
+                0..3u32,
+                cluster_rules(false, tier),
+                cluster_rules(true, tier),
+            )
         })
-        .collect()
+        .prop_map(
+            |(tier, anp, subject, priority, ingress, egress)| ClusterPolicy {
+                kind: if anp && tier == ClusterTier::Admin {
+                    ClusterKind::AdminNetworkPolicy
+                } else {
+                    ClusterKind::ClusterNetworkPolicy
+                },
+                name: String::new(),
+                tier,
+                priority,
+                subject,
+                ingress,
+                egress,
+                source: Source::default(),
+            },
+        )
 }
 
-/// A random cluster with NetworkPolicies, plus cluster policies in both tiers (priorities from a
-/// small range, so ties are common) and Nodes whose addresses overlap the pods' range.
-fn cluster_with_tiers(seed: u64) -> Snapshot {
-    let mut snap = cluster(seed);
-    let mut g = Gen(seed.wrapping_mul(0xd1b5_4a32_d192_ed03) | 1);
-    for i in 0..g.below(3) {
-        snap.nodes.push(Node {
-            name: format!("node{i}"),
-            labels: labels(&mut g),
-            addresses: vec![ip(&mut g)],
-            source: Source::default(),
-        });
-    }
-    for i in 0..g.below(6) {
-        let tier = if g.chance(50) {
-            ClusterTier::Admin
-        } else {
-            ClusterTier::Baseline
-        };
-        let kind = match (tier, g.chance(20)) {
-            (ClusterTier::Admin, true) => ClusterKind::AdminNetworkPolicy,
-            _ => ClusterKind::ClusterNetworkPolicy,
-        };
-        let subject = if g.chance(40) {
-            ClusterSubject::Namespaces(selector(&mut g))
-        } else {
-            ClusterSubject::Pods(cluster_selector_pair(&mut g))
-        };
-        snap.cluster_policies.push(ClusterPolicy {
-            kind,
-            name: format!("cp{i}"),
-            tier,
-            priority: g.below(3) as u32,
-            subject,
-            ingress: cluster_rules(&mut g, false, tier),
-            egress: cluster_rules(&mut g, true, tier),
-            source: Source::default(),
-        });
-    }
-    snap.finish();
-    snap
+/// A random cluster with NetworkPolicies, plus up to 5 cluster policies in both tiers and up to
+/// 2 Nodes whose addresses overlap the pods' range.
+fn cluster_with_tiers() -> impl Strategy<Value = Snapshot> {
+    (
+        unfinished_cluster(),
+        prop::collection::vec((labels(), ip()), 0..3),
+        prop::collection::vec(cluster_policy(), 0..6),
+    )
+        .prop_map(|(mut snap, nodes, policies)| {
+            for (i, (labels, address)) in nodes.into_iter().enumerate() {
+                snap.nodes.push(Node {
+                    name: format!("node{i}"),
+                    labels,
+                    addresses: vec![address],
+                    source: Source::default(),
+                });
+            }
+            for (i, mut p) in policies.into_iter().enumerate() {
+                p.name = format!("cp{i}");
+                snap.cluster_policies.push(p);
+            }
+            snap.finish();
+            snap
+        })
 }
 
 fn naive_cluster_peer(snap: &Snapshot, peer: &ClusterPeer, other: &Pod) -> bool {
@@ -1168,17 +1337,16 @@ fn naive_full_direction(
 
 #[test]
 fn cluster_tiers_set_algebra_equals_naive_evaluation() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let probes = probes();
-    let mut ambiguous_seen = 0;
-    let mut cluster_decided = 0;
-    for seed in 1..=1000u64 {
-        let snap = cluster_with_tiers(seed);
+    let (ambiguous_seen, cluster_decided) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let result = runner(1000).run(&cluster_with_tiers(), |snap| {
         let engine = Engine::new(&snap);
         let all: Vec<usize> = (0..snap.pods.len()).collect();
         let m = Matrix::compute(&engine, &all, &probes);
-        assert!(
+        prop_assert!(
             m.same_verdicts(&Matrix::compute_pairwise(&engine, &all, &probes)),
-            "seed {seed}: set algebra and pair-by-pair verdicts differ"
+            "set algebra and pair-by-pair verdicts differ"
         );
         for (i, &a) in m.pods.iter().enumerate() {
             for (j, &b) in m.pods.iter().enumerate() {
@@ -1192,31 +1360,36 @@ fn cluster_tiers_set_algebra_equals_naive_evaluation() {
                             naive_full_direction(&snap, (pb, pa, pb), probe, Direction::Ingress);
                         (e.0 && n.0, (e.1 && n.1) && (e.2 || n.2))
                     };
-                    let what = format!("seed {seed} {} -> {} {probe}", pa.key(), pb.key());
-                    assert_eq!(m.allowed(i, j, k), expected, "{what}");
-                    assert_eq!(m.ambiguous(i, j, k), ambiguous, "{what}: ambiguity");
+                    let what = format!("{} -> {} {probe}", pa.key(), pb.key());
+                    prop_assert_eq!(m.allowed(i, j, k), expected, "{}", what);
+                    prop_assert_eq!(m.ambiguous(i, j, k), ambiguous, "{}: ambiguity", what);
                     let t = netpol::engine::Traffic {
                         from: netpol::engine::Endpoint::Pod(a),
                         to: netpol::engine::Endpoint::Pod(b),
                         probe,
                     };
                     let v = engine.verdict(&t);
-                    assert_eq!(
+                    prop_assert_eq!(
                         (v.allowed, v.ambiguous),
                         (expected, ambiguous),
-                        "{what}: verdict"
+                        "{}: verdict",
+                        what
                     );
-                    ambiguous_seen += usize::from(ambiguous);
-                    cluster_decided += usize::from(
-                        v.egress.tier == "admin"
-                            || v.egress.tier == "baseline"
-                            || v.ingress.tier == "admin"
-                            || v.ingress.tier == "baseline",
-                    );
+                    ambiguous_seen.fetch_add(usize::from(ambiguous), Ordering::Relaxed);
+                    let by_cluster_tier = [v.egress.tier, v.ingress.tier]
+                        .iter()
+                        .any(|t| *t == "admin" || *t == "baseline");
+                    cluster_decided.fetch_add(usize::from(by_cluster_tier), Ordering::Relaxed);
                 }
             }
         }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
+    let (ambiguous_seen, cluster_decided) =
+        (ambiguous_seen.into_inner(), cluster_decided.into_inner());
     // The generator must exercise what it is for.
     assert!(
         ambiguous_seen > 100,

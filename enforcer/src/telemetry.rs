@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write;
 use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,6 +13,13 @@ use netpol::enforce::status::{AgentStatus, DropRecord, DropsDoc, PlacementStats,
 use netpol::enforce::{ChainInfo, Family, NodeRules};
 use netpol::model::RUN_LABEL;
 use netpol::model::{Pod, Snapshot};
+use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family as MetricFamily;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
 
 /// How many drops `/drops` keeps.
 pub const DROP_HISTORY: usize = 1000;
@@ -45,6 +53,13 @@ pub enum SyncKind {
 }
 
 impl SyncKind {
+    const ALL: [SyncKind; 4] = [
+        SyncKind::Full,
+        SyncKind::Sets,
+        SyncKind::Unchanged,
+        SyncKind::Repair,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SyncKind::Full => "full",
@@ -134,49 +149,180 @@ fn drop_name(pod: &Pod) -> String {
     )
 }
 
-/// A Prometheus histogram over [`BUCKETS`] (cumulative buckets, sum, count).
-#[derive(Debug, Default)]
-struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// The agent's Prometheus metrics. prometheus-client keeps the values (atomics, so the loop and
+/// the drop listener update them without the status lock) and writes the OpenMetrics text; it
+/// appends `_total` to counters, so they are registered without it.
+#[derive(Debug)]
+struct Metrics {
+    registry: Registry,
+    ready: Gauge,
+    syncs: MetricFamily<[(&'static str, LabelValue); 1], Counter>,
+    sync_errors: Counter,
+    sync_duration: Histogram,
+    placement: Histogram,
+    sync_latency: Histogram,
+    terminated_flows: Counter,
+    last_sync: Gauge<f64, AtomicU64>,
+    /// rules, chains, ipsets, ipset members; each by family.
+    sizes: [MetricFamily<[(&'static str, LabelValue); 1], Gauge>; 4],
+    isolated_pods: Gauge,
+    drops: MetricFamily<[(&'static str, LabelValue); 1], Counter>,
+    repairs: Counter,
 }
 
-impl Histogram {
-    fn observe(&mut self, secs: f64) {
-        for (b, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                self.buckets[b] += 1;
+/// The directions whose drops are counted in `netpol_enforcer_drops_total` (a held pod's drops
+/// are only in `/drops`).
+const COUNTED_DROP_DIRECTIONS: [&str; 2] = ["ingress", "egress"];
+
+/// A label value as the exposition formats want it: prometheus-client writes label values as
+/// they are, so a quote, backslash or newline would end the value or the line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LabelValue(String);
+
+impl LabelValue {
+    fn of(value: &str) -> LabelValue {
+        LabelValue(value.to_string())
+    }
+}
+
+impl EncodeLabelValue for LabelValue {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\\' => encoder.write_str("\\\\")?,
+                '"' => encoder.write_str("\\\"")?,
+                '\n' => encoder.write_str("\\n")?,
+                c => encoder.write_char(c)?,
             }
         }
-        self.sum += secs;
-        self.count += 1;
-    }
-
-    /// The `_bucket`, `_sum` and `_count` samples (suffix with labels, value).
-    fn samples(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = BUCKETS
-            .iter()
-            .zip(self.buckets.iter())
-            .map(|(le, n)| (format!("_bucket{{le=\"{le}\"}}"), n.to_string()))
-            .collect();
-        out.push(("_bucket{le=\"+Inf\"}".into(), self.count.to_string()));
-        out.push(("_sum".into(), format!("{:.6}", self.sum)));
-        out.push(("_count".into(), self.count.to_string()));
-        out
+        Ok(())
     }
 }
 
-/// Latencies: a histogram of all, and the most recent for a p50/p99/max summary.
+impl Metrics {
+    /// The exposition, `# EOF` included.
+    fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail; prometheus-client's encoders only pass on the
+        // writer's errors.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    fn new(version: &str) -> Metrics {
+        let histogram = || Histogram::new(BUCKETS);
+        let m = Metrics {
+            registry: Registry::default(),
+            ready: Gauge::default(),
+            syncs: MetricFamily::default(),
+            sync_errors: Counter::default(),
+            sync_duration: histogram(),
+            placement: histogram(),
+            sync_latency: histogram(),
+            terminated_flows: Counter::default(),
+            last_sync: Gauge::default(),
+            sizes: Default::default(),
+            isolated_pods: Gauge::default(),
+            drops: MetricFamily::default(),
+            repairs: Counter::default(),
+        };
+        // Every kind and direction is exposed from the start, at 0.
+        for kind in SyncKind::ALL {
+            m.syncs
+                .get_or_create_owned(&[("kind", LabelValue::of(kind.as_str()))]);
+        }
+        for direction in COUNTED_DROP_DIRECTIONS {
+            m.drops
+                .get_or_create_owned(&[("direction", LabelValue::of(direction))]);
+        }
+        let mut m = m;
+        // prometheus-client ends every help text with a full stop.
+        let r = &mut m.registry;
+        r.register(
+            "netpol_enforcer_build",
+            "The agent's version",
+            Info::new([("version", LabelValue::of(version))]),
+        );
+        r.register(
+            "netpol_enforcer_ready",
+            "1 once the watches have synced and the first apply succeeded",
+            m.ready.clone(),
+        );
+        r.register(
+            "netpol_enforcer_syncs",
+            "Reconciles, by what they had to do (full, sets, unchanged, repair)",
+            m.syncs.clone(),
+        );
+        r.register(
+            "netpol_enforcer_sync_errors",
+            "Reconciles that failed (retried with backoff)",
+            m.sync_errors.clone(),
+        );
+        r.register(
+            "netpol_enforcer_sync_duration_seconds",
+            "Time from starting a reconcile (compile included) to the node being programmed",
+            m.sync_duration.clone(),
+        );
+        r.register(
+            "netpol_enforcer_placement_seconds",
+            "Time from a local pod's address (or its removal) reaching the agent to the node's rules having it",
+            m.placement.clone(),
+        );
+        r.register(
+            "netpol_enforcer_sync_latency_seconds",
+            "Time from a watch event (policy, namespace or pod) reaching the agent to the rules that include it being in the kernel",
+            m.sync_latency.clone(),
+        );
+        r.register(
+            "netpol_enforcer_terminated_flows",
+            "Conntrack entries of open connections deleted because an update denies them (--terminate-established)",
+            m.terminated_flows.clone(),
+        );
+        r.register(
+            "netpol_enforcer_last_sync_timestamp_seconds",
+            "When the last successful reconcile finished",
+            m.last_sync.clone(),
+        );
+        for ((name, help), gauge) in [
+            ("netpol_enforcer_rules", "iptables rules in our chains"),
+            ("netpol_enforcer_chains", "Our iptables chains"),
+            ("netpol_enforcer_ipsets", "Our ipsets"),
+            ("netpol_enforcer_ipset_members", "Entries in our ipsets"),
+        ]
+        .into_iter()
+        .zip(&m.sizes)
+        {
+            r.register(name, help, gauge.clone());
+        }
+        r.register(
+            "netpol_enforcer_isolated_pods",
+            "Pods on this node that some policy isolates",
+            m.isolated_pods.clone(),
+        );
+        r.register(
+            "netpol_enforcer_drops",
+            "Dropped packets logged through NFLOG (rate-limited per chain), by direction",
+            m.drops.clone(),
+        );
+        r.register(
+            "netpol_enforcer_repairs",
+            "Times someone removed or changed our rules and the agent put them back",
+            m.repairs.clone(),
+        );
+        m
+    }
+}
+
+/// Recent latencies, for the p50/p99/max summary in `/status` (the histogram has them all).
 #[derive(Debug, Default)]
 struct Latencies {
-    histogram: Histogram,
+    count: u64,
     recent: VecDeque<f64>,
 }
 
 impl Latencies {
     fn observe(&mut self, secs: f64) {
-        self.histogram.observe(secs);
+        self.count += 1;
         if self.recent.len() >= PLACEMENT_HISTORY {
             self.recent.pop_front();
         }
@@ -192,7 +338,7 @@ impl Latencies {
                 .map_or(0.0, |s| s * 1000.0)
         };
         PlacementStats {
-            count: self.histogram.count,
+            count: self.count,
             p50_ms: at(0.5),
             p99_ms: at(0.99),
             max_ms: at(1.0),
@@ -200,22 +346,11 @@ impl Latencies {
     }
 }
 
-#[derive(Debug, Default)]
-struct Counters {
-    syncs: BTreeMap<SyncKind, u64>,
-    sync_errors: u64,
-    sync_duration: Histogram,
-    drops_by_direction: BTreeMap<String, u64>,
-    placement: Latencies,
-    sync_latency: Latencies,
-    /// Per family: (rules, chains, sets, members).
-    sizes: BTreeMap<Family, (usize, usize, usize, usize)>,
-}
-
 #[derive(Debug)]
 struct Inner {
     status: AgentStatus,
-    counters: Counters,
+    placement: Latencies,
+    sync_latency: Latencies,
     drops: VecDeque<DropRecord>,
     context: Arc<DropContext>,
     heartbeat: Instant,
@@ -230,27 +365,27 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct Telemetry {
     inner: Arc<Mutex<Inner>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Telemetry {
     pub fn new(node: &str, backend: &str, families: &[Family]) -> Telemetry {
+        let version = env!("CARGO_PKG_VERSION");
         let status = AgentStatus {
             node: node.to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            version: version.to_string(),
             backend: backend.to_string(),
             families: families
                 .iter()
-                .map(|f| match f {
-                    Family::V4 => "ipv4".to_string(),
-                    Family::V6 => "ipv6".to_string(),
-                })
+                .map(|f| family_name(*f).to_string())
                 .collect(),
             ..Default::default()
         };
         Telemetry {
             inner: Arc::new(Mutex::new(Inner {
                 status,
-                counters: Counters::default(),
+                placement: Latencies::default(),
+                sync_latency: Latencies::default(),
                 drops: VecDeque::new(),
                 context: Arc::new(DropContext::default()),
                 heartbeat: Instant::now(),
@@ -258,6 +393,7 @@ impl Telemetry {
                 synced_events: 0,
                 last_sync_latency: None,
             })),
+            metrics: Arc::new(Metrics::new(version)),
         }
     }
 
@@ -310,21 +446,8 @@ impl Telemetry {
         let mut i = self.lock();
         i.synced_events = i.synced_events.max(events);
         let secs = took.as_secs_f64();
-        let c = &mut i.counters;
-        *c.syncs.entry(kind).or_insert(0) += 1;
-        c.sync_duration.observe(secs);
-        for f in [Family::V4, Family::V6] {
-            let r = rules.family(f);
-            c.sizes.insert(
-                f,
-                (
-                    r.rule_count(),
-                    r.chains.len(),
-                    r.sets.len(),
-                    r.member_count(),
-                ),
-            );
-        }
+        let now_ms = unix_ms();
+        self.record_sync_metrics(outcome, rules, now_ms);
         let st = &mut i.status;
         st.ready = true;
         st.syncs += 1;
@@ -332,7 +455,7 @@ impl Telemetry {
             st.repairs += 1;
         }
         st.last_sync = Some(SyncRecord {
-            unix_ms: unix_ms(),
+            unix_ms: now_ms,
             kind: kind.as_str().into(),
             duration_ms: secs * 1000.0,
             error: None,
@@ -350,6 +473,33 @@ impl Telemetry {
         i.context = Arc::new(context);
     }
 
+    fn record_sync_metrics(&self, outcome: &SyncOutcome, rules: &NodeRules, now_ms: u64) {
+        let m = &self.metrics;
+        m.ready.set(1);
+        m.syncs
+            .get_or_create(&[("kind", LabelValue::of(outcome.kind.as_str()))])
+            .inc();
+        if outcome.kind == SyncKind::Repair {
+            m.repairs.inc();
+        }
+        m.sync_duration.observe(outcome.took.as_secs_f64());
+        m.last_sync.set(now_ms as f64 / 1000.0);
+        m.isolated_pods.set(outcome.isolated_pods as i64);
+        for family in [Family::V4, Family::V6] {
+            let r = rules.family(family);
+            let label = [("family", LabelValue::of(family_name(family)))];
+            let sizes = [
+                r.rule_count(),
+                r.chains.len(),
+                r.sets.len(),
+                r.member_count(),
+            ];
+            for (gauge, size) in m.sizes.iter().zip(sizes) {
+                gauge.get_or_create(&label).set(size as i64);
+            }
+        }
+    }
+
     /// How new pods are protected (see [`AgentStatus::new_pods`]).
     pub fn set_new_pods(&self, mode: &str, pod_cidrs: &[String]) {
         let mut i = self.lock();
@@ -365,18 +515,20 @@ impl Telemetry {
         }
         let mut i = self.lock();
         for l in latencies {
-            i.counters.placement.observe(l.as_secs_f64());
+            self.metrics.placement.observe(l.as_secs_f64());
+            i.placement.observe(l.as_secs_f64());
         }
-        i.status.placement = Some(i.counters.placement.summary());
+        i.status.placement = Some(i.placement.summary());
     }
 
     /// Records the time from the oldest watch event a sync included reaching the agent to
     /// that sync's rules being in the kernel.
     pub fn sync_latency(&self, latency: Duration) {
         let mut i = self.lock();
-        i.counters.sync_latency.observe(latency.as_secs_f64());
+        self.metrics.sync_latency.observe(latency.as_secs_f64());
+        i.sync_latency.observe(latency.as_secs_f64());
         i.last_sync_latency = Some(latency);
-        i.status.sync_latency = Some(i.counters.sync_latency.summary());
+        i.status.sync_latency = Some(i.sync_latency.summary());
     }
 
     /// The latency of the last sync that included new events.
@@ -389,11 +541,12 @@ impl Telemetry {
         let mut i = self.lock();
         i.status.terminate_established = enabled;
         i.status.terminated_flows += flows;
+        self.metrics.terminated_flows.inc_by(flows);
     }
 
     pub fn sync_failed(&self, kind: SyncKind, took: Duration, error: &str) {
         let mut i = self.lock();
-        i.counters.sync_errors += 1;
+        self.metrics.sync_errors.inc();
         i.status.sync_errors += 1;
         i.status.last_error = Some(SyncRecord {
             unix_ms: unix_ms(),
@@ -410,10 +563,12 @@ impl Telemetry {
     pub fn record_drop(&self, d: DropRecord) {
         let mut i = self.lock();
         i.status.drops += 1;
-        *i.counters
-            .drops_by_direction
-            .entry(d.direction.clone())
-            .or_insert(0) += 1;
+        if COUNTED_DROP_DIRECTIONS.contains(&d.direction.as_str()) {
+            self.metrics
+                .drops
+                .get_or_create(&[("direction", LabelValue::of(&d.direction))])
+                .inc();
+        }
         if i.drops.len() >= DROP_HISTORY {
             i.drops.pop_front();
         }
@@ -433,149 +588,16 @@ impl Telemetry {
         }
     }
 
-    /// The Prometheus text format.
+    /// The OpenMetrics text format (served as `application/openmetrics-text`).
     pub fn metrics(&self) -> String {
-        let i = self.lock();
-        let c = &i.counters;
-        let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, samples: Vec<(String, String)>| {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            for (labels, value) in samples {
-                let _ = writeln!(out, "{name}{labels} {value}");
-            }
-        };
-        metric(
-            "netpol_enforcer_build_info",
-            "gauge",
-            "The agent's version.",
-            vec![(format!("{{version=\"{}\"}}", i.status.version), "1".into())],
-        );
-        metric(
-            "netpol_enforcer_ready",
-            "gauge",
-            "1 once the watches have synced and the first apply succeeded.",
-            vec![(String::new(), u8::from(i.status.ready).to_string())],
-        );
-        metric(
-            "netpol_enforcer_syncs_total",
-            "counter",
-            "Reconciles, by what they had to do (full, sets, unchanged, repair).",
-            [
-                SyncKind::Full,
-                SyncKind::Sets,
-                SyncKind::Unchanged,
-                SyncKind::Repair,
-            ]
-            .iter()
-            .map(|k| {
-                (
-                    format!("{{kind=\"{}\"}}", k.as_str()),
-                    c.syncs.get(k).copied().unwrap_or(0).to_string(),
-                )
-            })
-            .collect(),
-        );
-        metric(
-            "netpol_enforcer_sync_errors_total",
-            "counter",
-            "Reconciles that failed (retried with backoff).",
-            vec![(String::new(), c.sync_errors.to_string())],
-        );
-        metric(
-            "netpol_enforcer_sync_duration_seconds",
-            "histogram",
-            "Time from starting a reconcile (compile included) to the node being programmed.",
-            c.sync_duration.samples(),
-        );
-        metric(
-            "netpol_enforcer_placement_seconds",
-            "histogram",
-            "Time from a local pod's address (or its removal) reaching the agent to the node's rules having it.",
-            c.placement.histogram.samples(),
-        );
-        metric(
-            "netpol_enforcer_sync_latency_seconds",
-            "histogram",
-            "Time from a watch event (policy, namespace or pod) reaching the agent to the rules that include it being in the kernel.",
-            c.sync_latency.histogram.samples(),
-        );
-        metric(
-            "netpol_enforcer_terminated_flows_total",
-            "counter",
-            "Conntrack entries of open connections deleted because an update denies them (--terminate-established).",
-            vec![(String::new(), i.status.terminated_flows.to_string())],
-        );
-        let last = i
-            .status
-            .last_sync
-            .as_ref()
-            .map(|s| s.unix_ms as f64 / 1000.0)
-            .unwrap_or(0.0);
-        metric(
-            "netpol_enforcer_last_sync_timestamp_seconds",
-            "gauge",
-            "When the last successful reconcile finished.",
-            vec![(String::new(), format!("{last:.3}"))],
-        );
-        let fam = |f: &Family| match f {
-            Family::V4 => "ipv4",
-            Family::V6 => "ipv6",
-        };
-        for (name, help, pick) in [
-            (
-                "netpol_enforcer_rules",
-                "iptables rules in our chains.",
-                0usize,
-            ),
-            ("netpol_enforcer_chains", "Our iptables chains.", 1),
-            ("netpol_enforcer_ipsets", "Our ipsets.", 2),
-            ("netpol_enforcer_ipset_members", "Entries in our ipsets.", 3),
-        ] {
-            metric(
-                name,
-                "gauge",
-                help,
-                c.sizes
-                    .iter()
-                    .map(|(f, s)| {
-                        let v = [s.0, s.1, s.2, s.3][pick];
-                        (format!("{{family=\"{}\"}}", fam(f)), v.to_string())
-                    })
-                    .collect(),
-            );
-        }
-        metric(
-            "netpol_enforcer_isolated_pods",
-            "gauge",
-            "Pods on this node that some policy isolates.",
-            vec![(String::new(), i.status.isolated_pods.to_string())],
-        );
-        metric(
-            "netpol_enforcer_drops_total",
-            "counter",
-            "Dropped packets logged through NFLOG (rate-limited per chain), by direction.",
-            ["ingress", "egress"]
-                .iter()
-                .map(|d| {
-                    (
-                        format!("{{direction=\"{d}\"}}"),
-                        c.drops_by_direction
-                            .get(*d)
-                            .copied()
-                            .unwrap_or(0)
-                            .to_string(),
-                    )
-                })
-                .collect(),
-        );
-        metric(
-            "netpol_enforcer_repairs_total",
-            "counter",
-            "Times someone removed or changed our rules and the agent put them back.",
-            vec![(String::new(), i.status.repairs.to_string())],
-        );
-        out
+        self.metrics.encode()
+    }
+}
+
+fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "ipv4",
+        Family::V6 => "ipv6",
     }
 }
 
@@ -626,7 +648,17 @@ mod tests {
         });
         let m = t.metrics();
         for line in [
+            "# TYPE netpol_enforcer_syncs counter",
             "netpol_enforcer_syncs_total{kind=\"full\"} 1",
+            "netpol_enforcer_syncs_total{kind=\"repair\"} 0",
+            "netpol_enforcer_drops_total{direction=\"egress\"} 0",
+            "netpol_enforcer_sync_errors_total 0",
+            "netpol_enforcer_repairs_total 0",
+            "netpol_enforcer_isolated_pods 0",
+            &format!(
+                "netpol_enforcer_build_info{{version=\"{}\"}} 1",
+                env!("CARGO_PKG_VERSION")
+            ),
             "netpol_enforcer_sync_duration_seconds_bucket{le=\"0.05\"} 1",
             "netpol_enforcer_sync_duration_seconds_bucket{le=\"0.025\"} 0",
             "netpol_enforcer_sync_duration_seconds_count 1",
@@ -640,8 +672,24 @@ mod tests {
             let (_, value) = l.rsplit_once(' ').unwrap();
             assert!(value.parse::<f64>().is_ok(), "{l}");
         }
+        let last_sync: f64 = m
+            .lines()
+            .find_map(|l| l.strip_prefix("netpol_enforcer_last_sync_timestamp_seconds "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((last_sync - unix_ms() as f64 / 1000.0).abs() < 60.0, "{m}");
+        assert!(m.ends_with("# EOF\n"), "{m}");
         assert_eq!(t.progress(), (0, 3, 1));
         assert_eq!(t.drops().total, 1);
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let m = Metrics::new("1.0 \"quoted\" back\\slash\nnew line").encode();
+        let line =
+            "netpol_enforcer_build_info{version=\"1.0 \\\"quoted\\\" back\\\\slash\\nnew line\"} 1";
+        assert!(m.lines().any(|l| l == line), "{line} missing in\n{m}");
     }
 
     #[test]

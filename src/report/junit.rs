@@ -2,28 +2,10 @@
 //! disagreement between the policies and the packets, so CI systems show them as failed tests.
 //! One test suite per probe (`tcp/80`), plus `dns`.
 
-use std::fmt::Write;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::matrix::Connection;
 use crate::doc::probe::{DnsRow, ProbeReport};
-
-/// Escapes text for XML attributes and content.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot hold at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 enum Outcome {
     Pass,
@@ -32,10 +14,56 @@ enum Outcome {
     Skipped(String),
 }
 
-#[derive(Default)]
+/// One test suite's test cases: (classname, name, outcome).
 struct Suite {
     name: String,
     cases: Vec<(String, String, Outcome)>,
+}
+
+impl Outcome {
+    fn status(&self) -> TestCaseStatus {
+        let non_success = |kind, message: &str, ty: &str| {
+            let mut status = TestCaseStatus::non_success(kind);
+            status.set_message(message).set_type(ty);
+            status
+        };
+        match self {
+            Outcome::Pass => TestCaseStatus::success(),
+            Outcome::Failure { message, detail } => {
+                let mut status = non_success(NonSuccessKind::Failure, message, "disagreement");
+                status.set_description(detail);
+                status
+            }
+            Outcome::Error(message) => non_success(NonSuccessKind::Error, message, "probe-error"),
+            Outcome::Skipped(message) => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(message);
+                status
+            }
+        }
+    }
+}
+
+impl Suite {
+    fn into_test_suite(self) -> TestSuite {
+        let skipped = self
+            .cases
+            .iter()
+            .filter(|(_, _, o)| matches!(o, Outcome::Skipped(_)))
+            .count();
+        let mut suite = TestSuite::new(self.name);
+        // quick-junit counts skipped cases as `disabled`; `skipped` is what most CI readers
+        // (Jenkins, GitLab, surefire) look for, so it is written too.
+        suite
+            .extra
+            .insert("skipped".into(), skipped.to_string().into());
+        for (classname, name, outcome) in self.cases {
+            let mut case = TestCase::new(name, outcome.status());
+            case.set_classname(classname);
+            suite.add_test_case(case);
+        }
+        suite
+    }
 }
 
 fn word(allowed: bool) -> &'static str {
@@ -134,70 +162,26 @@ pub fn junit(r: &ProbeReport) -> String {
                 .collect(),
         });
     }
-    let count = |s: &Suite, f: fn(&Outcome) -> bool| s.cases.iter().filter(|c| f(&c.2)).count();
-    let is_fail: fn(&Outcome) -> bool = |o| matches!(o, Outcome::Failure { .. });
-    let is_err: fn(&Outcome) -> bool = |o| matches!(o, Outcome::Error(_));
-    let is_skip: fn(&Outcome) -> bool = |o| matches!(o, Outcome::Skipped(_));
-    let total = |f: fn(&Outcome) -> bool| suites.iter().map(|s| count(s, f)).sum::<usize>();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"kubectl-netpol probe\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
-        suites.iter().map(|s| s.cases.len()).sum::<usize>(),
-        total(is_fail),
-        total(is_err),
-        total(is_skip)
-    );
-    for s in &suites {
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
-            xml_escape(&s.name),
-            s.cases.len(),
-            count(s, is_fail),
-            count(s, is_err),
-            count(s, is_skip)
-        );
-        for (class, name, outcome) in &s.cases {
-            let open = format!(
-                "    <testcase classname=\"{}\" name=\"{}\"",
-                xml_escape(class),
-                xml_escape(name)
-            );
-            match outcome {
-                Outcome::Pass => {
-                    let _ = writeln!(out, "{open}/>");
-                }
-                Outcome::Failure { message, detail } => {
-                    let _ = writeln!(
-                        out,
-                        "{open}>\n      <failure message=\"{}\" type=\"disagreement\">{}</failure>\n    </testcase>",
-                        xml_escape(message),
-                        xml_escape(detail)
-                    );
-                }
-                Outcome::Error(m) => {
-                    let _ = writeln!(
-                        out,
-                        "{open}>\n      <error message=\"{}\" type=\"probe-error\"/>\n    </testcase>",
-                        xml_escape(m)
-                    );
-                }
-                Outcome::Skipped(m) => {
-                    let _ = writeln!(
-                        out,
-                        "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        xml_escape(m)
-                    );
-                }
-            }
-        }
-        out.push_str("  </testsuite>\n");
+    let mut report = Report::new("kubectl-netpol probe");
+    report.add_test_suites(suites.into_iter().map(Suite::into_test_suite));
+    // quick-junit writes into memory here, which cannot fail; were it ever to, the report says
+    // so rather than being cut short.
+    let mut out = report.to_string().unwrap_or_else(|e| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kubectl-netpol probe\" tests=\"0\" failures=\"0\" errors=\"1\"/>\n<!-- could not write the JUnit report: {} -->\n",
+            comment_text(&e.to_string())
+        )
+    });
+    // The verdict as a comment after the root element (XML allows it there; quick-junit has no
+    // place for it inside).
+    if !out.ends_with('\n') {
+        out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "  <!-- {} -->\n</testsuites>",
-        r.verdict.replace("--", "- -")
-    );
+    out.push_str(&format!("<!-- {} -->\n", comment_text(&r.verdict)));
     out
+}
+
+/// XML comments cannot hold `--`.
+fn comment_text(text: &str) -> String {
+    text.replace("--", "- -")
 }
