@@ -67,19 +67,7 @@ pub(crate) fn on_path(tool: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
 }
 
-/// Says clearly what is missing: root or CAP_NET_ADMIN, and ip / iptables / ipset.
-/// Whether this process holds CAP_NET_ADMIN (network namespaces, iptables), as root does.
-pub fn has_cap_net_admin() -> bool {
-    const CAP_NET_ADMIN: u32 = 12;
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))
-                .and_then(|caps| u64::from_str_radix(caps.trim(), 16).ok())
-        })
-        .is_some_and(|caps| caps & (1 << CAP_NET_ADMIN) != 0)
-}
+pub use crate::enforce::has_cap_net_admin;
 
 pub fn preflight() -> Result<(), LocalError> {
     if !has_cap_net_admin() {

@@ -558,6 +558,20 @@ impl<R: Runner> Applier<R> {
     }
 }
 
+/// Says clearly what is missing: root or CAP_NET_ADMIN, and ip / iptables / ipset.
+/// Whether this process holds CAP_NET_ADMIN (network namespaces, iptables), as root does.
+pub fn has_cap_net_admin() -> bool {
+    const CAP_NET_ADMIN: u32 = 12;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|caps| u64::from_str_radix(caps.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps & (1 << CAP_NET_ADMIN) != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ pub mod compile;
 pub mod render;
 pub mod status;
 
-pub use apply::{Applier, CommandRunner, Runner};
+pub use apply::{has_cap_net_admin, Applier, CommandRunner, Runner};
 pub use compile::{
     compile, compile_with, ChainInfo, CompileOptions, DropLog, Family, NodeRules, Ruleset,
     DROP_LOG_PREFIX,
