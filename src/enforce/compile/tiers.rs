@@ -268,10 +268,11 @@ impl FamilyCompiler<'_, '_> {
             }
             ClusterPeer::Nodes(_) => {
                 if engine.snap.nodes.is_empty() {
-                    // The agent reads no Node objects yet: say so rather than enforce a
-                    // `nodes` peer as matching nothing in silence (notes are deduplicated).
+                    // Every cluster has Nodes: none means they were not given (`-f`) or could
+                    // not be listed. Say so rather than match nothing in silence (notes are
+                    // deduplicated).
                     self.notes.push(format!(
-                        "{} {} rule {}: `nodes` peers match no node: the input has no Node objects (the enforcer agent does not read Nodes yet; `enforcer rules -f` with the Nodes does)",
+                        "{} {} rule {}: `nodes` peers match no node: there are no Node objects (give them with -f, or let the agent list nodes)",
                         pol.key(),
                         at.direction,
                         at.rule
