@@ -693,7 +693,8 @@ fn resnapshot(snap: &Snapshot, pods: Vec<Pod>) -> Snapshot {
             .collect(),
         pods,
         policies: snap.policies.clone(),
-        ..Snapshot::default()
+        cluster_policies: snap.cluster_policies.clone(),
+        nodes: snap.nodes.clone(),
     };
     out.finish();
     out
@@ -701,10 +702,33 @@ fn resnapshot(snap: &Snapshot, pods: Vec<Pod>) -> Snapshot {
 
 #[test]
 fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
+    pod_only_updates_equal_a_full_compile(cluster, 3000);
+}
+
+/// The same with Admin and Baseline cluster policies (ClusterNetworkPolicy and
+/// AdminNetworkPolicy; ties, Pass, networks, nodes, named ports) in every cluster.
+#[test]
+fn pod_only_updates_with_cluster_policies_equal_a_full_compile() {
+    pod_only_updates_equal_a_full_compile(
+        |seed| {
+            let mut snap = cluster_with_tiers(seed);
+            if snap.cluster_policies.is_empty() {
+                // At least one cluster policy: that is what this test is about.
+                snap = cluster_with_tiers(seed.wrapping_add(1_000_003));
+            }
+            snap
+        },
+        3000,
+    );
+}
+
+/// Random pod changes (appear, disappear, relabel, new addresses, new ports, another node) on
+/// `seeds` generated clusters: wherever the pod-only update answers, it equals a full compile.
+fn pod_only_updates_equal_a_full_compile(make: fn(u64) -> Snapshot, seeds: u64) {
     use netpol::enforce::compile::{compile_with, update_for_pods, CompileOptions};
-    let (mut incremental, mut cases) = (0, 0);
-    for seed in 1..=3000u64 {
-        let mut base = cluster(seed);
+    let (mut incremental, mut cases, mut with_cluster) = (0, 0, 0);
+    for seed in 1..=seeds {
+        let mut base = make(seed);
         let mut g = Gen(seed.wrapping_mul(0x9e3779b97f4a7c15) | 1);
         for p in &mut base.pods {
             p.node = node(&mut g);
@@ -757,6 +781,7 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
         cases += 1;
         if let Some(got) = update_for_pods(&before, &after, node_name, &refs) {
             incremental += 1;
+            with_cluster += usize::from(!after.cluster_policies.is_empty());
             if got != want {
                 let mut diff = Vec::new();
                 for (f, a, b) in [("v4", &got.v4, &want.v4), ("v6", &got.v6, &want.v6)] {
@@ -799,7 +824,9 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
         incremental * 2 > cases,
         "only {incremental} of {cases} pod changes were updated without a compile"
     );
-    eprintln!("{incremental} of {cases} pod changes updated without a compile");
+    eprintln!(
+        "{incremental} of {cases} pod changes updated without a compile ({with_cluster} with cluster policies)"
+    );
 }
 
 // ---- diff: the changed connections are exactly those whose naive verdict changed. ----

@@ -473,8 +473,9 @@ impl Cache {
     }
 
     /// The pods that changed since the last call (every version, before and after), or None
-    /// when a namespace or a policy changed, the pods were listed again, or too many changed:
-    /// then only a full compile is right.
+    /// when a namespace, a policy, a cluster policy or (while a `nodes` peer exists) a Node
+    /// changed, the pods were listed again, or too many changed: then only a full compile is
+    /// right.
     pub fn take_pod_changes(&mut self) -> Option<Vec<Pod>> {
         self.pod_changes.replace(Vec::new())
     }

@@ -118,8 +118,20 @@ pub enum SetOrigin {
     Members { dir: Direction, key: String },
     /// Every local pod address: the pods the hold lets through.
     Placed,
-    /// A peer of a cluster-scoped policy: a pod change compiles again (see `update_for_pods`).
-    Cluster,
+    /// Pods a `namespaces` or `pods` peer of a cluster rule matches (index into
+    /// `cluster_policies`).
+    ClusterPeer {
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+    },
+    /// A cluster rule's peer pods whose `destinationNamedPort` resolves to one protocol and
+    /// number: a change of a pod with that port name compiles again (see `update_for_pods`).
+    ClusterNamedPort,
+    /// Addresses fixed by the policy (`networks`) or the Node objects (`nodes`): pods do not
+    /// change them.
+    ClusterAddresses,
 }
 
 /// What a new set is: its kind, what it stands for, what decides its members.

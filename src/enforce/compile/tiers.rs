@@ -193,7 +193,7 @@ impl FamilyCompiler<'_, '_> {
                 let spec = || SetSpec {
                     kind: SetKind::HashIp,
                     comment: format!("{words} whose port {name} is {protocol} {number}"),
-                    origin: SetOrigin::Cluster,
+                    origin: SetOrigin::ClusterNamedPort,
                 };
                 let members = self.class_ips(classes);
                 (self.sets.add(&key, "CN", spec, || members), range)
@@ -228,12 +228,18 @@ impl FamilyCompiler<'_, '_> {
         let peer = &pol.rules(at.direction)[at.rule].peers[idx];
         let key = self.cluster_peer_key(at, idx);
         let comment = crate::engine::words::cluster_peer(peer);
-        let spec = |kind| {
+        let spec = |kind, origin| {
             move || SetSpec {
                 kind,
                 comment,
-                origin: SetOrigin::Cluster,
+                origin,
             }
+        };
+        let peer_origin = SetOrigin::ClusterPeer {
+            policy: at.policy,
+            dir: at.direction,
+            rule: at.rule,
+            peer: idx,
         };
         match peer {
             ClusterPeer::Namespaces(_) | ClusterPeer::Pods(_) => {
@@ -243,7 +249,9 @@ impl FamilyCompiler<'_, '_> {
                 }
                 let classes = engine.cluster_peer_classes(at.policy, at.direction, at.rule, idx);
                 let members = self.class_ips(classes);
-                let set = self.sets.add(&key, "C", spec(SetKind::HashIp), || members);
+                let set = self
+                    .sets
+                    .add(&key, "C", spec(SetKind::HashIp, peer_origin), || members);
                 Some(ClusterPeerMatch::Pods(set))
             }
             ClusterPeer::Networks(blocks) => {
@@ -261,9 +269,12 @@ impl FamilyCompiler<'_, '_> {
                 if members.is_empty() {
                     return None;
                 }
-                let set = self
-                    .sets
-                    .add(&key, "CB", spec(SetKind::HashNet), || members);
+                let set = self.sets.add(
+                    &key,
+                    "CB",
+                    spec(SetKind::HashNet, SetOrigin::ClusterAddresses),
+                    || members,
+                );
                 Some(ClusterPeerMatch::Set(set))
             }
             ClusterPeer::Nodes(_) => {
@@ -285,7 +296,12 @@ impl FamilyCompiler<'_, '_> {
                     .filter(|ip| self.in_family(ip))
                     .map(SetMember::host)
                     .collect();
-                let set = self.sets.add(&key, "CH", spec(SetKind::HashIp), || members);
+                let set = self.sets.add(
+                    &key,
+                    "CH",
+                    spec(SetKind::HashIp, SetOrigin::ClusterAddresses),
+                    || members,
+                );
                 Some(ClusterPeerMatch::Set(set))
             }
             ClusterPeer::DomainNames(names) => {

@@ -1,16 +1,18 @@
 //! A pod change applied to the rules compiled before it: each address a changed pod had or
 //! has is checked again against what decides each set, with the engine's per-pod answers (no
-//! classes), instead of compiling the cluster.
+//! classes), instead of compiling the cluster. Cluster-scoped policies too: a pod's chain key
+//! names the cluster policies whose subject it is, and their `namespaces`/`pods` peer sets are
+//! re-checked like NetworkPolicy peers.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
-use super::entry::chain_key_of;
+use super::entry::chain_key_with_tiers;
 use super::rules::{Family, SetMember};
 use super::sets::{members_set_name, SetOrigin};
 use super::NodeRules;
 use crate::engine::Engine;
-use crate::model::{Direction, Pod, Snapshot};
+use crate::model::{ClusterPort, ClusterTier, Direction, Pod, Snapshot};
 
 /// The pods of the new snapshot that a change concerns.
 struct Touched<'a> {
@@ -73,14 +75,18 @@ impl<'a> Touched<'a> {
         self.node.is_none_or(|n| pod.node.as_deref() == Some(n))
     }
 
-    /// The key of the chain that checks pod `i` in `dir`, when it is local and isolated.
+    /// The key of the chain that checks pod `i` in `dir`, when it is local and some policy
+    /// (namespaced or cluster-scoped) decides something for it.
     fn chain_key(&self, i: usize, dir: Direction) -> Option<String> {
         let snap = self.engine.snap;
         let pod = &snap.pods[i];
         if !self.is_local(pod) {
             return None;
         }
-        chain_key_of(snap, &self.engine.isolating_pod(i, dir), dir, &pod.ports)
+        let tiers = [ClusterTier::Admin, ClusterTier::Baseline]
+            .map(|tier| self.engine.pod_cluster_policies(i, tier, dir));
+        let isolating = self.engine.isolating_pod(i, dir);
+        chain_key_with_tiers(snap, &isolating, &tiers, dir, &pod.ports)
     }
 
     /// Every chain a changed local pod needs exists (in the families of its addresses), and
@@ -116,14 +122,21 @@ impl<'a> Touched<'a> {
                 rule,
                 peer,
             } => self.engine.peer_matches_pod(*policy, *dir, *rule, *peer, i),
-            SetOrigin::Block => false,
             SetOrigin::NamedPort { group, port } => group.resolves(&self.engine, i) == Some(*port),
             SetOrigin::Members { dir, key } => {
                 self.keys[&i][dir_slot(*dir)].as_deref() == Some(key.as_str())
             }
             SetOrigin::Placed => self.is_local(&self.engine.snap.pods[i]),
-            // Not reached: a snapshot with cluster policies is compiled (see update_for_pods).
-            SetOrigin::Cluster => false,
+            SetOrigin::ClusterPeer {
+                policy,
+                dir,
+                rule,
+                peer,
+            } => self
+                .engine
+                .cluster_peer_matches_pod(*policy, *dir, *rule, *peer, i),
+            // Not refilled (see `refill`).
+            SetOrigin::Block | SetOrigin::ClusterAddresses | SetOrigin::ClusterNamedPort => false,
         }
     }
 
@@ -133,7 +146,12 @@ impl<'a> Touched<'a> {
         for f in [Family::V4, Family::V6] {
             for (name, set) in out.family_mut(f).sets.iter_mut() {
                 let origin = prev.set_origins.get(name)?;
-                if *origin == SetOrigin::Block {
+                // Addresses no pod changes; cluster named-port sets cannot change here (no
+                // changed pod has such a port name: see `names_a_cluster_egress_port`).
+                if matches!(
+                    origin,
+                    SetOrigin::Block | SetOrigin::ClusterAddresses | SetOrigin::ClusterNamedPort
+                ) {
                     continue;
                 }
                 let mut edited = false;
@@ -153,7 +171,7 @@ impl<'a> Touched<'a> {
         Some(())
     }
 
-    /// Local isolated pods without an address, as the compile lists them.
+    /// Local pods with a chain but without an address, as the compile lists them.
     fn pods_without_ip(&self) -> Vec<String> {
         self.engine
             .snap
@@ -162,7 +180,7 @@ impl<'a> Touched<'a> {
             .filter(|(i, _)| {
                 Direction::BOTH
                     .iter()
-                    .any(|d| !self.engine.isolating_pod(*i, *d).is_empty())
+                    .any(|d| self.chain_key(*i, *d).is_some())
             })
             .map(|(_, p)| p.key())
             .collect()
@@ -199,23 +217,45 @@ fn emptied_named_port_set(out: &NodeRules, changed: &[&Pod]) -> bool {
     })
 }
 
+/// Does a version of a changed pod have a container port that some cluster egress rule names
+/// (`destinationNamedPort`)? Such a rule splits its destinations by what the name means on
+/// each, so the pod may need a set (and a rule) of its own, or empty one: a compile decides.
+fn names_a_cluster_egress_port(snap: &Snapshot, changed: &[&Pod]) -> bool {
+    let names: HashSet<&str> = snap
+        .cluster_policies
+        .iter()
+        .flat_map(|cp| &cp.egress)
+        .flat_map(|r| &r.ports)
+        .filter_map(|p| match p {
+            ClusterPort::Named(name) => Some(name.as_str()),
+            ClusterPort::Range { .. } => None,
+        })
+        .collect();
+    !names.is_empty()
+        && changed.iter().any(|p| {
+            p.ports
+                .iter()
+                .any(|cp| cp.name.as_deref().is_some_and(|n| names.contains(n)))
+        })
+}
+
 /// The rules for `snap` when only pods changed since `prev` was compiled for the same node
-/// (the same namespaces and policies, in the same order): each address a changed pod had or
+/// (the same namespaces, policies, cluster policies and Nodes, in the same order): each address a changed pod had or
 /// has is checked again against what decides each set ([`SetOrigin`]), instead of compiling
 /// the cluster. `changed` holds every version of the changed pods, before and after (a new pod
 /// only after, a deleted one only before). The result equals [`super::compile`]'s on `snap`.
 ///
 /// None when the change may add or remove chains, rules or sets: a local pod needs a chain no
-/// pod needed, a named port resolves to a number no rule has, or a set that decides a chain or
-/// a named-port rule may have lost its last pod. The caller compiles then.
+/// pod needed, a named port resolves to a number no rule has, a set that decides a chain or a
+/// named-port rule may have lost its last pod, or a changed pod has a port name a cluster
+/// egress rule names. The caller compiles then.
 pub fn update_for_pods(
     prev: &NodeRules,
     snap: &Snapshot,
     node: Option<&str>,
     changed: &[&Pod],
 ) -> Option<NodeRules> {
-    // Cluster policies' sets and chains are not re-checked pod by pod (yet): compile.
-    if !snap.cluster_policies.is_empty() {
+    if names_a_cluster_egress_port(snap, changed) {
         return None;
     }
     let touched = Touched::new(snap, node, changed);
