@@ -267,13 +267,10 @@ fn source() -> Source {
     }
 }
 
+/// "Kind namespace/name: field: what is wrong" (the parser's key names the kind already).
 fn field_error(what: &str, key: Option<String>, e: netpol::model::FieldError) -> String {
-    format!(
-        "{what} {}: {}: {}",
-        key.unwrap_or_default(),
-        e.field,
-        e.message
-    )
+    let object = key.unwrap_or_else(|| what.to_string());
+    format!("{object}: {}: {}", e.field, e.message)
 }
 
 fn parse_pod(pod: &K8sPod) -> Result<Option<Pod>, String> {
@@ -856,7 +853,7 @@ mod tests {
         assert!(
             unreadable
                 .iter()
-                .any(|u| u.contains("bad-ip") && u.contains("status.addresses[0].address")),
+                .any(|u| u.starts_with("Node bad-ip: status.addresses[0].address: ")),
             "{unreadable:?}"
         );
         assert!(
