@@ -126,9 +126,15 @@ pub enum SetOrigin {
         rule: usize,
         peer: usize,
     },
-    /// A cluster rule's peer pods whose `destinationNamedPort` resolves to one protocol and
-    /// number: a change of a pod with that port name compiles again (see `update_for_pods`).
-    ClusterNamedPort,
+    /// The pods of a cluster rule's peer whose `destinationNamedPort` `name` is `range`.
+    ClusterNamedPort {
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+        name: String,
+        range: super::rules::PortRange,
+    },
     /// Addresses fixed by the policy (`networks`) or the Node objects (`nodes`): pods do not
     /// change them.
     ClusterAddresses,

@@ -188,12 +188,19 @@ impl FamilyCompiler<'_, '_> {
         let sets = by_port
             .into_iter()
             .map(|(range, classes)| {
-                let key = format!("{base} port {name}={range:?}");
+                let key = cluster_named_port_key(&base, name, range);
                 let (protocol, number) = (range.protocol, range.ports.map_or(0, |p| p.0));
                 let spec = || SetSpec {
                     kind: SetKind::HashIp,
                     comment: format!("{words} whose port {name} is {protocol} {number}"),
-                    origin: SetOrigin::ClusterNamedPort,
+                    origin: SetOrigin::ClusterNamedPort {
+                        policy: at.policy,
+                        dir: at.direction,
+                        rule: at.rule,
+                        peer,
+                        name: name.to_string(),
+                        range,
+                    },
                 };
                 let members = self.class_ips(classes);
                 (self.sets.add(&key, "CN", spec, || members), range)
@@ -203,21 +210,8 @@ impl FamilyCompiler<'_, '_> {
         sets
     }
 
-    /// A stable description of what a cluster peer selects (equal peers give equal keys).
     fn cluster_peer_key(&self, at: ClusterRuleRef, peer: usize) -> String {
-        let pol = &self.engine.snap.cluster_policies[at.policy];
-        match &pol.rules(at.direction)[at.rule].peers[peer] {
-            ClusterPeer::Namespaces(ns) => format!("cluster namespaces {ns:?}"),
-            ClusterPeer::Pods(p) => {
-                format!("cluster pods nssel={:?} sel={:?}", p.namespaces, p.pods)
-            }
-            ClusterPeer::Networks(blocks) => {
-                let cidrs: Vec<String> = blocks.iter().map(|b| b.cidr.to_string()).collect();
-                format!("cluster networks {}", cidrs.join(","))
-            }
-            ClusterPeer::Nodes(sel) => format!("cluster nodes {sel:?}"),
-            ClusterPeer::DomainNames(names) => format!("cluster domains {}", names.join(",")),
-        }
+        cluster_peer_key(self.engine.snap, at, peer)
     }
 
     /// The set matching a cluster peer in this family; None when it matches nothing here
@@ -316,4 +310,30 @@ impl FamilyCompiler<'_, '_> {
             }
         }
     }
+}
+
+/// A stable description of what a cluster peer selects (equal peers give equal keys).
+pub(super) fn cluster_peer_key(
+    snap: &crate::model::Snapshot,
+    at: ClusterRuleRef,
+    peer: usize,
+) -> String {
+    let pol = &snap.cluster_policies[at.policy];
+    match &pol.rules(at.direction)[at.rule].peers[peer] {
+        ClusterPeer::Namespaces(ns) => format!("cluster namespaces {ns:?}"),
+        ClusterPeer::Pods(p) => {
+            format!("cluster pods nssel={:?} sel={:?}", p.namespaces, p.pods)
+        }
+        ClusterPeer::Networks(blocks) => {
+            let cidrs: Vec<String> = blocks.iter().map(|b| b.cidr.to_string()).collect();
+            format!("cluster networks {}", cidrs.join(","))
+        }
+        ClusterPeer::Nodes(sel) => format!("cluster nodes {sel:?}"),
+        ClusterPeer::DomainNames(names) => format!("cluster domains {}", names.join(",")),
+    }
+}
+
+/// The key of the set of a cluster peer's pods whose port `name` is `range`.
+pub(super) fn cluster_named_port_key(peer_key: &str, name: &str, range: PortRange) -> String {
+    format!("{peer_key} port {name}={range:?}")
 }

@@ -8,11 +8,16 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::entry::chain_key_with_tiers;
+use super::rules::PortRange;
 use super::rules::{Family, SetMember};
+use super::sets::set_name;
 use super::sets::{members_set_name, SetOrigin};
+use super::tiers::{cluster_named_port_key, cluster_peer_key};
 use super::NodeRules;
+use crate::engine::ports::named_ports_any_protocol;
+use crate::engine::ClusterRuleRef;
 use crate::engine::Engine;
-use crate::model::{ClusterPort, ClusterTier, Direction, Pod, Snapshot};
+use crate::model::{ClusterPeer, ClusterPort, ClusterTier, Direction, Pod, Snapshot};
 
 /// The pods of the new snapshot that a change concerns.
 struct Touched<'a> {
@@ -135,8 +140,21 @@ impl<'a> Touched<'a> {
             } => self
                 .engine
                 .cluster_peer_matches_pod(*policy, *dir, *rule, *peer, i),
+            SetOrigin::ClusterNamedPort {
+                policy,
+                dir,
+                rule,
+                peer,
+                name,
+                range,
+            } => {
+                self.engine
+                    .cluster_peer_matches_pod(*policy, *dir, *rule, *peer, i)
+                    && named_ports_any_protocol(&self.engine.snap.pods[i].ports, name)
+                        .contains(range)
+            }
             // Not refilled (see `refill`).
-            SetOrigin::Block | SetOrigin::ClusterAddresses | SetOrigin::ClusterNamedPort => false,
+            SetOrigin::Block | SetOrigin::ClusterAddresses => false,
         }
     }
 
@@ -146,12 +164,8 @@ impl<'a> Touched<'a> {
         for f in [Family::V4, Family::V6] {
             for (name, set) in out.family_mut(f).sets.iter_mut() {
                 let origin = prev.set_origins.get(name)?;
-                // Addresses no pod changes; cluster named-port sets cannot change here (no
-                // changed pod has such a port name: see `names_a_cluster_egress_port`).
-                if matches!(
-                    origin,
-                    SetOrigin::Block | SetOrigin::ClusterAddresses | SetOrigin::ClusterNamedPort
-                ) {
+                // Addresses no pod changes.
+                if matches!(origin, SetOrigin::Block | SetOrigin::ClusterAddresses) {
                     continue;
                 }
                 let mut edited = false;
@@ -217,26 +231,65 @@ fn emptied_named_port_set(out: &NodeRules, changed: &[&Pod]) -> bool {
     })
 }
 
-/// Does a version of a changed pod have a container port that some cluster egress rule names
-/// (`destinationNamedPort`)? Such a rule splits its destinations by what the name means on
-/// each, so the pod may need a set (and a rule) of its own, or empty one: a compile decides.
-fn names_a_cluster_egress_port(snap: &Snapshot, changed: &[&Pod]) -> bool {
-    let names: HashSet<&str> = snap
-        .cluster_policies
-        .iter()
-        .flat_map(|cp| &cp.egress)
-        .flat_map(|r| &r.ports)
-        .filter_map(|p| match p {
-            ClusterPort::Named(name) => Some(name.as_str()),
-            ClusterPort::Range { .. } => None,
-        })
-        .collect();
-    !names.is_empty()
-        && changed.iter().any(|p| {
-            p.ports
-                .iter()
-                .any(|cp| cp.name.as_deref().is_some_and(|n| names.contains(n)))
-        })
+/// The cluster egress rules' `destinationNamedPort` sets stay as they are, but for their
+/// members: each (protocol, number) a changed pod's name now means has its set, and each set a
+/// changed pod was in still has a pod. Otherwise the compile adds or drops a set and its rules
+/// (it makes one per (protocol, number) that some peer pod has).
+fn cluster_named_ports_stay(touched: &Touched, prev: &NodeRules, changed: &[&Pod]) -> bool {
+    let engine = &touched.engine;
+    let snap = engine.snap;
+    let has_set = |key: &str| {
+        [Family::V4, Family::V6]
+            .iter()
+            .any(|&f| prev.family(f).sets.contains_key(&set_name("CN", f, key)))
+    };
+    for (policy, cp) in snap.cluster_policies.iter().enumerate() {
+        for (rule, r) in cp.egress.iter().enumerate() {
+            for port in &r.ports {
+                let ClusterPort::Named(name) = port else {
+                    continue;
+                };
+                // Only a changed pod with a port of that name can change the rule's sets.
+                let ranges: BTreeSet<PortRange> = changed
+                    .iter()
+                    .flat_map(|p| named_ports_any_protocol(&p.ports, name))
+                    .collect();
+                if ranges.is_empty() {
+                    continue;
+                }
+                for (peer, kind) in r.peers.iter().enumerate() {
+                    if !matches!(kind, ClusterPeer::Namespaces(_) | ClusterPeer::Pods(_)) {
+                        continue;
+                    }
+                    let at = ClusterRuleRef {
+                        policy,
+                        direction: Direction::Egress,
+                        rule,
+                    };
+                    let peer_key = cluster_peer_key(snap, at, peer);
+                    let holds = |i: usize, range: &PortRange| {
+                        engine.cluster_peer_matches_pod(policy, Direction::Egress, rule, peer, i)
+                            && named_ports_any_protocol(&snap.pods[i].ports, name).contains(range)
+                    };
+                    for range in &ranges {
+                        let key = cluster_named_port_key(&peer_key, name, *range);
+                        let now_needed = touched.now.iter().any(|&i| holds(i, range));
+                        let exists = has_set(&key);
+                        if now_needed && !exists {
+                            return false;
+                        }
+                        if exists
+                            && !now_needed
+                            && !snap.endpoint_pods().any(|(i, _)| holds(i, range))
+                        {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    true
 }
 
 /// The rules for `snap` when only pods changed since `prev` was compiled for the same node
@@ -247,19 +300,15 @@ fn names_a_cluster_egress_port(snap: &Snapshot, changed: &[&Pod]) -> bool {
 ///
 /// None when the change may add or remove chains, rules or sets: a local pod needs a chain no
 /// pod needed, a named port resolves to a number no rule has, a set that decides a chain or a
-/// named-port rule may have lost its last pod, or a changed pod has a port name a cluster
-/// egress rule names. The caller compiles then.
+/// named-port rule may have lost its last pod. The caller compiles then.
 pub fn update_for_pods(
     prev: &NodeRules,
     snap: &Snapshot,
     node: Option<&str>,
     changed: &[&Pod],
 ) -> Option<NodeRules> {
-    if names_a_cluster_egress_port(snap, changed) {
-        return None;
-    }
     let touched = Touched::new(snap, node, changed);
-    if !touched.needs_nothing_new(prev) {
+    if !touched.needs_nothing_new(prev) || !cluster_named_ports_stay(&touched, prev, changed) {
         return None;
     }
     let mut out = prev.clone();
