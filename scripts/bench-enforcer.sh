@@ -4,6 +4,7 @@
 #   sudo scripts/bench-enforcer.sh
 #
 # 1. compile + render for node0 (110 local pods) of a 10,000-pod / 2,000-policy cluster
+#    (then again with 200 ClusterNetworkPolicies added)
 # 2. the agent's first sync, then pod-only changes through its loop, applied to a network
 #    namespace (as the DaemonSet would on a node)
 # 3. the packet path: iperf3 TCP throughput between two pods on a bridge (br_netfilter on),
@@ -35,6 +36,13 @@ echo "== compile + render, and the agent's loop (10,000 pods, 2,000 policies, 91
 $T/examples/gen_cluster --pods 10000 --namespaces 100 --policies 2000 --nodes 91 >"$work/big.yaml"
 ip netns add "$node"
 $T/examples/enforcer_bench "$work/big.yaml" --node node0 --netns "$node"
+ip netns delete "$node"
+
+echo
+echo "== the same cluster plus 200 ClusterNetworkPolicies (Admin and Baseline)"
+$T/examples/gen_cluster --pods 10000 --namespaces 100 --policies 2000 --nodes 91 --cluster-policies 200 >"$work/big-cnp.yaml"
+ip netns add "$node"
+$T/examples/enforcer_bench "$work/big-cnp.yaml" --node node0 --netns "$node"
 ip netns delete "$node"
 
 echo

@@ -83,6 +83,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ("banp not default", "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: other}\nspec: {subject: {namespaces: {}}}\n".into(), vec!["BaselineAdminNetworkPolicy other", "metadata.name", "\"default\""]),
         ("banp pass", "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n  subject: {namespaces: {}}\n  egress:\n  - {action: Pass, to: [{namespaces: {}}]}\n".into(), vec!["spec.egress[0].action", "Allow, Deny", "no tier below"]),
         ("node bad address entry", "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {addresses: [{type: InternalIP}]}\n".into(), vec!["Node n1", "status.addresses[0].address", "missing"]),
+        ("node InternalIP not an IP", "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {addresses: [{type: Hostname, address: n1}, {type: InternalIP, address: 10.0.0.300}]}\n".into(), vec!["Node n1", "status.addresses[1].address", "10.0.0.300", "not an IP address"]),
         ("wrong apiVersion", "apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec: {}\n".into(), vec!["apiVersion", "networking.k8s.io/v1"]),
     ]
 }

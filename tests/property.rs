@@ -284,7 +284,12 @@ fn node() -> impl Strategy<Value = Option<String>> {
 
 /// A cluster whose pods are on nodes n0 and n1.
 fn cluster_on_nodes() -> impl Strategy<Value = Snapshot> {
-    (cluster(), prop::collection::vec(node(), 10)).prop_map(|(mut snap, nodes)| {
+    on_nodes(cluster())
+}
+
+/// The clusters of `clusters` with their pods on nodes n0 and n1.
+fn on_nodes(clusters: impl Strategy<Value = Snapshot>) -> impl Strategy<Value = Snapshot> {
+    (clusters, prop::collection::vec(node(), 10)).prop_map(|(mut snap, nodes)| {
         for (p, node) in snap.pods.iter_mut().zip(nodes) {
             p.node = node;
         }
@@ -818,7 +823,8 @@ fn resnapshot(snap: &Snapshot, pods: Vec<Pod>) -> Snapshot {
             .collect(),
         pods,
         policies: snap.policies.clone(),
-        ..Snapshot::default()
+        cluster_policies: snap.cluster_policies.clone(),
+        nodes: snap.nodes.clone(),
     };
     out.finish();
     out
@@ -861,11 +867,32 @@ fn rules_diff(got: &netpol::enforce::NodeRules, want: &netpol::enforce::NodeRule
 
 #[test]
 fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
+    pod_only_updates_equal_a_full_compile(cluster_on_nodes());
+}
+
+/// The same with Admin and Baseline cluster policies (ClusterNetworkPolicy and
+/// AdminNetworkPolicy; ties, Pass, networks, nodes, named ports) in every cluster.
+#[test]
+fn pod_only_updates_with_cluster_policies_equal_a_full_compile() {
+    pod_only_updates_equal_a_full_compile(on_nodes(
+        cluster_with_tiers().prop_filter("at least one cluster policy", |s| {
+            !s.cluster_policies.is_empty()
+        }),
+    ));
+}
+
+/// Random pod changes (appear, disappear, relabel, new addresses, new ports, another node) on
+/// 3000 generated clusters: wherever the pod-only update answers, it equals a full compile.
+fn pod_only_updates_equal_a_full_compile(clusters: impl Strategy<Value = Snapshot>) {
     use netpol::enforce::compile::{compile_with, update_for_pods, CompileOptions};
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let (incremental, cases) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let (incremental, cases, with_cluster) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
     let strategy = (
-        cluster_on_nodes(),
+        clusters,
         // A quarter of the runs compile for every node.
         prop::bool::weighted(0.75),
         // Half the clusters hold unplaced local addresses (the agent's default).
@@ -910,6 +937,9 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
         cases.fetch_add(1, Ordering::Relaxed);
         if let Some(got) = update_for_pods(&before, &after, node_name, &refs) {
             incremental.fetch_add(1, Ordering::Relaxed);
+            if !after.cluster_policies.is_empty() {
+                with_cluster.fetch_add(1, Ordering::Relaxed);
+            }
             prop_assert!(
                 got == want,
                 "the update differs from a full compile\nchanged: {:#?}\n{}",
@@ -928,7 +958,10 @@ fn pod_only_updates_of_the_enforcer_rules_equal_a_full_compile() {
         incremental * 2 > cases,
         "only {incremental} of {cases} pod changes were updated without a compile"
     );
-    eprintln!("{incremental} of {cases} pod changes updated without a compile");
+    eprintln!(
+        "{incremental} of {cases} pod changes updated without a compile ({} with cluster policies)",
+        with_cluster.into_inner()
+    );
 }
 
 // ---- diff: the changed connections are exactly those whose naive verdict changed. ----

@@ -10,12 +10,13 @@
 
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 use netpol::enforce::{compile_with, render, Applier, CommandRunner, CompileOptions, Family};
 use netpol::engine::Engine;
-use netpol::model::{load_str, LoadOptions};
+use netpol::model::{load_str, ClusterKind, LoadOptions};
 use netpol_enforcer::{Agent, AgentConfig, Change, Telemetry};
 
 fn arg(name: &str) -> Option<String> {
@@ -54,9 +55,10 @@ fn main() {
     )
     .expect("parsing the manifests");
     println!(
-        "snapshot: {} pods, {} policies, {} namespaces (parsed in {:.0} ms)",
+        "snapshot: {} pods, {} policies, {} cluster policies, {} namespaces (parsed in {:.0} ms)",
         snap.pods.len(),
         snap.policies.len(),
+        snap.cluster_policies.len(),
         snap.namespaces.len(),
         t.elapsed().as_secs_f64() * 1000.0
     );
@@ -100,15 +102,23 @@ fn main() {
     let mut namespaces = Vec::new();
     let mut pods: Vec<Pod> = Vec::new();
     let mut policies = Vec::new();
+    let mut cluster: std::collections::BTreeMap<ClusterKind, Vec<DynamicObject>> =
+        Default::default();
+    let mut nodes: Vec<Node> = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(&text) {
         let v: serde_yaml::Value = serde::Deserialize::deserialize(doc).expect("YAML");
-        match v.get("kind").and_then(|k| k.as_str()) {
-            Some("Namespace") => namespaces.push(serde_yaml::from_value::<Namespace>(v).unwrap()),
-            Some("Pod") => pods.push(serde_yaml::from_value::<Pod>(v).unwrap()),
-            Some("NetworkPolicy") => {
-                policies.push(serde_yaml::from_value::<NetworkPolicy>(v).unwrap())
+        let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+        match kind {
+            "Namespace" => namespaces.push(serde_yaml::from_value::<Namespace>(v).unwrap()),
+            "Pod" => pods.push(serde_yaml::from_value::<Pod>(v).unwrap()),
+            "NetworkPolicy" => policies.push(serde_yaml::from_value::<NetworkPolicy>(v).unwrap()),
+            "Node" => nodes.push(serde_yaml::from_value::<Node>(v).unwrap()),
+            _ => {
+                if let Some(k) = ClusterKind::parse(kind) {
+                    let o = serde_yaml::from_value::<DynamicObject>(v).unwrap();
+                    cluster.entry(k).or_default().push(o);
+                }
             }
-            _ => {}
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -146,7 +156,14 @@ fn main() {
         }
         telemetry.status().last_sync.expect("a sync")
     };
-    let first = send(Change::initial_list(namespaces, pods.clone(), policies));
+    let mut listing = Change::initial_list(namespaces, pods.clone(), policies);
+    for (kind, objects) in cluster {
+        listing.extend(Change::cluster_list(kind, objects));
+    }
+    if !nodes.is_empty() {
+        listing.extend(Change::node_list(nodes));
+    }
+    let first = send(listing);
     println!(
         "agent: first sync ({}) into {netns}: {:.0} ms",
         first.kind, first.duration_ms

@@ -6,19 +6,24 @@
 //! It follows `kube::runtime::watcher::Event` exactly as `reflector::store::Writer` does:
 //! `Init` starts a buffer, `InitApply` fills it, `InitDone` replaces the contents (objects not
 //! listed again are gone), `Apply`/`Delete` edit in place.
+//!
+//! Nodes are kept (name, labels, addresses) for the `nodes` peers of cluster policies: a Node
+//! change recompiles only while some cluster policy has a `nodes` peer; otherwise the rules
+//! cannot depend on it and the next pod change stays incremental.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Pod as K8sPod};
+use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Node as K8sNode, Pod as K8sPod};
 use k8s_openapi::api::networking::v1::NetworkPolicy as K8sPolicy;
 use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 use kube::ResourceExt;
 use netpol::model::{
-    parse_cluster_policy_object, parse_namespace_object, parse_pod_object, parse_policy_object,
-    ClusterKind, ClusterPolicy, Namespace, Pod, Policy, Snapshot, Source,
+    parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
+    parse_policy_object, ClusterKind, ClusterPeer, ClusterPolicy, Namespace, Node, Pod, Policy,
+    Snapshot, Source,
 };
 
 /// One change of the cluster, as the watches report it: the agent's only input.
@@ -35,6 +40,10 @@ pub enum Change {
     /// The kind's CRD is not installed (or not readable): there are none of them, until a
     /// watch lists them.
     ClusterAbsent(ClusterKind),
+    Node(Event<K8sNode>),
+    /// The API refuses to list Nodes (403: the RBAC of an older install): there are none, and
+    /// nothing to wait for, until a watch lists them.
+    NodesForbidden,
 }
 
 impl Change {
@@ -45,6 +54,7 @@ impl Change {
             Change::Pod(_) => "pod",
             Change::Policy(_) => "networkpolicy",
             Change::Cluster(kind, _) | Change::ClusterAbsent(kind) => kind.plural(),
+            Change::Node(_) | Change::NodesForbidden => "node",
         }
     }
 
@@ -58,7 +68,8 @@ impl Change {
 
     /// A complete listing of namespaces, pods and NetworkPolicies, as the watches start with
     /// (for tests and tools that feed the agent without a cluster), in a cluster without the
-    /// cluster-scoped kinds (see [`Change::cluster_list`] for those).
+    /// cluster-scoped kinds (see [`Change::cluster_list`] for those) and without Node objects
+    /// (see [`Change::node_list`]).
     pub fn initial_list(
         namespaces: Vec<K8sNamespace>,
         pods: Vec<K8sPod>,
@@ -82,6 +93,15 @@ impl Change {
         );
         out.push(Change::Policy(Event::InitDone));
         out.extend(ClusterKind::ALL.map(Change::ClusterAbsent));
+        out.extend(Change::node_list(Vec::new()));
+        out
+    }
+
+    /// A complete listing of the Nodes.
+    pub fn node_list(nodes: Vec<K8sNode>) -> Vec<Change> {
+        let mut out = vec![Change::Node(Event::Init)];
+        out.extend(nodes.into_iter().map(|o| Change::Node(Event::InitApply(o))));
+        out.push(Change::Node(Event::InitDone));
         out
     }
 
@@ -215,6 +235,9 @@ pub struct Cache {
     policies: Store<Policy>,
     /// One store per cluster-scoped kind (each kind has its own watch and listing).
     cluster: BTreeMap<ClusterKind, Store<ClusterPolicy>>,
+    nodes: Store<Node>,
+    /// The nodes changed since the last snapshot was made (it is patched with them).
+    stale_nodes: bool,
     /// Since the last [`Cache::take_pod_changes`]: every version (before and after) of the pods
     /// that changed; None when something else changed too (a namespace, a policy, a relist).
     pod_changes: Option<Vec<Pod>>,
@@ -244,13 +267,10 @@ fn source() -> Source {
     }
 }
 
+/// "Kind namespace/name: field: what is wrong" (the parser's key names the kind already).
 fn field_error(what: &str, key: Option<String>, e: netpol::model::FieldError) -> String {
-    format!(
-        "{what} {}: {}: {}",
-        key.unwrap_or_default(),
-        e.field,
-        e.message
-    )
+    let object = key.unwrap_or_else(|| what.to_string());
+    format!("{object}: {}: {}", e.field, e.message)
 }
 
 fn parse_pod(pod: &K8sPod) -> Result<Option<Pod>, String> {
@@ -261,6 +281,11 @@ fn parse_pod(pod: &K8sPod) -> Result<Option<Pod>, String> {
 #[cfg(test)]
 pub(crate) fn parse_pod_for_test(pod: &K8sPod) -> Result<Option<Pod>, String> {
     parse_pod(pod)
+}
+
+#[cfg(test)]
+pub(crate) fn parse_node_for_test(node: &K8sNode) -> Result<Option<Node>, String> {
+    parse_node(node)
 }
 
 fn parse_namespace(ns: &K8sNamespace) -> Result<Option<Namespace>, String> {
@@ -278,6 +303,23 @@ fn parse_policy(pol: &K8sPolicy) -> Result<Option<Policy>, String> {
     parse_policy_object(&v, "default", source())
         .map(Some)
         .map_err(|(k, e)| field_error("NetworkPolicy", k, e))
+}
+
+fn parse_node(node: &K8sNode) -> Result<Option<Node>, String> {
+    let v = serde_json::to_value(node).map_err(|e| e.to_string())?;
+    parse_node_object(&v, source())
+        .map(Some)
+        .map_err(|(k, e)| field_error("Node", k, e))
+}
+
+/// Does a rule of the policy have a `nodes` peer (so its rules depend on the Nodes)?
+fn has_nodes_peer(policy: &ClusterPolicy) -> bool {
+    policy
+        .ingress
+        .iter()
+        .chain(&policy.egress)
+        .flat_map(|r| &r.peers)
+        .any(|p| matches!(p, ClusterPeer::Nodes(_)))
 }
 
 fn parse_cluster_policy(
@@ -342,6 +384,38 @@ impl Cache {
                     self.changed_more_than_pods();
                 }
             }
+            Change::Node(e) => {
+                let unreadable_before = self.nodes.unreadable.clone();
+                let changed = self.nodes.apply_changed(e, parse_node);
+                // A bad Node is skipped (a `nodes` peer misses its addresses): said once.
+                for (k, why) in &self.nodes.unreadable {
+                    if unreadable_before.get(k) != Some(why) {
+                        tracing::warn!("skipping {why}");
+                    }
+                }
+                if changed {
+                    self.nodes_changed();
+                }
+            }
+            Change::NodesForbidden => {
+                if self.nodes.absent() {
+                    self.nodes_changed();
+                }
+            }
+        }
+    }
+
+    /// The rules depend on the Nodes only through `nodes` peers: without one, a Node change
+    /// keeps the next pod change incremental.
+    fn nodes_changed(&mut self) {
+        self.stale_nodes = true;
+        let used = self
+            .cluster
+            .values()
+            .flat_map(|s| s.items.values())
+            .any(has_nodes_peer);
+        if used {
+            self.changed_more_than_pods();
         }
     }
 
@@ -396,8 +470,9 @@ impl Cache {
     }
 
     /// The pods that changed since the last call (every version, before and after), or None
-    /// when a namespace or a policy changed, the pods were listed again, or too many changed:
-    /// then only a full compile is right.
+    /// when a namespace, a policy, a cluster policy or (while a `nodes` peer exists) a Node
+    /// changed, the pods were listed again, or too many changed: then only a full compile is
+    /// right.
     pub fn take_pod_changes(&mut self) -> Option<Vec<Pod>> {
         self.pod_changes.replace(Vec::new())
     }
@@ -410,6 +485,7 @@ impl Cache {
             && ClusterKind::ALL
                 .iter()
                 .all(|k| self.cluster.get(k).is_some_and(|s| s.synced))
+            && self.nodes.synced
     }
 
     /// Objects the parser refused, with the reason. An unreadable policy is not enforced, so
@@ -421,6 +497,7 @@ impl Cache {
             .chain(self.pods.unreadable.values())
             .chain(self.policies.unreadable.values())
             .chain(self.cluster.values().flat_map(|s| s.unreadable.values()))
+            .chain(self.nodes.unreadable.values())
             .cloned()
             .collect()
     }
@@ -447,10 +524,14 @@ impl Cache {
                 if !stale.is_empty() {
                     self.patch(Arc::make_mut(&mut snap), &stale);
                 }
+                if self.stale_nodes {
+                    Arc::make_mut(&mut snap).nodes = self.node_list();
+                }
                 snap
             }
             _ => Arc::new(self.build()),
         };
+        self.stale_nodes = false;
         self.last = Some(snap.clone());
         snap
     }
@@ -470,10 +551,17 @@ impl Cache {
                 .values()
                 .flat_map(|s| s.items.values().cloned())
                 .collect(),
-            ..Snapshot::default()
+            nodes: self.node_list(),
         };
         snap.finish();
         snap
+    }
+
+    /// The nodes as `Snapshot::finish` leaves them (sorted by name).
+    fn node_list(&self) -> Vec<Node> {
+        let mut nodes: Vec<Node> = self.nodes.items.values().cloned().collect();
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        nodes
     }
 
     /// Makes `snap` what [`Cache::build`] would make after the pods `keys` changed.
@@ -631,6 +719,154 @@ mod tests {
         c.apply(&Change::ClusterAbsent(ClusterKind::ClusterNetworkPolicy));
         assert!(c.snapshot().cluster_policies.is_empty());
         assert!(c.unreadable().is_empty());
+    }
+
+    fn node(name: &str, role: &str, addresses: &[(&str, &str)]) -> K8sNode {
+        let addresses: Vec<_> = addresses
+            .iter()
+            .map(|(t, a)| serde_json::json!({"type": t, "address": a}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "labels": {"role": role}},
+            "status": {"addresses": addresses}
+        }))
+        .unwrap()
+    }
+
+    fn node_addresses(c: &mut Cache) -> Vec<String> {
+        c.snapshot()
+            .nodes
+            .iter()
+            .map(|n| {
+                let ips: Vec<String> = n.addresses.iter().map(|a| a.to_string()).collect();
+                format!("{} {} {}", n.name, n.labels["role"], ips.join(","))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nodes_follow_their_watch_and_recompile_only_when_a_nodes_peer_exists() {
+        let mut c = Cache::default();
+        let mut listing = Change::initial_list(vec![], vec![pod("a", "p1", "x")], vec![]);
+        // Without a listing of Nodes the cache is not synced.
+        let nodes_listing = listing.split_off(listing.len() - 2);
+        for ch in &listing {
+            c.apply(ch);
+        }
+        assert!(!c.synced(), "Nodes not listed yet");
+        for ch in &nodes_listing {
+            c.apply(ch);
+        }
+        assert!(c.synced());
+        for ch in Change::node_list(vec![node("n1", "worker", &[("InternalIP", "192.0.2.1")])]) {
+            c.apply(&ch);
+        }
+        assert_eq!(node_addresses(&mut c), ["n1 worker 192.0.2.1"]);
+        c.take_pod_changes();
+
+        // No policy has a `nodes` peer: Node events change the snapshot, not the fast path.
+        c.apply(&Change::Node(Event::Apply(node(
+            "n2",
+            "worker",
+            &[("InternalIP", "192.0.2.2"), ("Hostname", "n2")],
+        ))));
+        c.apply(&Change::Pod(Event::Apply(pod("a", "p1", "y"))));
+        assert_eq!(c.take_pod_changes().map(|v| v.len()), Some(2));
+        assert_eq!(
+            node_addresses(&mut c),
+            ["n1 worker 192.0.2.1", "n2 worker 192.0.2.2"]
+        );
+
+        // A policy with a `nodes` peer: each kind of Node change needs a compile.
+        let mut to_nodes = cnp("to-nodes", 3);
+        to_nodes.data["spec"]["egress"] = serde_json::json!([{"action": "Deny", "to": [{"nodes": {"matchLabels": {"role": "worker"}}}]}]);
+        c.apply(&Change::Cluster(
+            ClusterKind::ClusterNetworkPolicy,
+            Event::Apply(to_nodes),
+        ));
+        assert!(c.take_pod_changes().is_none());
+        let steps: Vec<(&str, Change, Vec<&str>)> = vec![
+            (
+                "relabelled",
+                Change::Node(Event::Apply(node(
+                    "n2",
+                    "infra",
+                    &[("InternalIP", "192.0.2.2")],
+                ))),
+                vec!["n1 worker 192.0.2.1", "n2 infra 192.0.2.2"],
+            ),
+            (
+                "re-addressed",
+                Change::Node(Event::Apply(node(
+                    "n1",
+                    "worker",
+                    &[("InternalIP", "192.0.2.9"), ("ExternalIP", "2001:db8::9")],
+                ))),
+                vec!["n1 worker 192.0.2.9,2001:db8::9", "n2 infra 192.0.2.2"],
+            ),
+            (
+                "added",
+                Change::Node(Event::Apply(node(
+                    "n0",
+                    "worker",
+                    &[("InternalIP", "192.0.2.5")],
+                ))),
+                vec![
+                    "n0 worker 192.0.2.5",
+                    "n1 worker 192.0.2.9,2001:db8::9",
+                    "n2 infra 192.0.2.2",
+                ],
+            ),
+            (
+                "deleted",
+                Change::Node(Event::Delete(node("n2", "infra", &[]))),
+                vec!["n0 worker 192.0.2.5", "n1 worker 192.0.2.9,2001:db8::9"],
+            ),
+        ];
+        for (what, change, want) in steps {
+            c.apply(&change);
+            assert!(c.take_pod_changes().is_none(), "node {what}: compile");
+            assert_eq!(node_addresses(&mut c), want, "node {what}");
+            assert_eq!(*c.snapshot(), c.build(), "node {what}");
+        }
+        // A status update that leaves name, labels and addresses as they were: no compile.
+        c.apply(&Change::Node(Event::Apply(node(
+            "n0",
+            "worker",
+            &[("InternalIP", "192.0.2.5"), ("Hostname", "n0")],
+        ))));
+        assert_eq!(c.take_pod_changes(), Some(Vec::new()));
+
+        // Bad Nodes are skipped and reported, never a panic; the good ones stay.
+        c.apply(&Change::Node(Event::Apply(node(
+            "bad-ip",
+            "worker",
+            &[("InternalIP", "192.0.2.300")],
+        ))));
+        let mut missing = node("no-address", "worker", &[]);
+        missing.status.as_mut().unwrap().addresses = Some(vec![serde_json::from_value(
+            serde_json::json!({"type": "InternalIP", "address": ""}),
+        )
+        .unwrap()]);
+        c.apply(&Change::Node(Event::Apply(missing)));
+        let unreadable = c.unreadable();
+        assert!(
+            unreadable
+                .iter()
+                .any(|u| u.starts_with("Node bad-ip: status.addresses[0].address: ")),
+            "{unreadable:?}"
+        );
+        assert!(
+            unreadable.iter().any(|u| u.contains("no-address")),
+            "{unreadable:?}"
+        );
+        assert_eq!(node_addresses(&mut c).len(), 2);
+
+        // Not allowed to list Nodes: none, and synced (everything else is still enforced).
+        c.apply(&Change::NodesForbidden);
+        assert!(c.synced());
+        assert!(c.snapshot().nodes.is_empty());
+        assert!(c.take_pod_changes().is_none());
     }
 
     #[test]

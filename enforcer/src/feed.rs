@@ -8,11 +8,12 @@
 //! protocol.
 //!
 //! stdin, one JSON object a line:
-//! - `{"init": {"namespaces": [...], "pods": [...], "policies": [...], "clusterPolicies": [...]}}`
-//!   the initial listing (`clusterPolicies`: ClusterNetworkPolicy, AdminNetworkPolicy and
-//!   BaselineAdminNetworkPolicy objects; a kind with none counts as not installed)
+//! - `{"init": {"namespaces": [...], "pods": [...], "policies": [...], "clusterPolicies": [...],
+//!   "nodes": [...]}}` the initial listing (`clusterPolicies`: ClusterNetworkPolicy,
+//!   AdminNetworkPolicy and BaselineAdminNetworkPolicy objects; a kind with none counts as not
+//!   installed)
 //! - `{"apply": OBJECT}` / `{"delete": OBJECT}` a watch event (Namespace, Pod, NetworkPolicy,
-//!   or one of the cluster-scoped kinds)
+//!   Node, or one of the cluster-scoped kinds)
 //!
 //! stdout, one JSON object a line:
 //! - `{"accepted": N}` after each input line: N events are now in the agent's queue
@@ -24,7 +25,7 @@
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
@@ -47,6 +48,8 @@ struct Init {
     policies: Vec<NetworkPolicy>,
     #[serde(default, rename = "clusterPolicies")]
     cluster_policies: Vec<DynamicObject>,
+    #[serde(default)]
+    nodes: Vec<Node>,
 }
 
 impl Init {
@@ -66,6 +69,10 @@ impl Init {
         }
         for (kind, objects) in by_kind {
             out.extend(Change::cluster_list(kind, objects));
+        }
+        // (initial_list holds an empty listing of Nodes: a listing with Nodes replaces it.)
+        if !self.nodes.is_empty() {
+            out.extend(Change::node_list(self.nodes));
         }
         Ok(out)
     }
@@ -104,6 +111,7 @@ pub fn parse_line(n: usize, text: &str) -> Result<Vec<Change>, String> {
             "Namespace" => ev!(Namespace, Change::Namespace),
             "Pod" => ev!(Pod, Change::Pod),
             "NetworkPolicy" => ev!(NetworkPolicy, Change::Policy),
+            "Node" => ev!(Node, Change::Node),
             other => match ClusterKind::parse(other) {
                 Some(cluster) => {
                     let o: DynamicObject = serde_json::from_value(v)
@@ -111,7 +119,7 @@ pub fn parse_line(n: usize, text: &str) -> Result<Vec<Change>, String> {
                     Ok(Change::Cluster(cluster, if apply { Event::Apply(o) } else { Event::Delete(o) }))
                 }
                 None => Err(format!(
-                    "stdin line {n}: kind {other:?} is not fed (Namespace, Pod, NetworkPolicy, ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)"
+                    "stdin line {n}: kind {other:?} is not fed (Namespace, Pod, NetworkPolicy, Node, ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)"
                 )),
             },
         }
@@ -216,8 +224,27 @@ mod tests {
             r#"{"init": {"namespaces": [{"metadata": {"name": "x"}}]}}"#,
         )
         .unwrap();
-        // Three listings of three kinds, then the three cluster-scoped kinds absent.
-        assert_eq!(c.len(), 10);
+        // Three listings of three kinds, the three cluster-scoped kinds absent, no Nodes.
+        assert_eq!(c.len(), 12);
+        let c = parse_line(
+            7,
+            r#"{"init": {"nodes": [{"metadata": {"name": "n1"}, "status": {"addresses": [{"type": "InternalIP", "address": "192.0.2.1"}]}}]}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            &c[c.len() - 3..],
+            [
+                Change::Node(Event::Init),
+                Change::Node(Event::InitApply(_)),
+                Change::Node(Event::InitDone)
+            ]
+        ));
+        let c = parse_line(
+            8,
+            r#"{"delete": {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(&c[..], [Change::Node(Event::Delete(_))]));
         let c = parse_line(
             5,
             r#"{"init": {"clusterPolicies": [{"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy", "metadata": {"name": "a"}}]}}"#,

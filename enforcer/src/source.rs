@@ -8,11 +8,17 @@
 //! (so it does not wait for it), and the watcher's backoff keeps trying (at most 30 s apart),
 //! so a CRD created later is listed and enforced without a restart.
 //!
+//! Nodes are watched for the `nodes` peers of cluster policies (which stand for the Nodes'
+//! addresses). A 403 (the ClusterRole of an older install grants only `get`) counts as no
+//! Nodes, with a warning, so the agent still enforces everything else.
+//!
 //! Pods are trimmed before they are kept (managed fields, annotations, volumes, env, statuses
 //! of containers): the parser needs labels, ports, node, hostNetwork, addresses and phase.
+//! Nodes keep only their name, labels and `status.addresses` (their images and conditions are
+//! most of their size, and a status heartbeat then parses to the same Node: no recompile).
 
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, NodeStatus, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::runtime::{watcher, WatchStreamExt};
@@ -51,6 +57,18 @@ fn trim_pod(pod: &mut Pod) {
         st.container_statuses = None;
         st.init_container_statuses = None;
     }
+}
+
+/// Keeps what a `nodes` peer needs: name, labels, addresses.
+fn trim_node(node: &mut Node) {
+    node.metadata.managed_fields = None;
+    node.metadata.annotations = None;
+    node.metadata.owner_references = None;
+    node.spec = None;
+    node.status = node.status.take().map(|st| NodeStatus {
+        addresses: st.addresses,
+        ..NodeStatus::default()
+    });
 }
 
 async fn forward<K, S>(
@@ -128,6 +146,41 @@ where
     }
 }
 
+/// Forwards the Node watch; a 403 (or 404) means no Nodes can be read: the agent is told so
+/// (once per refusal) and does not wait for a listing, and the backoff keeps trying.
+async fn forward_nodes<S>(stream: S, tx: mpsc::Sender<Change>)
+where
+    S: Stream<Item = Result<watcher::Event<Node>, watcher::Error>>,
+{
+    let mut stream = std::pin::pin!(stream);
+    let mut refused = false;
+    while let Some(item) = stream.next().await {
+        let change = match item {
+            Ok(ev) => {
+                refused = false;
+                Change::Node(ev)
+            }
+            Err(e) => match api_status(&e) {
+                Some(code @ (403 | 404)) => {
+                    if refused {
+                        continue;
+                    }
+                    refused = true;
+                    tracing::warn!("not allowed to list/watch nodes ({code}): `nodes` peers of cluster policies match no node; grant list and watch on nodes (install-enforcer does)");
+                    Change::NodesForbidden
+                }
+                _ => {
+                    tracing::warn!("watching nodes failed (retrying): {e}");
+                    continue;
+                }
+            },
+        };
+        if tx.send(change).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// The API resource of a cluster-scoped kind (group/version from its apiVersion).
 fn cluster_resource(kind: ClusterKind) -> ApiResource {
     let (group, version) = kind
@@ -174,8 +227,8 @@ pub async fn node_pod_cidrs(client: &Client, node: &str) -> Vec<ipnet::IpNet> {
     Vec::new()
 }
 
-/// Starts the watches (pods, namespaces, NetworkPolicies and the three cluster-scoped kinds);
-/// they run until the receiver is dropped.
+/// Starts the watches (pods, namespaces, NetworkPolicies, the three cluster-scoped kinds and
+/// Nodes); they run until the receiver is dropped.
 pub fn spawn_watches(client: Client, tx: mpsc::Sender<Change>) {
     let cfg = watcher::Config::default;
     for kind in ClusterKind::ALL {
@@ -185,6 +238,10 @@ pub fn spawn_watches(client: Client, tx: mpsc::Sender<Change>) {
             .modify(|o: &mut DynamicObject| o.metadata.managed_fields = None);
         tokio::spawn(forward_cluster(stream, tx.clone(), kind));
     }
+    let nodes = watcher(Api::<Node>::all(client.clone()), cfg())
+        .default_backoff()
+        .modify(trim_node);
+    tokio::spawn(forward_nodes(nodes, tx.clone()));
     let pods = watcher(Api::<Pod>::all(client.clone()), cfg())
         .default_backoff()
         .modify(trim_pod);
@@ -226,6 +283,32 @@ mod tests {
         assert!(pod.metadata.annotations.is_none());
         assert_eq!(crate::cache::parse_pod_for_test(&pod), before);
         assert_eq!(before.unwrap().unwrap().ips.len(), 2);
+    }
+
+    #[test]
+    fn node_trimming_keeps_what_a_nodes_peer_needs() {
+        let mut node: Node = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "n1", "labels": {"role": "worker"}, "annotations": {"big": "x"}},
+            "spec": {"podCIDR": "10.0.0.0/24"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "192.0.2.1"},
+                                     {"type": "Hostname", "address": "n1"},
+                                     {"type": "InternalIP", "address": "2001:db8::1"}],
+                       "images": [{"names": ["a"], "sizeBytes": 1}],
+                       "conditions": [{"type": "Ready", "status": "True"}]}
+        }))
+        .unwrap();
+        let before = crate::cache::parse_node_for_test(&node);
+        trim_node(&mut node);
+        assert!(node.spec.is_none() && node.metadata.annotations.is_none());
+        assert!(node.status.as_ref().unwrap().images.is_none());
+        let after = crate::cache::parse_node_for_test(&node);
+        assert_eq!(after, before);
+        let n = after.unwrap().unwrap();
+        assert_eq!(
+            (n.name.as_str(), n.labels["role"].as_str()),
+            ("n1", "worker")
+        );
+        assert_eq!(n.addresses.len(), 2, "{:?}", n.addresses);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
@@ -26,8 +26,8 @@ use kube::ResourceExt;
 use netpol::enforce::{Applier, CompileOptions, DropLog, Family};
 use netpol::engine::{Endpoint, Engine, Traffic};
 use netpol::model::{
-    parse_cluster_policy_object, parse_namespace_object, parse_pod_object, parse_policy_object,
-    ClusterKind, Probe, Protocol, Snapshot, Source,
+    parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
+    parse_policy_object, ClusterKind, Probe, Protocol, Snapshot, Source,
 };
 use netpol_cli::probe::local::{LabPodSpec, LocalLab, LocalOptions};
 use netpol_enforcer::{nflog, Agent, AgentConfig, Change, Telemetry};
@@ -44,6 +44,7 @@ struct World {
     policies: BTreeMap<String, NetworkPolicy>,
     /// Cluster-scoped policies by name.
     cluster: BTreeMap<String, (ClusterKind, DynamicObject)>,
+    nodes: BTreeMap<String, Node>,
 }
 
 fn key<K: ResourceExt>(o: &K) -> String {
@@ -76,6 +77,10 @@ impl World {
             snap.cluster_policies
                 .push(parse_cluster_policy_object(&v, *kind, src()).unwrap());
         }
+        for n in self.nodes.values() {
+            let v = serde_json::to_value(n).unwrap();
+            snap.nodes.push(parse_node_object(&v, src()).unwrap());
+        }
         snap.finish();
         snap
     }
@@ -97,7 +102,31 @@ impl World {
                 out.extend(Change::cluster_list(kind, objects));
             }
         }
+        if !self.nodes.is_empty() {
+            out.extend(Change::node_list(self.nodes.values().cloned().collect()));
+        }
         out
+    }
+
+    /// Adds or replaces a Node; returns its watch event.
+    fn apply_node(&mut self, name: &str, role: &str, addresses: &[&str]) -> Change {
+        let addresses: Vec<serde_json::Value> = addresses
+            .iter()
+            .map(|a| serde_json::json!({"type": "InternalIP", "address": a}))
+            .chain([serde_json::json!({"type": "Hostname", "address": name})])
+            .collect();
+        let n: Node = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "labels": {"role": role}},
+            "status": {"addresses": addresses}
+        }))
+        .unwrap();
+        self.nodes.insert(name.into(), n.clone());
+        Change::Node(Event::Apply(n))
+    }
+
+    /// Removes a Node; returns its watch event.
+    fn delete_node(&mut self, name: &str) -> Change {
+        Change::Node(Event::Delete(self.nodes.remove(name).unwrap()))
     }
 
     /// Adds or replaces a cluster policy; returns its watch event.
@@ -273,17 +302,30 @@ impl Harness {
     }
 
     fn disagreements_on(&self, world: &World, probes: &[Probe], min_denied: usize) -> Vec<String> {
-        let snap = world.snapshot();
-        let engine = Engine::new(&snap);
-        let local: Vec<String> = snap
+        let local: Vec<String> = world
+            .snapshot()
             .pods
             .iter()
             .filter(|p| p.node.as_deref() == Some(NODE))
             .map(|p| p.key())
             .collect();
+        self.disagreements_between(world, &local, &local, probes, min_denied)
+    }
+
+    /// As `disagreements_on`, from each of `sources` to each of `targets`.
+    fn disagreements_between(
+        &self,
+        world: &World,
+        sources: &[String],
+        targets: &[String],
+        probes: &[Probe],
+        min_denied: usize,
+    ) -> Vec<String> {
+        let snap = world.snapshot();
+        let engine = Engine::new(&snap);
         let results = self
             .lab
-            .probe_pairs(&local, &local, probes, &opts())
+            .probe_pairs(sources, targets, probes, &opts())
             .expect("probing");
         let mut bad = Vec::new();
         let mut denied = 0;
@@ -312,7 +354,7 @@ impl Harness {
                 ));
             }
         }
-        assert_eq!(results.len(), local.len() * local.len() * probes.len());
+        assert_eq!(results.len(), sources.len() * targets.len() * probes.len());
         assert!(
             denied >= min_denied,
             "only {denied} denied connections: the step tests too little"
@@ -559,7 +601,11 @@ spec:
         assert!(Instant::now() < deadline, "not repaired");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(h.telemetry.status().repairs >= 1);
+    // The counter follows the apply (the rules can be back a moment before it counts).
+    while h.telemetry.status().repairs < 1 {
+        assert!(Instant::now() < deadline, "repaired but not counted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let bad = h.disagreements(&world, 8);
     assert!(bad.is_empty(), "after repair:\n{}", bad.join("\n"));
 
@@ -977,8 +1023,8 @@ spec:
         bad.join("\n")
     );
 
-    // 3. A pod change while cluster policies exist (compiled again, not patched; the chains
-    //    stay, so only set members change on the node): client-1 becomes an "other" pod.
+    // 3. A pod change while cluster policies exist (re-checked against the sets without a
+    //    compile; only set members change on the node): client-1 becomes an "other" pod.
     let relabelled = pod("y/client-1", &[("app", "other")], &ips("y/client-1"), NODE);
     world.pods.insert("y/client-1".into(), relabelled.clone());
     h.send(vec![Change::Pod(Event::Apply(relabelled))]);
@@ -1006,6 +1052,126 @@ spec:
         "cluster policies deleted:\n{}",
         bad.join("\n")
     );
+
+    h.shutdown();
+    assert!(leftovers(h.lab.node_netns()).is_empty());
+}
+
+/// `nodes` peers through the agent's loop: Nodes added, relabelled, re-addressed and deleted
+/// change what an Admin egress Deny to `nodes: {role: worker}` drops, probed with real packets
+/// from this node's pods to the host network of two other nodes (hostNetwork pods there, whose
+/// address is their Node's); a Node change while no policy has a `nodes` peer rewrites nothing.
+#[test]
+fn nodes_peers_follow_node_events_through_the_agent_loop() {
+    let _serial = require_root();
+    let all: Vec<(&str, Vec<&str>)> = vec![
+        ("x/web-1", vec!["10.78.1.1", "fd78::1:1"]),
+        ("x/db-1", vec!["10.78.1.2", "fd78::1:2"]),
+        ("hosts/worker-2", vec!["10.79.0.2", "fd79::2"]),
+        ("hosts/worker-3", vec!["10.79.0.3", "fd79::3"]),
+    ];
+    let ips = |k: &str| all.iter().find(|(p, _)| *p == k).unwrap().1.clone();
+    let mut h = Harness::start(&all, &["10.78.1.0/24", "fd78::1:0/120"]);
+    let mut world = World::default();
+    for (k, app) in [("x/web-1", "web"), ("x/db-1", "db")] {
+        world
+            .pods
+            .insert(k.into(), pod(k, &[("app", app)], &ips(k), NODE));
+    }
+    // The other nodes' host network, as hostNetwork pods there (not selectable, their
+    // address is the node's).
+    for (k, node) in [
+        ("hosts/worker-2", "worker-2"),
+        ("hosts/worker-3", "worker-3"),
+    ] {
+        let mut p = pod(k, &[("app", "host")], &ips(k), node);
+        p.spec.as_mut().unwrap().host_network = Some(true);
+        world.pods.insert(k.into(), p);
+    }
+    world.apply_node("worker-2", "worker", &["10.79.0.2", "fd79::2"]);
+    world.apply_node("worker-3", "infra", &["10.79.0.3", "fd79::3"]);
+    let to_nodes = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-workers}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}
+  egress:
+  - {name: workers, action: Deny, to: [{nodes: {matchLabels: {role: worker}}}]}
+"#;
+    world.apply_cluster(to_nodes);
+    h.send(world.initial());
+    let local: Vec<String> = ["x/web-1", "x/db-1"].map(String::from).to_vec();
+    let hosts: Vec<String> = ["hosts/worker-2", "hosts/worker-3"]
+        .map(String::from)
+        .to_vec();
+    let denied_to = |world: &World, host: &str| -> Vec<bool> {
+        local
+            .iter()
+            .flat_map(|l| PROBES.map(|p| !world.allowed(l, host, p)))
+            .collect()
+    };
+    let check = |h: &Harness, world: &World, step: &str, min_denied: usize| {
+        let bad = h.disagreements_between(world, &local, &hosts, &PROBES, min_denied);
+        assert!(bad.is_empty(), "{step}:\n{}", bad.join("\n"));
+    };
+    assert!(denied_to(&world, "hosts/worker-2").iter().all(|d| *d));
+    assert!(denied_to(&world, "hosts/worker-3").iter().all(|d| !*d));
+    check(&h, &world, "start", 6);
+
+    // 1. worker-3 becomes a worker: denied too.
+    h.send(vec![world.apply_node(
+        "worker-3",
+        "worker",
+        &["10.79.0.3", "fd79::3"],
+    )]);
+    assert_ne!(h.last_kind(), "unchanged");
+    assert!(denied_to(&world, "hosts/worker-3").iter().all(|d| *d));
+    check(&h, &world, "node relabelled", 12);
+
+    // 2. worker-2 reports other addresses (its old ones are no node's now): allowed again.
+    h.send(vec![world.apply_node(
+        "worker-2",
+        "worker",
+        &["10.79.0.22", "fd79::22"],
+    )]);
+    assert_ne!(h.last_kind(), "unchanged");
+    assert!(denied_to(&world, "hosts/worker-2").iter().all(|d| !*d));
+    check(&h, &world, "node re-addressed", 6);
+
+    // 3. worker-3 is deleted: nothing matches the peer any more.
+    h.send(vec![world.delete_node("worker-3")]);
+    assert_ne!(h.last_kind(), "unchanged");
+    assert!(denied_to(&world, "hosts/worker-3").iter().all(|d| !*d));
+    let bad = h.disagreements_between(&world, &local, &hosts, &PROBES, 0);
+    assert!(bad.is_empty(), "node deleted:\n{}", bad.join("\n"));
+
+    // 4. worker-3 comes back as a worker: denied again.
+    h.send(vec![world.apply_node(
+        "worker-3",
+        "worker",
+        &["10.79.0.3", "fd79::3"],
+    )]);
+    assert_ne!(h.last_kind(), "unchanged");
+    check(&h, &world, "node added", 6);
+
+    // 5. The policy no longer names nodes (a `networks` peer instead): Node changes now
+    //    rewrite nothing, and the rules stay as they are.
+    h.send(vec![world.apply_cluster(&to_nodes.replace(
+        "nodes: {matchLabels: {role: worker}}",
+        "networks: [10.79.0.3/32, \"fd79::3/128\"]",
+    ))]);
+    check(&h, &world, "nodes peer replaced", 6);
+    let before = firewall_state(h.lab.node_netns());
+    h.send(vec![
+        world.apply_node("worker-2", "worker", &["10.79.0.2", "fd79::2"]),
+        world.delete_node("worker-3"),
+    ]);
+    assert_eq!(h.last_kind(), "unchanged");
+    assert_eq!(firewall_state(h.lab.node_netns()), before);
+    check(&h, &world, "nodes changed, no nodes peer", 6);
 
     h.shutdown();
     assert!(leftovers(h.lab.node_netns()).is_empty());

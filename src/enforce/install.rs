@@ -957,10 +957,11 @@ mod tests {
         };
         for rule in role.rules.as_ref().unwrap() {
             for r in rule.resources.as_ref().unwrap() {
-                // Nodes: only its own node's pod ranges, read once.
+                // Read-only: nodes too (its node's pod ranges; every Node's labels and addresses
+                // for `nodes` peers).
                 let verbs: &[&str] = match r.as_str() {
-                    "nodes" => &["get"],
-                    "pods"
+                    "nodes"
+                    | "pods"
                     | "namespaces"
                     | "networkpolicies"
                     | "clusternetworkpolicies"
@@ -987,6 +988,22 @@ mod tests {
                 kind.plural()
             );
         }
+        // Nodes are watched (the `nodes` peers of cluster policies), in the core group.
+        assert!(
+            role.rules.as_ref().unwrap().iter().any(|rule| {
+                rule.api_groups.as_deref() == Some(&[String::new()])
+                    && rule
+                        .resources
+                        .as_ref()
+                        .unwrap()
+                        .iter()
+                        .any(|r| r == "nodes")
+                    && ["list", "watch"]
+                        .iter()
+                        .all(|v| rule.verbs.iter().any(|have| have == v))
+            }),
+            "list and watch on nodes"
+        );
         let Object::DaemonSet(ds) = &objs[4] else {
             panic!()
         };

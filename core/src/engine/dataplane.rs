@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::ports::PortRange;
 use super::{ClassId, Endpoint, Engine};
-use crate::model::{ClusterPort, ClusterTier, Direction};
+use crate::model::{ClusterPeer, ClusterPort, ClusterTier, Direction};
 
 impl Engine<'_> {
     /// Classes whose pods a peer of a cluster rule matches (`namespaces`, `pods`, and
@@ -63,6 +63,53 @@ impl Engine<'_> {
                 pol.tier == tier && !pol.rules(dir).is_empty()
             })
             .collect()
+    }
+
+    /// As `class_cluster_policies`, worked out for one pod alone (no classes: the enforcer's
+    /// pod-by-pod update).
+    pub fn pod_cluster_policies(
+        &self,
+        pod: usize,
+        tier: ClusterTier,
+        dir: Direction,
+    ) -> Vec<usize> {
+        self.cluster_selecting_pod(pod)
+            .into_iter()
+            .filter(|&p| {
+                let pol = &self.snap.cluster_policies[p];
+                pol.tier == tier && !pol.rules(dir).is_empty()
+            })
+            .collect()
+    }
+
+    /// Does a peer of a cluster rule match endpoint pod `pod`? The classes' answer
+    /// (`cluster_peer_classes`), worked out for this pod alone: `namespaces`/`pods` by labels
+    /// (hostNetwork pods never), `networks` by the pod's addresses; `nodes` and `domainNames`
+    /// never match a pod of the pod network.
+    pub fn cluster_peer_matches_pod(
+        &self,
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+        pod: usize,
+    ) -> bool {
+        let p = &self.snap.pods[pod];
+        if p.host_network {
+            return false;
+        }
+        let ns = || self.snap.namespace_labels(&p.namespace);
+        match &self.snap.cluster_policies[policy].rules(dir)[rule].peers[peer] {
+            ClusterPeer::Namespaces(sel) => ns().is_some_and(|l| sel.matches(l)),
+            ClusterPeer::Pods(sel) => {
+                ns().is_some_and(|l| sel.namespaces.matches(l)) && sel.pods.matches(&p.labels)
+            }
+            ClusterPeer::Networks(blocks) => p
+                .ips
+                .iter()
+                .any(|ip| blocks.iter().any(|b| super::ip_block_contains(b, *ip))),
+            ClusterPeer::Nodes(_) | ClusterPeer::DomainNames(_) => false,
+        }
     }
 }
 

@@ -21,18 +21,35 @@ pub(super) type LocalChains = BTreeMap<(Direction, String), (ClassId, BTreeSet<I
 /// cluster policies whose subject it is (when any), and for ingress the container ports named
 /// ports resolve against. None when no policy decides anything for it.
 pub(super) fn chain_key(engine: &Engine<'_>, class: ClassId, dir: Direction) -> Option<String> {
-    let snap = engine.snap;
-    let isolating = engine.class_isolating(class, dir);
+    let tiers = [ClusterTier::Admin, ClusterTier::Baseline]
+        .map(|tier| engine.class_cluster_policies(class, tier, dir));
     let ports = engine.class_ports(class);
-    let cluster = |tier| {
-        let keys: Vec<String> = engine
-            .class_cluster_policies(class, tier, dir)
-            .into_iter()
-            .map(|p| snap.cluster_policies[p].key())
+    chain_key_with_tiers(
+        engine.snap,
+        engine.class_isolating(class, dir),
+        &tiers,
+        dir,
+        ports,
+    )
+}
+
+/// The chain key from its parts: the isolating NetworkPolicies, the Admin and the Baseline
+/// cluster policies (in evaluation order) and the checked pods' container ports.
+pub(super) fn chain_key_with_tiers(
+    snap: &Snapshot,
+    isolating: &[usize],
+    [admin, baseline]: &[Vec<usize>; 2],
+    dir: Direction,
+    ports: &[ContainerPort],
+) -> Option<String> {
+    let cluster = |policies: &[usize]| {
+        let keys: Vec<String> = policies
+            .iter()
+            .map(|&p| snap.cluster_policies[p].key())
             .collect();
         keys.join(",")
     };
-    let (admin, baseline) = (cluster(ClusterTier::Admin), cluster(ClusterTier::Baseline));
+    let (admin, baseline) = (cluster(admin), cluster(baseline));
     if admin.is_empty() && baseline.is_empty() {
         // Only NetworkPolicy: the key (and so every name) it always had.
         return chain_key_of(snap, isolating, dir, ports);

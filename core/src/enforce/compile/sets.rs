@@ -118,8 +118,26 @@ pub enum SetOrigin {
     Members { dir: Direction, key: String },
     /// Every local pod address: the pods the hold lets through.
     Placed,
-    /// A peer of a cluster-scoped policy: a pod change compiles again (see `update_for_pods`).
-    Cluster,
+    /// Pods a `namespaces` or `pods` peer of a cluster rule matches (index into
+    /// `cluster_policies`).
+    ClusterPeer {
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+    },
+    /// The pods of a cluster rule's peer whose `destinationNamedPort` `name` is `range`.
+    ClusterNamedPort {
+        policy: usize,
+        dir: Direction,
+        rule: usize,
+        peer: usize,
+        name: String,
+        range: super::rules::PortRange,
+    },
+    /// Addresses fixed by the policy (`networks`) or the Node objects (`nodes`): pods do not
+    /// change them.
+    ClusterAddresses,
 }
 
 /// What a new set is: its kind, what it stands for, what decides its members.

@@ -188,12 +188,19 @@ impl FamilyCompiler<'_, '_> {
         let sets = by_port
             .into_iter()
             .map(|(range, classes)| {
-                let key = format!("{base} port {name}={range:?}");
+                let key = cluster_named_port_key(&base, name, range);
                 let (protocol, number) = (range.protocol, range.ports.map_or(0, |p| p.0));
                 let spec = || SetSpec {
                     kind: SetKind::HashIp,
                     comment: format!("{words} whose port {name} is {protocol} {number}"),
-                    origin: SetOrigin::Cluster,
+                    origin: SetOrigin::ClusterNamedPort {
+                        policy: at.policy,
+                        dir: at.direction,
+                        rule: at.rule,
+                        peer,
+                        name: name.to_string(),
+                        range,
+                    },
                 };
                 let members = self.class_ips(classes);
                 (self.sets.add(&key, "CN", spec, || members), range)
@@ -203,21 +210,8 @@ impl FamilyCompiler<'_, '_> {
         sets
     }
 
-    /// A stable description of what a cluster peer selects (equal peers give equal keys).
     fn cluster_peer_key(&self, at: ClusterRuleRef, peer: usize) -> String {
-        let pol = &self.engine.snap.cluster_policies[at.policy];
-        match &pol.rules(at.direction)[at.rule].peers[peer] {
-            ClusterPeer::Namespaces(ns) => format!("cluster namespaces {ns:?}"),
-            ClusterPeer::Pods(p) => {
-                format!("cluster pods nssel={:?} sel={:?}", p.namespaces, p.pods)
-            }
-            ClusterPeer::Networks(blocks) => {
-                let cidrs: Vec<String> = blocks.iter().map(|b| b.cidr.to_string()).collect();
-                format!("cluster networks {}", cidrs.join(","))
-            }
-            ClusterPeer::Nodes(sel) => format!("cluster nodes {sel:?}"),
-            ClusterPeer::DomainNames(names) => format!("cluster domains {}", names.join(",")),
-        }
+        cluster_peer_key(self.engine.snap, at, peer)
     }
 
     /// The set matching a cluster peer in this family; None when it matches nothing here
@@ -228,12 +222,18 @@ impl FamilyCompiler<'_, '_> {
         let peer = &pol.rules(at.direction)[at.rule].peers[idx];
         let key = self.cluster_peer_key(at, idx);
         let comment = crate::engine::words::cluster_peer(peer);
-        let spec = |kind| {
+        let spec = |kind, origin| {
             move || SetSpec {
                 kind,
                 comment,
-                origin: SetOrigin::Cluster,
+                origin,
             }
+        };
+        let peer_origin = SetOrigin::ClusterPeer {
+            policy: at.policy,
+            dir: at.direction,
+            rule: at.rule,
+            peer: idx,
         };
         match peer {
             ClusterPeer::Namespaces(_) | ClusterPeer::Pods(_) => {
@@ -243,7 +243,9 @@ impl FamilyCompiler<'_, '_> {
                 }
                 let classes = engine.cluster_peer_classes(at.policy, at.direction, at.rule, idx);
                 let members = self.class_ips(classes);
-                let set = self.sets.add(&key, "C", spec(SetKind::HashIp), || members);
+                let set = self
+                    .sets
+                    .add(&key, "C", spec(SetKind::HashIp, peer_origin), || members);
                 Some(ClusterPeerMatch::Pods(set))
             }
             ClusterPeer::Networks(blocks) => {
@@ -261,17 +263,21 @@ impl FamilyCompiler<'_, '_> {
                 if members.is_empty() {
                     return None;
                 }
-                let set = self
-                    .sets
-                    .add(&key, "CB", spec(SetKind::HashNet), || members);
+                let set = self.sets.add(
+                    &key,
+                    "CB",
+                    spec(SetKind::HashNet, SetOrigin::ClusterAddresses),
+                    || members,
+                );
                 Some(ClusterPeerMatch::Set(set))
             }
             ClusterPeer::Nodes(_) => {
                 if engine.snap.nodes.is_empty() {
-                    // The agent reads no Node objects yet: say so rather than enforce a
-                    // `nodes` peer as matching nothing in silence (notes are deduplicated).
+                    // Every cluster has Nodes: none means they were not given (`-f`) or could
+                    // not be listed. Say so rather than match nothing in silence (notes are
+                    // deduplicated).
                     self.notes.push(format!(
-                        "{} {} rule {}: `nodes` peers match no node: the input has no Node objects (the enforcer agent does not read Nodes yet; `enforcer rules -f` with the Nodes does)",
+                        "{} {} rule {}: `nodes` peers match no node: there are no Node objects (give them with -f, or let the agent list nodes)",
                         pol.key(),
                         at.direction,
                         at.rule
@@ -284,7 +290,12 @@ impl FamilyCompiler<'_, '_> {
                     .filter(|ip| self.in_family(ip))
                     .map(SetMember::host)
                     .collect();
-                let set = self.sets.add(&key, "CH", spec(SetKind::HashIp), || members);
+                let set = self.sets.add(
+                    &key,
+                    "CH",
+                    spec(SetKind::HashIp, SetOrigin::ClusterAddresses),
+                    || members,
+                );
                 Some(ClusterPeerMatch::Set(set))
             }
             ClusterPeer::DomainNames(names) => {
@@ -299,4 +310,30 @@ impl FamilyCompiler<'_, '_> {
             }
         }
     }
+}
+
+/// A stable description of what a cluster peer selects (equal peers give equal keys).
+pub(super) fn cluster_peer_key(
+    snap: &crate::model::Snapshot,
+    at: ClusterRuleRef,
+    peer: usize,
+) -> String {
+    let pol = &snap.cluster_policies[at.policy];
+    match &pol.rules(at.direction)[at.rule].peers[peer] {
+        ClusterPeer::Namespaces(ns) => format!("cluster namespaces {ns:?}"),
+        ClusterPeer::Pods(p) => {
+            format!("cluster pods nssel={:?} sel={:?}", p.namespaces, p.pods)
+        }
+        ClusterPeer::Networks(blocks) => {
+            let cidrs: Vec<String> = blocks.iter().map(|b| b.cidr.to_string()).collect();
+            format!("cluster networks {}", cidrs.join(","))
+        }
+        ClusterPeer::Nodes(sel) => format!("cluster nodes {sel:?}"),
+        ClusterPeer::DomainNames(names) => format!("cluster domains {}", names.join(",")),
+    }
+}
+
+/// The key of the set of a cluster peer's pods whose port `name` is `range`.
+pub(super) fn cluster_named_port_key(peer_key: &str, name: &str, range: PortRange) -> String {
+    format!("{peer_key} port {name}={range:?}")
 }

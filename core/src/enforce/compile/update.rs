@@ -1,16 +1,23 @@
 //! A pod change applied to the rules compiled before it: each address a changed pod had or
 //! has is checked again against what decides each set, with the engine's per-pod answers (no
-//! classes), instead of compiling the cluster.
+//! classes), instead of compiling the cluster. Cluster-scoped policies too: a pod's chain key
+//! names the cluster policies whose subject it is, and their `namespaces`/`pods` peer sets are
+//! re-checked like NetworkPolicy peers.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
-use super::entry::chain_key_of;
+use super::entry::chain_key_with_tiers;
+use super::rules::PortRange;
 use super::rules::{Family, SetMember};
+use super::sets::set_name;
 use super::sets::{members_set_name, SetOrigin};
+use super::tiers::{cluster_named_port_key, cluster_peer_key};
 use super::NodeRules;
+use crate::engine::ports::named_ports_any_protocol;
+use crate::engine::ClusterRuleRef;
 use crate::engine::Engine;
-use crate::model::{Direction, Pod, Snapshot};
+use crate::model::{ClusterPeer, ClusterPort, ClusterTier, Direction, Pod, Snapshot};
 
 /// The pods of the new snapshot that a change concerns.
 struct Touched<'a> {
@@ -73,14 +80,18 @@ impl<'a> Touched<'a> {
         self.node.is_none_or(|n| pod.node.as_deref() == Some(n))
     }
 
-    /// The key of the chain that checks pod `i` in `dir`, when it is local and isolated.
+    /// The key of the chain that checks pod `i` in `dir`, when it is local and some policy
+    /// (namespaced or cluster-scoped) decides something for it.
     fn chain_key(&self, i: usize, dir: Direction) -> Option<String> {
         let snap = self.engine.snap;
         let pod = &snap.pods[i];
         if !self.is_local(pod) {
             return None;
         }
-        chain_key_of(snap, &self.engine.isolating_pod(i, dir), dir, &pod.ports)
+        let tiers = [ClusterTier::Admin, ClusterTier::Baseline]
+            .map(|tier| self.engine.pod_cluster_policies(i, tier, dir));
+        let isolating = self.engine.isolating_pod(i, dir);
+        chain_key_with_tiers(snap, &isolating, &tiers, dir, &pod.ports)
     }
 
     /// Every chain a changed local pod needs exists (in the families of its addresses), and
@@ -116,14 +127,34 @@ impl<'a> Touched<'a> {
                 rule,
                 peer,
             } => self.engine.peer_matches_pod(*policy, *dir, *rule, *peer, i),
-            SetOrigin::Block => false,
             SetOrigin::NamedPort { group, port } => group.resolves(&self.engine, i) == Some(*port),
             SetOrigin::Members { dir, key } => {
                 self.keys[&i][dir_slot(*dir)].as_deref() == Some(key.as_str())
             }
             SetOrigin::Placed => self.is_local(&self.engine.snap.pods[i]),
-            // Not reached: a snapshot with cluster policies is compiled (see update_for_pods).
-            SetOrigin::Cluster => false,
+            SetOrigin::ClusterPeer {
+                policy,
+                dir,
+                rule,
+                peer,
+            } => self
+                .engine
+                .cluster_peer_matches_pod(*policy, *dir, *rule, *peer, i),
+            SetOrigin::ClusterNamedPort {
+                policy,
+                dir,
+                rule,
+                peer,
+                name,
+                range,
+            } => {
+                self.engine
+                    .cluster_peer_matches_pod(*policy, *dir, *rule, *peer, i)
+                    && named_ports_any_protocol(&self.engine.snap.pods[i].ports, name)
+                        .contains(range)
+            }
+            // Not refilled (see `refill`).
+            SetOrigin::Block | SetOrigin::ClusterAddresses => false,
         }
     }
 
@@ -133,7 +164,8 @@ impl<'a> Touched<'a> {
         for f in [Family::V4, Family::V6] {
             for (name, set) in out.family_mut(f).sets.iter_mut() {
                 let origin = prev.set_origins.get(name)?;
-                if *origin == SetOrigin::Block {
+                // Addresses no pod changes.
+                if matches!(origin, SetOrigin::Block | SetOrigin::ClusterAddresses) {
                     continue;
                 }
                 let mut edited = false;
@@ -153,7 +185,7 @@ impl<'a> Touched<'a> {
         Some(())
     }
 
-    /// Local isolated pods without an address, as the compile lists them.
+    /// Local pods with a chain but without an address, as the compile lists them.
     fn pods_without_ip(&self) -> Vec<String> {
         self.engine
             .snap
@@ -162,7 +194,7 @@ impl<'a> Touched<'a> {
             .filter(|(i, _)| {
                 Direction::BOTH
                     .iter()
-                    .any(|d| !self.engine.isolating_pod(*i, *d).is_empty())
+                    .any(|d| self.chain_key(*i, *d).is_some())
             })
             .map(|(_, p)| p.key())
             .collect()
@@ -199,27 +231,84 @@ fn emptied_named_port_set(out: &NodeRules, changed: &[&Pod]) -> bool {
     })
 }
 
+/// The cluster egress rules' `destinationNamedPort` sets stay as they are, but for their
+/// members: each (protocol, number) a changed pod's name now means has its set, and each set a
+/// changed pod was in still has a pod. Otherwise the compile adds or drops a set and its rules
+/// (it makes one per (protocol, number) that some peer pod has).
+fn cluster_named_ports_stay(touched: &Touched, prev: &NodeRules, changed: &[&Pod]) -> bool {
+    let engine = &touched.engine;
+    let snap = engine.snap;
+    let has_set = |key: &str| {
+        [Family::V4, Family::V6]
+            .iter()
+            .any(|&f| prev.family(f).sets.contains_key(&set_name("CN", f, key)))
+    };
+    for (policy, cp) in snap.cluster_policies.iter().enumerate() {
+        for (rule, r) in cp.egress.iter().enumerate() {
+            for port in &r.ports {
+                let ClusterPort::Named(name) = port else {
+                    continue;
+                };
+                // Only a changed pod with a port of that name can change the rule's sets.
+                let ranges: BTreeSet<PortRange> = changed
+                    .iter()
+                    .flat_map(|p| named_ports_any_protocol(&p.ports, name))
+                    .collect();
+                if ranges.is_empty() {
+                    continue;
+                }
+                for (peer, kind) in r.peers.iter().enumerate() {
+                    if !matches!(kind, ClusterPeer::Namespaces(_) | ClusterPeer::Pods(_)) {
+                        continue;
+                    }
+                    let at = ClusterRuleRef {
+                        policy,
+                        direction: Direction::Egress,
+                        rule,
+                    };
+                    let peer_key = cluster_peer_key(snap, at, peer);
+                    let holds = |i: usize, range: &PortRange| {
+                        engine.cluster_peer_matches_pod(policy, Direction::Egress, rule, peer, i)
+                            && named_ports_any_protocol(&snap.pods[i].ports, name).contains(range)
+                    };
+                    for range in &ranges {
+                        let key = cluster_named_port_key(&peer_key, name, *range);
+                        let now_needed = touched.now.iter().any(|&i| holds(i, range));
+                        let exists = has_set(&key);
+                        if now_needed && !exists {
+                            return false;
+                        }
+                        if exists
+                            && !now_needed
+                            && !snap.endpoint_pods().any(|(i, _)| holds(i, range))
+                        {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
 /// The rules for `snap` when only pods changed since `prev` was compiled for the same node
-/// (the same namespaces and policies, in the same order): each address a changed pod had or
+/// (the same namespaces, policies, cluster policies and Nodes, in the same order): each address a changed pod had or
 /// has is checked again against what decides each set ([`SetOrigin`]), instead of compiling
 /// the cluster. `changed` holds every version of the changed pods, before and after (a new pod
 /// only after, a deleted one only before). The result equals [`super::compile`]'s on `snap`.
 ///
 /// None when the change may add or remove chains, rules or sets: a local pod needs a chain no
-/// pod needed, a named port resolves to a number no rule has, or a set that decides a chain or
-/// a named-port rule may have lost its last pod. The caller compiles then.
+/// pod needed, a named port resolves to a number no rule has, a set that decides a chain or a
+/// named-port rule may have lost its last pod. The caller compiles then.
 pub fn update_for_pods(
     prev: &NodeRules,
     snap: &Snapshot,
     node: Option<&str>,
     changed: &[&Pod],
 ) -> Option<NodeRules> {
-    // Cluster policies' sets and chains are not re-checked pod by pod (yet): compile.
-    if !snap.cluster_policies.is_empty() {
-        return None;
-    }
     let touched = Touched::new(snap, node, changed);
-    if !touched.needs_nothing_new(prev) {
+    if !touched.needs_nothing_new(prev) || !cluster_named_ports_stay(&touched, prev, changed) {
         return None;
     }
     let mut out = prev.clone();

@@ -649,11 +649,22 @@ pub fn parse_node_object(
                     ),
                 ));
             };
-            // Hostname entries are names, not addresses.
-            if let Ok(ip) = text.parse::<IpAddr>() {
-                if !addresses.contains(&ip) {
-                    addresses.push(ip);
+            // Hostname and DNS entries are names; an IP entry that is not an IP would make a
+            // `nodes` peer miss that node in silence.
+            let kind = item.get("type").and_then(Value::as_str).unwrap_or_default();
+            match text.parse::<IpAddr>() {
+                Ok(ip) if !addresses.contains(&ip) => addresses.push(ip),
+                Ok(_) => {}
+                Err(_) if matches!(kind, "InternalIP" | "ExternalIP") => {
+                    return Err((
+                        Some(label),
+                        FieldError::new(
+                            format!("status.addresses[{i}].address"),
+                            format!("{text:?} is not an IP address (its type is {kind})"),
+                        ),
+                    ))
                 }
+                Err(_) => {}
             }
         }
     }
