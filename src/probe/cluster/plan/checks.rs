@@ -158,87 +158,23 @@ pub fn build_plan(
 ) -> ProbePlan {
     let engine = Engine::new(snap);
     let matrix = Matrix::compute(&engine, endpoints, probes);
-    let mut doc = MatrixDoc::from_matrix(&matrix, snap);
     let pods = matrix.pods.clone();
-    let mut slots = HashMap::new();
-    let mut dns_rows = Vec::new();
-    let mut per_source: Vec<Vec<Check>> = vec![Vec::new(); pods.len()];
-
-    for (i, checks) in per_source.iter_mut().enumerate() {
-        for (j, &to) in pods.iter().enumerate() {
-            let Some(ip) = snap.pods[to].ips.first() else {
-                continue;
-            };
-            for (k, probe) in probes.iter().enumerate() {
-                let idx = doc.index(i, j, k);
-                let id = format!("c{idx}");
-                slots.insert(id.clone(), Slot::Connection(idx));
-                checks.push(connection_check(id, *ip, *probe));
-            }
-        }
-    }
-    for (i, &from) in pods.iter().enumerate() {
-        for ext in &opts.externals {
-            let idx = doc.connections.len();
-            let verdict = engine.verdict(&Traffic {
-                from: Endpoint::Pod(from),
-                to: Endpoint::Ip(ext.ip),
-                probe: ext.probe,
-            });
-            doc.connections.push(Connection {
-                from: doc.pods[i].clone(),
-                to: ext.ip.to_string(),
-                protocol: ext.probe.protocol.as_str().to_string(),
-                port: ext.probe.port,
-                allowed: verdict.allowed,
-                ambiguous: verdict.ambiguous,
-                observed: None,
-                verdict: None,
-                agree: None,
-                reason: None,
-                explain: None,
-            });
-            let id = format!("c{idx}");
-            slots.insert(id.clone(), Slot::Connection(idx));
-            per_source[i].push(connection_check(id, ext.ip, ext.probe));
-        }
-    }
-    let dns = dns_target(snap).filter(|_| !opts.dns_names.is_empty());
-    if let Some(dns) = &dns {
-        for (i, &from) in pods.iter().enumerate() {
-            let allowed = dns_allowed(&engine, from, dns);
-            for name in &opts.dns_names {
-                let idx = dns_rows.len();
-                dns_rows.push(DnsRow {
-                    from: doc.pods[i].clone(),
-                    server: dns.server.clone(),
-                    name: name.clone(),
-                    allowed,
-                    observed: None,
-                    verdict: "error".to_string(),
-                    agree: None,
-                    addresses: Vec::new(),
-                });
-                let id = format!("d{idx}");
-                slots.insert(id.clone(), Slot::Dns(idx));
-                // No server: the pod's own resolv.conf (search list included), as the
-                // application in the pod would resolve.
-                per_source[i].push(Check {
-                    id,
-                    kind: CheckKind::Dns,
-                    host: None,
-                    port: None,
-                    name: Some(name.clone()),
-                    server: None,
-                });
-            }
-        }
+    let mut rows = Rows {
+        doc: MatrixDoc::from_matrix(&matrix, snap),
+        dns: Vec::new(),
+        slots: HashMap::new(),
+        per_source: vec![Vec::new(); pods.len()],
+    };
+    rows.pod_to_pod(snap, &pods, probes);
+    rows.externals(&engine, &pods, &opts.externals);
+    if let Some(dns) = dns_target(snap).filter(|_| !opts.dns_names.is_empty()) {
+        rows.dns(&engine, &pods, &dns, &opts.dns_names);
     }
     let timeout_ms =
         (opts.timeout.as_millis() as u64).clamp(1, netpol_prober::plan::MAX_TIMEOUT_MS);
     let execs = pods
         .iter()
-        .zip(per_source)
+        .zip(rows.per_source)
         .map(|(&pod, checks)| SourceExec {
             pod,
             plans: split_plan(
@@ -253,10 +189,100 @@ pub fn build_plan(
         })
         .collect();
     ProbePlan {
-        doc,
-        dns: dns_rows,
+        doc: rows.doc,
+        dns: rows.dns,
         execs,
-        slots,
+        slots: rows.slots,
+    }
+}
+
+/// The rows of a plan as they are built: the expected side, which check fills which row, and
+/// each source's checks (in the order of `doc.pods`).
+struct Rows {
+    doc: MatrixDoc,
+    dns: Vec<DnsRow>,
+    slots: HashMap<String, Slot>,
+    per_source: Vec<Vec<Check>>,
+}
+
+impl Rows {
+    /// Every endpoint to every endpoint (itself included) on every probe: the matrix's rows.
+    fn pod_to_pod(&mut self, snap: &Snapshot, pods: &[usize], probes: &[Probe]) {
+        for (i, checks) in self.per_source.iter_mut().enumerate() {
+            for (j, &to) in pods.iter().enumerate() {
+                let Some(ip) = snap.pods[to].ips.first() else {
+                    continue;
+                };
+                for (k, probe) in probes.iter().enumerate() {
+                    let idx = self.doc.index(i, j, k);
+                    let id = format!("c{idx}");
+                    self.slots.insert(id.clone(), Slot::Connection(idx));
+                    checks.push(connection_check(id, *ip, *probe));
+                }
+            }
+        }
+    }
+
+    /// Every endpoint to every `--to` endpoint, after the matrix's rows.
+    fn externals(&mut self, engine: &Engine<'_>, pods: &[usize], externals: &[External]) {
+        for (i, &from) in pods.iter().enumerate() {
+            for ext in externals {
+                let idx = self.doc.connections.len();
+                let verdict = engine.verdict(&Traffic {
+                    from: Endpoint::Pod(from),
+                    to: Endpoint::Ip(ext.ip),
+                    probe: ext.probe,
+                });
+                self.doc.connections.push(Connection {
+                    from: self.doc.pods[i].clone(),
+                    to: ext.ip.to_string(),
+                    protocol: ext.probe.protocol.as_str().to_string(),
+                    port: ext.probe.port,
+                    allowed: verdict.allowed,
+                    ambiguous: verdict.ambiguous,
+                    observed: None,
+                    verdict: None,
+                    agree: None,
+                    reason: None,
+                    explain: None,
+                });
+                let id = format!("c{idx}");
+                self.slots.insert(id.clone(), Slot::Connection(idx));
+                self.per_source[i].push(connection_check(id, ext.ip, ext.probe));
+            }
+        }
+    }
+
+    /// Every endpoint resolves every name through the cluster DNS.
+    fn dns(&mut self, engine: &Engine<'_>, pods: &[usize], dns: &DnsTarget, names: &[String]) {
+        for (i, &from) in pods.iter().enumerate() {
+            let allowed = dns_allowed(engine, from, dns);
+            for name in names {
+                let idx = self.dns.len();
+                self.dns.push(DnsRow {
+                    from: self.doc.pods[i].clone(),
+                    server: dns.server.clone(),
+                    name: name.clone(),
+                    allowed,
+                    observed: None,
+                    verdict: "error".to_string(),
+                    agree: None,
+                    addresses: Vec::new(),
+                });
+                let id = format!("d{idx}");
+                self.slots.insert(id.clone(), Slot::Dns(idx));
+                // No server: the pod's own resolv.conf (search list included), as the
+                // application in the pod would resolve.
+                self.per_source[i].push(Check {
+                    id,
+                    kind: CheckKind::Dns,
+                    host: None,
+                    port: None,
+                    name: Some(name.clone()),
+                    server: None,
+                });
+            }
+        }
     }
 }
 

@@ -147,8 +147,6 @@ pub fn prober_pod(
         controller: Some(true),
         block_owner_deletion: None,
     };
-    let mut args = serve_args(&settings.probes);
-    args.remove(0);
     K8sPod {
         metadata: ObjectMeta {
             name: Some(prober_name(&settings.run, index)),
@@ -165,28 +163,7 @@ pub fn prober_pod(
             ..Default::default()
         },
         spec: Some(PodSpec {
-            containers: vec![Container {
-                name: CONTAINER.to_string(),
-                image: Some(settings.image.clone()),
-                image_pull_policy: Some("IfNotPresent".to_string()),
-                command: Some(vec![AGENT.to_string(), "serve".to_string()]),
-                args: Some(args),
-                ports: Some(prober_ports(group)).filter(|p| !p.is_empty()),
-                security_context: Some(restricted_security_context()),
-                resources: Some(ResourceRequirements {
-                    requests: Some(BTreeMap::from([
-                        ("cpu".to_string(), Quantity("10m".to_string())),
-                        ("memory".to_string(), Quantity("16Mi".to_string())),
-                    ])),
-                    limits: Some(BTreeMap::from([
-                        ("cpu".to_string(), Quantity("200m".to_string())),
-                        ("memory".to_string(), Quantity("64Mi".to_string())),
-                    ])),
-                    ..Default::default()
-                }),
-                termination_message_policy: Some("FallbackToLogsOnError".to_string()),
-                ..Default::default()
-            }],
+            containers: vec![prober_container(group, settings)],
             readiness_gates: Some(vec![PodReadinessGate {
                 condition_type: NEVER_READY.to_string(),
             }]),
@@ -199,25 +176,59 @@ pub fn prober_pod(
                 "kubernetes.io/os".to_string(),
                 "linux".to_string(),
             )])),
-            security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(true),
-                run_as_user: Some(PROBER_UID),
-                run_as_group: Some(PROBER_UID),
-                seccomp_profile: Some(SeccompProfile {
-                    type_: "RuntimeDefault".to_string(),
-                    ..Default::default()
-                }),
-                sysctls: low_ports.then(|| {
-                    vec![Sysctl {
-                        name: LOW_PORT_SYSCTL.to_string(),
-                        value: "0".to_string(),
-                    }]
-                }),
-                ..Default::default()
-            }),
+            security_context: Some(pod_security_context(low_ports)),
             ..Default::default()
         }),
         status: None,
+    }
+}
+
+/// The prober container: `serve` on every probed port, restricted, small.
+fn prober_container(group: &Group, settings: &ProberSettings) -> Container {
+    let mut args = serve_args(&settings.probes);
+    args.remove(0);
+    Container {
+        name: CONTAINER.to_string(),
+        image: Some(settings.image.clone()),
+        image_pull_policy: Some("IfNotPresent".to_string()),
+        command: Some(vec![AGENT.to_string(), "serve".to_string()]),
+        args: Some(args),
+        ports: Some(prober_ports(group)).filter(|p| !p.is_empty()),
+        security_context: Some(restricted_security_context()),
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".to_string(), Quantity("10m".to_string())),
+                ("memory".to_string(), Quantity("16Mi".to_string())),
+            ])),
+            limits: Some(BTreeMap::from([
+                ("cpu".to_string(), Quantity("200m".to_string())),
+                ("memory".to_string(), Quantity("64Mi".to_string())),
+            ])),
+            ..Default::default()
+        }),
+        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
+        ..Default::default()
+    }
+}
+
+/// Non-root with the default seccomp profile; the sysctl that lets it bind ports below 1024
+/// only when it needs them.
+fn pod_security_context(low_ports: bool) -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(PROBER_UID),
+        run_as_group: Some(PROBER_UID),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_string(),
+            ..Default::default()
+        }),
+        sysctls: low_ports.then(|| {
+            vec![Sysctl {
+                name: LOW_PORT_SYSCTL.to_string(),
+                value: "0".to_string(),
+            }]
+        }),
+        ..Default::default()
     }
 }
 

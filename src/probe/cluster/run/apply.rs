@@ -1,25 +1,27 @@
 //! `probe --apply/--delete` on a cluster.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use netpol_prober::plan::StreamResult;
+use netpol_prober::plan::{StreamPlan, StreamResult};
 
 use super::cleanup::cleanup;
 use super::execs::run_execs;
-use super::mirror::start_probers;
+use super::mirror::{start_probers, Probers};
 use super::new_pod::new_pod_window;
 use super::setup::{run_setup, RunSetup};
 use super::{bar, interrupted, io_err, ClusterError, ClusterOptions};
 use crate::model::{Probe, Snapshot};
 use crate::probe::apply::{
-    after_snapshot, flips, pair_timings, stream_plans, ApplyReport, ChangeDoc, ChangeSet, Observed,
-    TimingDoc,
+    after_snapshot, flips, pair_timings, stream_plans, ApplyReport, ChangeDoc, ChangeSet, Flip,
+    Observed, TimingDoc,
 };
 use crate::probe::cluster::io::{ClusterIo, LineStream};
 use crate::probe::cluster::plan::{
     self, build_plan, group_pods, Group, PlanOptions, ProberSettings, AGENT, CONTAINER,
 };
+use crate::probe::ProbeReport;
 
 /// `probe --apply/--delete` on a cluster: what changes and how it is watched.
 #[derive(Debug, Clone)]
@@ -71,25 +73,8 @@ pub async fn probe_mirror_apply<I: ClusterIo>(
             "no pods in scope to probe (hostNetwork pods are not probed)".into(),
         ));
     }
-    // The objects to apply, and what each key holds now (to put back).
-    let mut applied_objects = Vec::new();
-    for raw in &apply.change.applied {
-        let p: NetworkPolicy = serde_json::from_value(raw.value.clone()).map_err(|e| {
-            ClusterError::Input(format!("{}: NetworkPolicy {}: {e}", raw.source, raw.key()))
-        })?;
-        applied_objects.push(p);
-    }
-    let mut previous: Vec<(String, Option<NetworkPolicy>)> = Vec::new();
-    for key in apply.change.keys() {
-        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
-        let current = io.get_policy(ns, name).await.map_err(io_err)?;
-        if current.is_none() && apply.change.deleted.contains(&key) {
-            return Err(ClusterError::Input(format!(
-                "--delete networkpolicy/{key}: there is no such NetworkPolicy in the cluster"
-            )));
-        }
-        previous.push((key, current));
-    }
+    let applied_objects = applied_objects(apply)?;
+    let previous = previous_policies(io, apply).await?;
 
     // DNS rows are not what a change is about.
     let RunSetup {
@@ -128,24 +113,7 @@ pub async fn probe_mirror_apply<I: ClusterIo>(
     let mut restored = false;
     if changed.get() && !apply.keep {
         let clock = Instant::now();
-        let mut failed = Vec::new();
-        for (key, before) in &previous {
-            let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
-            let r = match before {
-                Some(p) => io.apply_policy(p).await,
-                None => io.delete_policy(ns, name).await,
-            };
-            if let Err(e) = r {
-                failed.push(format!("{key}: {e}"));
-            }
-        }
-        restored = failed.is_empty();
-        if !restored {
-            notes.push(format!(
-                "putting the previous policies back failed: {}",
-                failed.join("; ")
-            ));
-        }
+        restored = restore(io, &previous, &mut notes).await;
         timings.push(("restore", clock.elapsed()));
     }
     let clock = Instant::now();
@@ -165,6 +133,66 @@ pub async fn probe_mirror_apply<I: ClusterIo>(
         leftovers,
         timings,
     })
+}
+
+/// The NetworkPolicies the change applies, typed for the API.
+fn applied_objects(apply: &ApplyRun) -> Result<Vec<NetworkPolicy>, ClusterError> {
+    apply
+        .change
+        .applied
+        .iter()
+        .map(|raw| {
+            serde_json::from_value(raw.value.clone()).map_err(|e| {
+                ClusterError::Input(format!("{}: NetworkPolicy {}: {e}", raw.source, raw.key()))
+            })
+        })
+        .collect()
+}
+
+/// What each key of the change holds now (to put back); a `--delete` of a policy that is not
+/// there is refused.
+async fn previous_policies<I: ClusterIo>(
+    io: &I,
+    apply: &ApplyRun,
+) -> Result<Vec<(String, Option<NetworkPolicy>)>, ClusterError> {
+    let mut previous = Vec::new();
+    for key in apply.change.keys() {
+        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+        let current = io.get_policy(ns, name).await.map_err(io_err)?;
+        if current.is_none() && apply.change.deleted.contains(&key) {
+            return Err(ClusterError::Input(format!(
+                "--delete networkpolicy/{key}: there is no such NetworkPolicy in the cluster"
+            )));
+        }
+        previous.push((key, current));
+    }
+    Ok(previous)
+}
+
+/// Puts the previous objects back; true when all of them are. What failed goes to the notes.
+async fn restore<I: ClusterIo>(
+    io: &I,
+    previous: &[(String, Option<NetworkPolicy>)],
+    notes: &mut Vec<String>,
+) -> bool {
+    let mut failed = Vec::new();
+    for (key, before) in previous {
+        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+        let r = match before {
+            Some(p) => io.apply_policy(p).await,
+            None => io.delete_policy(ns, name).await,
+        };
+        if let Err(e) = r {
+            failed.push(format!("{key}: {e}"));
+        }
+    }
+    if !failed.is_empty() {
+        notes.push(format!(
+            "putting the previous policies back failed: {}",
+            failed.join("; ")
+        ));
+    }
+    failed.is_empty()
 }
 
 /// Reads every line the streams have for up to `wait`.
@@ -187,6 +215,116 @@ async fn drain_streams(streams: &mut [LineStream], seen: &mut Observed, wait: Du
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+/// A streaming prober: `prober stream` by exec in `namespace/pod`, the plan on its stdin.
+pub(super) async fn start_stream<I: ClusterIo>(
+    io: &I,
+    namespace: &str,
+    pod: &str,
+    plan: &StreamPlan,
+) -> Result<LineStream, ClusterError> {
+    let line = serde_json::to_string(plan)
+        .map_err(|e| ClusterError::Cluster(format!("stream plan: {e}")))?;
+    let argv = vec![AGENT.to_string(), "stream".to_string()];
+    io.exec_stream(namespace, pod, CONTAINER, &argv, &format!("{line}\n"))
+        .await
+        .map_err(io_err)
+}
+
+/// Starts a streaming prober in every source of a flipped pair and waits (up to 60 s) until
+/// each says it started; then reads a few rounds of the state before the change.
+async fn start_streams<I: ClusterIo>(
+    io: &I,
+    probers: &Probers,
+    plans: &BTreeMap<usize, StreamPlan>,
+    opts: &ClusterOptions,
+    apply: &ApplyRun,
+    seen: &mut Observed,
+) -> Result<Vec<LineStream>, ClusterError> {
+    let mut streams = Vec::new();
+    for (from, plan) in plans {
+        let (ns, pod) = &probers.exec_target[from];
+        streams.push(start_stream(io, ns, pod, plan).await?);
+    }
+    let ready_by = Instant::now() + Duration::from_secs(60);
+    while seen.started < plans.len() && Instant::now() < ready_by {
+        drain_streams(&mut streams, seen, Duration::from_millis(20)).await;
+    }
+    if seen.started < plans.len() {
+        return Err(ClusterError::Cluster(format!(
+            "{} of {} streaming probers did not start within 60 s (the prober image must have `stream`: this version's image)",
+            plans.len() - seen.started,
+            plans.len()
+        )));
+    }
+    drain_streams(&mut streams, seen, opts.timeout + apply.interval * 2).await;
+    Ok(streams)
+}
+
+/// The change, server-side applied and deleted; the API server's acceptance is t0 (returned).
+async fn apply_change<I: ClusterIo>(
+    io: &I,
+    applied_objects: &[NetworkPolicy],
+    apply: &ApplyRun,
+) -> Result<f64, ClusterError> {
+    for p in applied_objects {
+        io.apply_policy(p).await.map_err(io_err)?;
+    }
+    for key in &apply.change.deleted {
+        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+        io.delete_policy(ns, name).await.map_err(io_err)?;
+    }
+    Ok(now_ms())
+}
+
+/// Watches the flipped pairs until each matched the change or the settle time ended, then
+/// reads the last rounds; returns the horizon the timings are judged up to.
+async fn watch_until_settled(
+    mut streams: Vec<LineStream>,
+    seen: &mut Observed,
+    flipped: &[Flip],
+    t0: f64,
+    opts: &ClusterOptions,
+    apply: &ApplyRun,
+) -> f64 {
+    let pb = bar(
+        opts.progress,
+        flipped.len() as u64,
+        "waiting for the change",
+    );
+    let settle_end = t0 + apply.settle.as_secs_f64() * 1000.0;
+    let slack = opts.timeout.as_secs_f64() * 1000.0 + 300.0;
+    loop {
+        drain_streams(&mut streams, seen, Duration::from_millis(50)).await;
+        let horizon = (now_ms() - slack).min(settle_end);
+        let done = seen.converged(flipped, t0, horizon);
+        pb.set_position(done as u64);
+        if done == flipped.len() || horizon >= settle_end {
+            break;
+        }
+    }
+    pb.finish_and_clear();
+    let final_horizon = (now_ms() - slack).min(settle_end);
+    drain_streams(&mut streams, seen, opts.timeout + apply.interval * 3).await;
+    final_horizon
+}
+
+/// Every pair probed on `snap` (the state after the change), compared and explained.
+async fn probe_every_pair<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    probers: &Probers,
+    probes: &[Probe],
+    opts: &ClusterOptions,
+    plan_opts: &PlanOptions,
+    notes: &mut Vec<String>,
+) -> Result<ProbeReport, ClusterError> {
+    let probe_plan = build_plan(snap, &probers.endpoints, probes, plan_opts);
+    let results = run_execs(io, &probe_plan, &probers.exec_target, opts, notes).await?;
+    let mut probe = plan::assemble(probe_plan, &results);
+    crate::probe::compare::explain_disagreements(&mut probe, snap, "");
+    Ok(probe)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -218,75 +356,18 @@ async fn apply_work<I: ClusterIo>(
         opts.timeout.as_millis() as u64,
         opts.concurrency,
     );
-    let mut streams = Vec::new();
-    for (from, plan) in &plans {
-        let (ns, pod) = &probers.exec_target[from];
-        let line = serde_json::to_string(plan)
-            .map_err(|e| ClusterError::Cluster(format!("stream plan: {e}")))?;
-        let argv = vec![AGENT.to_string(), "stream".to_string()];
-        streams.push(
-            io.exec_stream(ns, pod, CONTAINER, &argv, &format!("{line}\n"))
-                .await
-                .map_err(io_err)?,
-        );
-    }
     let mut seen = Observed::default();
-    let ready_by = Instant::now() + Duration::from_secs(60);
-    while seen.started < plans.len() && Instant::now() < ready_by {
-        drain_streams(&mut streams, &mut seen, Duration::from_millis(20)).await;
-    }
-    if seen.started < plans.len() {
-        return Err(ClusterError::Cluster(format!(
-            "{} of {} streaming probers did not start within 60 s (the prober image must have `stream`: this version's image)",
-            plans.len() - seen.started,
-            plans.len()
-        )));
-    }
-    drain_streams(&mut streams, &mut seen, opts.timeout + apply.interval * 2).await;
-
-    // The change, server-side applied; the API server's acceptance is t0.
+    let streams = start_streams(io, &probers, &plans, opts, apply, &mut seen).await?;
     changed.set(true);
-    for p in applied_objects {
-        io.apply_policy(p).await.map_err(io_err)?;
-    }
-    for key in &apply.change.deleted {
-        let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
-        io.delete_policy(ns, name).await.map_err(io_err)?;
-    }
-    let t0 = now_ms();
-
-    let pb = bar(
-        opts.progress,
-        flipped.len() as u64,
-        "waiting for the change",
-    );
-    let settle_end = t0 + apply.settle.as_secs_f64() * 1000.0;
-    let slack = opts.timeout.as_secs_f64() * 1000.0 + 300.0;
-    loop {
-        drain_streams(&mut streams, &mut seen, Duration::from_millis(50)).await;
-        let horizon = (now_ms() - slack).min(settle_end);
-        let done = seen.converged(&flipped, t0, horizon);
-        pb.set_position(done as u64);
-        if done == flipped.len() || horizon >= settle_end {
-            break;
-        }
-    }
-    pb.finish_and_clear();
-    let final_horizon = (now_ms() - slack).min(settle_end);
-    drain_streams(&mut streams, &mut seen, opts.timeout + apply.interval * 3).await;
-    drop(streams);
+    let t0 = apply_change(io, applied_objects, apply).await?;
+    let final_horizon = watch_until_settled(streams, &mut seen, &flipped, t0, opts, apply).await;
     timings.push(("watch", clock.elapsed()));
 
     let (pairs, pair_notes) = pair_timings(before, &flipped, &seen, t0, final_horizon);
     notes.extend(pair_notes);
-    let timing = TimingDoc::new(
-        t0,
-        apply.interval.as_millis() as u64,
-        apply.settle.as_secs_f64(),
-        pairs,
-        unflipped.len(),
-        None,
-    );
+    let interval_ms = apply.interval.as_millis() as u64;
+    let settle_s = apply.settle.as_secs_f64();
+    let timing = TimingDoc::new(t0, interval_ms, settle_s, pairs, unflipped.len(), None);
 
     let new_pod = if apply.new_pod {
         let clock = Instant::now();
@@ -302,10 +383,7 @@ async fn apply_work<I: ClusterIo>(
 
     // The new state, every pair.
     let clock = Instant::now();
-    let probe_plan = build_plan(&after, &probers.endpoints, probes, plan_opts);
-    let results = run_execs(io, &probe_plan, &probers.exec_target, opts, notes).await?;
-    let mut probe = plan::assemble(probe_plan, &results);
-    crate::probe::compare::explain_disagreements(&mut probe, &after, "");
+    let mut probe = probe_every_pair(io, &after, &probers, probes, opts, plan_opts, notes).await?;
     let new_pod_text = new_pod
         .as_ref()
         .map(|w| format!("; {}", w.verdict()))

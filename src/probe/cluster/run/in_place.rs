@@ -9,10 +9,10 @@ use netpol_prober::plan::CheckResult;
 use super::execs::plan_budget;
 use super::setup::{plan_options, services};
 use super::{bar, interrupted, io_err, ClusterError, ClusterOptions, Outcome};
-use crate::model::{Probe, Snapshot};
+use crate::model::{Pod, Probe, Snapshot};
 use crate::probe::cluster::io::{ClusterIo, EphemeralState, IoError, IoErrorKind};
 use crate::probe::cluster::plan::{
-    self, build_plan, ephemeral_container, group_pods, parse_results,
+    self, build_plan, ephemeral_container, group_pods, parse_results, ProbePlan, SourceExec,
 };
 
 /// `--in-place`: an ephemeral prober container in each real pod (exact identity: the pod's own
@@ -32,21 +32,7 @@ pub async fn probe_in_place<I: ClusterIo>(
         )));
     }
     let mut notes = Vec::new();
-    let mut endpoints = Vec::new();
-    for &i in scope {
-        let p = &snap.pods[i];
-        if p.host_network {
-            continue;
-        }
-        if p.ips.is_empty() {
-            notes.push(format!(
-                "{} has no address (not running): not probed",
-                p.key()
-            ));
-        } else {
-            endpoints.push(i);
-        }
-    }
+    let endpoints = running_endpoints(snap, scope, &mut notes);
     if endpoints.is_empty() {
         return Err(ClusterError::Input(
             "no running pods with an address in scope to probe".into(),
@@ -58,13 +44,6 @@ pub async fn probe_in_place<I: ClusterIo>(
     let services = services(io, &namespaces, &mut notes).await;
     let plan_opts = plan_options(opts, snap, &services, &groups, &mut notes);
     let probe_plan = build_plan(snap, &endpoints, probes, &plan_opts);
-    let container_name = |parts: usize, c: usize| {
-        if parts == 1 {
-            format!("netpol-probe-{run}")
-        } else {
-            format!("netpol-probe-{run}-{c}")
-        }
-    };
     notes.push(format!(
         "--in-place left a terminated ephemeral container `netpol-probe-{run}` (image {}, its plan in the command) in the spec of each of the {} probed pods; ephemeral containers cannot be removed: they go when the pod is replaced",
         opts.image,
@@ -83,63 +62,8 @@ pub async fn probe_in_place<I: ClusterIo>(
         probe_plan.execs.len() as u64,
         "probing in place",
     );
-    let work = async {
-        let jobs = probe_plan.execs.iter().map(|e| {
-            let pb = pb.clone();
-            let p = &snap.pods[e.pod];
-            let container_name = &container_name;
-            async move {
-                let mut results = Vec::new();
-                for (c, part) in e.plans.iter().enumerate() {
-                    let name = container_name(e.plans.len(), c);
-                    let container =
-                        ephemeral_container(&name, &opts.image, part).map_err(IoError::other)?;
-                    io.add_ephemeral_container(&p.namespace, &p.name, &container)
-                        .await?;
-                    wait_ephemeral(io, &p.namespace, &p.name, &name, opts, plan_budget(part))
-                        .await?;
-                    let log = io.logs(&p.namespace, &p.name, &name).await?;
-                    results.extend(parse_results(&log).0);
-                }
-                pb.inc(1);
-                Ok::<_, IoError>(results)
-            }
-        });
-        let outcomes: Vec<Result<Vec<CheckResult>, IoError>> = stream::iter(jobs)
-            .buffer_unordered(opts.parallel_sources.max(1))
-            .collect()
-            .await;
-        let mut all = Vec::new();
-        let mut failed = Vec::new();
-        for o in outcomes {
-            match o {
-                Ok(mut r) => all.append(&mut r),
-                Err(e) => failed.push(e),
-            }
-        }
-        if let Some(e) = failed
-            .iter()
-            .find(|e| matches!(e.kind, IoErrorKind::Unsupported | IoErrorKind::Forbidden))
-        {
-            return Err(if e.kind == IoErrorKind::Unsupported {
-                ClusterError::Cluster(format!(
-                    "--in-place is unavailable on this cluster ({e}): ephemeral containers are off; probe without --in-place"
-                ))
-            } else {
-                io_err(e.clone())
-            });
-        }
-        if all.is_empty() {
-            if let Some(e) = failed.first() {
-                return Err(ClusterError::Cluster(format!(
-                    "every ephemeral prober failed: {e}"
-                )));
-            }
-        }
-        Ok((all, failed))
-    };
     let (results, failed) = tokio::select! {
-        r = work => r?,
+        r = run_in_place(io, snap, &probe_plan, &run, opts, &pb) => r?,
         why = interrupted() => return Err(ClusterError::Interrupted(format!(
             "{why}: the ephemeral probers already added finish their plans by themselves"
         ))),
@@ -159,6 +83,113 @@ pub async fn probe_in_place<I: ClusterIo>(
         leftovers: Vec::new(),
         timings: vec![("probe", clock.elapsed())],
     })
+}
+
+/// The pods of the scope that can be probed in place: not hostNetwork, with an address (the
+/// others are named in a note).
+fn running_endpoints(snap: &Snapshot, scope: &[usize], notes: &mut Vec<String>) -> Vec<usize> {
+    let mut endpoints = Vec::new();
+    for &i in scope {
+        let p = &snap.pods[i];
+        if p.host_network {
+            continue;
+        }
+        if p.ips.is_empty() {
+            notes.push(format!(
+                "{} has no address (not running): not probed",
+                p.key()
+            ));
+        } else {
+            endpoints.push(i);
+        }
+    }
+    endpoints
+}
+
+/// Every source's plans in ephemeral containers, a few pods at a time: the results, and the
+/// pods that failed. Fails when ephemeral containers are off or forbidden, or every pod failed.
+async fn run_in_place<I: ClusterIo>(
+    io: &I,
+    snap: &Snapshot,
+    probe_plan: &ProbePlan,
+    run: &str,
+    opts: &ClusterOptions,
+    pb: &indicatif::ProgressBar,
+) -> Result<(Vec<CheckResult>, Vec<IoError>), ClusterError> {
+    let jobs = probe_plan.execs.iter().map(|e| {
+        let pb = pb.clone();
+        async move {
+            let results = probe_pod_in_place(io, &snap.pods[e.pod], e, run, opts).await?;
+            pb.inc(1);
+            Ok::<_, IoError>(results)
+        }
+    });
+    let outcomes: Vec<Result<Vec<CheckResult>, IoError>> = stream::iter(jobs)
+        .buffer_unordered(opts.parallel_sources.max(1))
+        .collect()
+        .await;
+    let mut all = Vec::new();
+    let mut failed = Vec::new();
+    for o in outcomes {
+        match o {
+            Ok(mut r) => all.append(&mut r),
+            Err(e) => failed.push(e),
+        }
+    }
+    if let Some(e) = failed
+        .iter()
+        .find(|e| matches!(e.kind, IoErrorKind::Unsupported | IoErrorKind::Forbidden))
+    {
+        return Err(if e.kind == IoErrorKind::Unsupported {
+            ClusterError::Cluster(format!(
+                "--in-place is unavailable on this cluster ({e}): ephemeral containers are off; probe without --in-place"
+            ))
+        } else {
+            io_err(e.clone())
+        });
+    }
+    if all.is_empty() {
+        if let Some(e) = failed.first() {
+            return Err(ClusterError::Cluster(format!(
+                "every ephemeral prober failed: {e}"
+            )));
+        }
+    }
+    Ok((all, failed))
+}
+
+/// One pod's plans, each in its own ephemeral container (`netpol-probe-<run>`, or
+/// `netpol-probe-<run>-<part>` when the plan is split), run to the end and read from its log.
+async fn probe_pod_in_place<I: ClusterIo>(
+    io: &I,
+    pod: &Pod,
+    exec: &SourceExec,
+    run: &str,
+    opts: &ClusterOptions,
+) -> Result<Vec<CheckResult>, IoError> {
+    let mut results = Vec::new();
+    for (c, part) in exec.plans.iter().enumerate() {
+        let name = if exec.plans.len() == 1 {
+            format!("netpol-probe-{run}")
+        } else {
+            format!("netpol-probe-{run}-{c}")
+        };
+        let container = ephemeral_container(&name, &opts.image, part).map_err(IoError::other)?;
+        io.add_ephemeral_container(&pod.namespace, &pod.name, &container)
+            .await?;
+        wait_ephemeral(
+            io,
+            &pod.namespace,
+            &pod.name,
+            &name,
+            opts,
+            plan_budget(part),
+        )
+        .await?;
+        let log = io.logs(&pod.namespace, &pod.name, &name).await?;
+        results.extend(parse_results(&log).0);
+    }
+    Ok(results)
 }
 
 async fn wait_ephemeral<I: ClusterIo>(

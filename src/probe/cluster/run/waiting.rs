@@ -114,33 +114,15 @@ pub(super) async fn wait_for_probers<I: ClusterIo>(
     let mut ready: BTreeSet<(String, String)> = BTreeSet::new();
     let mut logs_readable = true;
     loop {
-        let mut seen: HashMap<(String, String), K8sPod> = HashMap::new();
-        for ns in &namespaces {
-            for p in io.list_pods(ns, &selector).await.map_err(io_err)? {
-                let key = (ns.to_string(), p.metadata.name.clone().unwrap_or_default());
-                if want.contains(&key) {
-                    seen.insert(key, p);
-                }
-            }
-        }
+        let seen = list_probers(io, &namespaces, &selector, &want).await?;
         let mut waiting = Vec::new();
         for key in &want {
             let Some(p) = seen.get(key) else {
                 waiting.push(format!("{}/{}: not found", key.0, key.1));
                 continue;
             };
-            if let Some(why) = fatal_reason(p) {
-                let hint = if why.contains("Image") || why.contains("image") {
-                    format!(" — is the image {} available to the nodes? Build it and load it (README: \"The prober image\"), or pass --image", image_of(p))
-                } else if why.to_lowercase().contains("sysctl") {
-                    format!(" — the cluster does not allow the sysctl {} (safe from Kubernetes 1.22; older kubelets need --allowed-unsafe-sysctls), or probe only ports >= 1024 with --ports", plan::LOW_PORT_SYSCTL)
-                } else {
-                    String::new()
-                };
-                return Err(ClusterError::Cluster(format!(
-                    "prober {}/{} cannot start: {why}{hint}",
-                    key.0, key.1
-                )));
+            if let Some(e) = cannot_start(key, p) {
+                return Err(e);
             }
             if !is_running(p) {
                 waiting.push(format!("{}/{}: {}", key.0, key.1, pending_reason(p)));
@@ -190,6 +172,41 @@ pub(super) async fn wait_for_probers<I: ClusterIo>(
         ))
         .await;
     }
+}
+
+/// The run's pods among `want` (namespace, name), as listed now.
+async fn list_probers<I: ClusterIo>(
+    io: &I,
+    namespaces: &BTreeSet<&str>,
+    selector: &str,
+    want: &BTreeSet<(String, String)>,
+) -> Result<HashMap<(String, String), K8sPod>, ClusterError> {
+    let mut seen = HashMap::new();
+    for ns in namespaces {
+        for p in io.list_pods(ns, selector).await.map_err(io_err)? {
+            let key = (ns.to_string(), p.metadata.name.clone().unwrap_or_default());
+            if want.contains(&key) {
+                seen.insert(key, p);
+            }
+        }
+    }
+    Ok(seen)
+}
+
+/// The error for a prober that will never run, with a hint for an image or sysctl problem.
+fn cannot_start(key: &(String, String), p: &K8sPod) -> Option<ClusterError> {
+    let why = fatal_reason(p)?;
+    let hint = if why.contains("Image") || why.contains("image") {
+        format!(" — is the image {} available to the nodes? Build it and load it (README: \"The prober image\"), or pass --image", image_of(p))
+    } else if why.to_lowercase().contains("sysctl") {
+        format!(" — the cluster does not allow the sysctl {} (safe from Kubernetes 1.22; older kubelets need --allowed-unsafe-sysctls), or probe only ports >= 1024 with --ports", plan::LOW_PORT_SYSCTL)
+    } else {
+        String::new()
+    };
+    Some(ClusterError::Cluster(format!(
+        "prober {}/{} cannot start: {why}{hint}",
+        key.0, key.1
+    )))
 }
 
 /// Probers usually start within seconds, and the user waits for the last one, so look often at
