@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use netpol_prober::plan::{StreamPlan, StreamResult};
 
-use super::cleanup::cleanup;
+use super::cleanup::clean_up_run;
 use super::execs::run_execs;
 use super::mirror::{start_probers, Probers};
 use super::new_pod::new_pod_window;
@@ -116,15 +116,15 @@ pub async fn probe_mirror_apply<I: ClusterIo>(
         restored = restore(io, &previous, &mut notes).await;
         timings.push(("restore", clock.elapsed()));
     }
-    let clock = Instant::now();
-    let leftovers = cleanup(io, Some(&ns_list), &run, opts).await;
-    timings.push(("clean up", clock.elapsed()));
+    let leftovers = clean_up_run(io, &ns_list, &run, opts, settings.deadline, &mut notes).await;
+    timings.push(("clean up", leftovers.took));
     let mut report = match result {
         Err(e) if !restored && changed.get() && !apply.keep => {
             return Err(e.with_note(&notes.join("; ")))
         }
-        other => other?,
+        other => other.map_err(|e| leftovers.name_in(e))?,
     };
+    let leftovers = leftovers.objects;
     report.restored = restored;
     Ok(ApplyOutcome {
         report,

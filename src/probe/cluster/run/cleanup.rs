@@ -40,7 +40,7 @@ async fn delete_and_wait<I: ClusterIo>(
 /// them) and stop by themselves (activeDeadlineSeconds), so what terminates after the probe
 /// returns is harmless, and `kubectl netpol cleanup` finds anything left. Returns what could not
 /// be deleted.
-pub(super) async fn cleanup<I: ClusterIo>(
+async fn cleanup<I: ClusterIo>(
     io: &I,
     namespaces: Option<&[String]>,
     run: &str,
@@ -57,6 +57,51 @@ pub(super) async fn cleanup<I: ClusterIo>(
     };
     pb.finish_and_clear();
     left
+}
+
+/// What the clean-up at the end of a run left, and how long it took.
+pub(super) struct Leftovers {
+    pub(super) objects: Vec<String>,
+    pub(super) took: Duration,
+}
+
+impl Leftovers {
+    /// The run's error, naming what is still there (unchanged when nothing is).
+    pub(super) fn name_in(&self, e: ClusterError) -> ClusterError {
+        if self.objects.is_empty() {
+            return e;
+        }
+        e.with_note(&format!(
+            "still there after the clean-up: {} (`kubectl netpol cleanup` removes them)",
+            self.objects.join(", ")
+        ))
+    }
+}
+
+/// The clean-up after a run's work (done, failed or interrupted), for `probe` and
+/// `probe --apply` alike: what could not be confirmed gone is named in a note.
+pub(super) async fn clean_up_run<I: ClusterIo>(
+    io: &I,
+    namespaces: &[String],
+    run: &str,
+    opts: &ClusterOptions,
+    deadline: Duration,
+    notes: &mut Vec<String>,
+) -> Leftovers {
+    let clock = Instant::now();
+    let objects = cleanup(io, Some(namespaces), run, opts).await;
+    if !objects.is_empty() {
+        notes.push(format!(
+            "{} objects of run {run} were still there after the clean-up: {} (they stop within {} s by themselves; `kubectl netpol cleanup` removes them)",
+            objects.len(),
+            objects.join(", "),
+            deadline.as_secs()
+        ));
+    }
+    Leftovers {
+        objects,
+        took: clock.elapsed(),
+    }
 }
 
 /// `kubectl netpol cleanup`: removes every object of every run, in every namespace. Returns
@@ -76,4 +121,29 @@ pub async fn cleanup_all<I: ClusterIo>(
         .map_err(io_err)?;
     pb.finish_and_clear();
     Ok((found, left))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_run_names_what_the_clean_up_left() {
+        let left = Leftovers {
+            objects: vec!["pod/payments/netpol-probe-abc-0".into()],
+            took: Duration::ZERO,
+        };
+        let named = left.name_in(ClusterError::Cluster("exec failed".into()));
+        assert_eq!(
+            named.to_string(),
+            "exec failed; still there after the clean-up: pod/payments/netpol-probe-abc-0 (`kubectl netpol cleanup` removes them)"
+        );
+        let none = Leftovers {
+            objects: Vec::new(),
+            took: Duration::ZERO,
+        };
+        let same = none.name_in(ClusterError::Interrupted("interrupted (Ctrl-C)".into()));
+        assert_eq!(same.to_string(), "interrupted (Ctrl-C)");
+        assert_eq!(same.exit_code(), 130);
+    }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Pod as K8sPod;
 
-use super::cleanup::cleanup;
+use super::cleanup::clean_up_run;
 use super::execs::run_execs;
 use super::setup::{run_setup, RunSetup};
 use super::waiting::wait_for_probers;
@@ -58,26 +58,10 @@ pub async fn probe_mirror<I: ClusterIo>(
             "{why}: removed the objects of run {run}"
         ))),
     };
-    let clock = Instant::now();
-    let leftovers = cleanup(io, Some(&ns_list), &run, opts).await;
-    timings.push(("clean up", clock.elapsed()));
-    if !leftovers.is_empty() {
-        notes.push(format!(
-            "{} objects of run {run} were still there after the clean-up: {} (they stop within {} s by themselves; `kubectl netpol cleanup` removes them)",
-            leftovers.len(),
-            leftovers.join(", "),
-            settings.deadline.as_secs()
-        ));
-    }
-    let report = match result {
-        Err(e) if !leftovers.is_empty() => {
-            return Err(e.with_note(&format!(
-                "still there after the clean-up: {} (`kubectl netpol cleanup` removes them)",
-                leftovers.join(", ")
-            )))
-        }
-        other => other?,
-    };
+    let leftovers = clean_up_run(io, &ns_list, &run, opts, settings.deadline, &mut notes).await;
+    timings.push(("clean up", leftovers.took));
+    let report = result.map_err(|e| leftovers.name_in(e))?;
+    let leftovers = leftovers.objects;
     Ok(Outcome {
         report,
         run,
