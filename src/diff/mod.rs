@@ -56,19 +56,7 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
     };
     let old_keys = keyed(old, &old_engine);
     let new_keys = keyed(new, &new_engine);
-    let mut pods = PodChanges {
-        only_old: old_keys
-            .keys()
-            .filter(|k| !new_keys.contains_key(*k))
-            .cloned()
-            .collect(),
-        only_new: new_keys
-            .keys()
-            .filter(|k| !old_keys.contains_key(*k))
-            .cloned()
-            .collect(),
-        ..PodChanges::default()
-    };
+    let mut pods = pod_changes(&old_keys, &new_keys);
     let common_old: Vec<usize> = old_keys
         .iter()
         .filter(|(k, _)| new_keys.contains_key(*k))
@@ -124,6 +112,27 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
         allowed,
         denied,
         groups,
+    }
+}
+
+/// Pods only on one side (by namespace/name); the counts of common and relabelled pods are
+/// filled in by the caller.
+fn pod_changes(
+    old_keys: &BTreeMap<String, usize>,
+    new_keys: &BTreeMap<String, usize>,
+) -> PodChanges {
+    PodChanges {
+        only_old: old_keys
+            .keys()
+            .filter(|k| !new_keys.contains_key(*k))
+            .cloned()
+            .collect(),
+        only_new: new_keys
+            .keys()
+            .filter(|k| !old_keys.contains_key(*k))
+            .cloned()
+            .collect(),
+        ..PodChanges::default()
     }
 }
 
