@@ -15,6 +15,35 @@ use super::{
 };
 use crate::enforce::status::AGENT_PORT;
 
+/// `$body` with `$api` the typed API of the object's kind (cluster-scoped, or in `$ns`) and
+/// `$o` the object: one place that knows which kind lives where.
+macro_rules! with_api {
+    ($object:expr, $client:expr, $ns:expr, |$api:ident, $o:ident| $body:expr) => {
+        match $object {
+            Object::Namespace($o) => {
+                let $api = Api::<Namespace>::all($client);
+                $body
+            }
+            Object::ServiceAccount($o) => {
+                let $api = Api::<ServiceAccount>::namespaced($client, $ns);
+                $body
+            }
+            Object::ClusterRole($o) => {
+                let $api = Api::<ClusterRole>::all($client);
+                $body
+            }
+            Object::ClusterRoleBinding($o) => {
+                let $api = Api::<ClusterRoleBinding>::all($client);
+                $body
+            }
+            Object::DaemonSet($o) => {
+                let $api = Api::<DaemonSet>::namespaced($client, $ns);
+                $body
+            }
+        }
+    };
+}
+
 /// The real cluster, through kube.
 pub struct KubeCluster {
     pub client: Client,
@@ -90,28 +119,10 @@ impl EnforcerCluster for KubeCluster {
         let ns = object.namespace().unwrap_or_else(|| NAMESPACE.to_string());
         let what = format!("applying {}", object.describe());
         let c = self.client.clone();
-        match object {
-            Object::Namespace(o) => Api::<Namespace>::all(c)
-                .patch(&name, &pp, &Patch::Apply(o))
-                .await
-                .map(|_| ()),
-            Object::ServiceAccount(o) => Api::<ServiceAccount>::namespaced(c, &ns)
-                .patch(&name, &pp, &Patch::Apply(o))
-                .await
-                .map(|_| ()),
-            Object::ClusterRole(o) => Api::<ClusterRole>::all(c)
-                .patch(&name, &pp, &Patch::Apply(o))
-                .await
-                .map(|_| ()),
-            Object::ClusterRoleBinding(o) => Api::<ClusterRoleBinding>::all(c)
-                .patch(&name, &pp, &Patch::Apply(o))
-                .await
-                .map(|_| ()),
-            Object::DaemonSet(o) => Api::<DaemonSet>::namespaced(c, &ns)
-                .patch(&name, &pp, &Patch::Apply(o.as_ref()))
-                .await
-                .map(|_| ()),
-        }
+        with_api!(object, c, &ns, |api, o| api
+            .patch(&name, &pp, &Patch::Apply(o))
+            .await
+            .map(|_| ()))
         .map_err(|e| api_error(&what, e))
     }
 
@@ -120,28 +131,10 @@ impl EnforcerCluster for KubeCluster {
         let name = object.name();
         let ns = object.namespace().unwrap_or_else(|| NAMESPACE.to_string());
         let c = self.client.clone();
-        let result = match object {
-            Object::Namespace(_) => Api::<Namespace>::all(c)
-                .delete(&name, &dp)
-                .await
-                .map(|_| ()),
-            Object::ServiceAccount(_) => Api::<ServiceAccount>::namespaced(c, &ns)
-                .delete(&name, &dp)
-                .await
-                .map(|_| ()),
-            Object::ClusterRole(_) => Api::<ClusterRole>::all(c)
-                .delete(&name, &dp)
-                .await
-                .map(|_| ()),
-            Object::ClusterRoleBinding(_) => Api::<ClusterRoleBinding>::all(c)
-                .delete(&name, &dp)
-                .await
-                .map(|_| ()),
-            Object::DaemonSet(_) => Api::<DaemonSet>::namespaced(c, &ns)
-                .delete(&name, &dp)
-                .await
-                .map(|_| ()),
-        };
+        let result = with_api!(object, c, &ns, |api, _o| api
+            .delete(&name, &dp)
+            .await
+            .map(|_| ()));
         match result {
             Ok(()) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
