@@ -206,20 +206,8 @@ fn peer_selects_nothing(
             "{path} ({}) matches no pod of the input, so it allows nothing",
             words::peer(peer, &pol.namespace)
         );
-        // The near miss: pods with those labels in other namespaces.
-        let elsewhere: BTreeSet<&str> = ctx
-            .snap
-            .endpoint_pods()
-            .filter(|(_, p)| !ns_matches.contains(&p.namespace.as_str()) && pods.matches(&p.labels))
-            .map(|(_, p)| p.namespace.as_str())
-            .collect();
-        if ns_sel.is_none() && !pods.is_empty() && !elsewhere.is_empty() {
-            let names: Vec<&str> = elsewhere.into_iter().collect();
-            message.push_str(&format!(
-                "; pods {} exist in namespace {}: a podSelector alone means the policy's own namespace, so add a namespaceSelector to the same peer (AND) to select them",
-                words::selector(pods),
-                names.join(", ")
-            ));
+        if ns_sel.is_none() {
+            message.push_str(&same_labels_elsewhere(ctx, pods, &ns_matches));
         }
         out.push(Finding::policy(
             &SELECTS_NOTHING,
@@ -228,6 +216,25 @@ fn peer_selects_nothing(
             message,
         ));
     }
+}
+
+/// The near miss of a podSelector alone: pods with those labels in other namespaces.
+fn same_labels_elsewhere(ctx: &Ctx<'_>, pods: &LabelSelector, ns_matches: &[&str]) -> String {
+    let elsewhere: BTreeSet<&str> = ctx
+        .snap
+        .endpoint_pods()
+        .filter(|(_, p)| !ns_matches.contains(&p.namespace.as_str()) && pods.matches(&p.labels))
+        .map(|(_, p)| p.namespace.as_str())
+        .collect();
+    if pods.is_empty() || elsewhere.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = elsewhere.into_iter().collect();
+    format!(
+        "; pods {} exist in namespace {}: a podSelector alone means the policy's own namespace, so add a namespaceSelector to the same peer (AND) to select them",
+        words::selector(pods),
+        names.join(", ")
+    )
 }
 
 fn labels_text(l: &crate::model::Labels) -> String {
