@@ -108,80 +108,93 @@ pub fn run(global: &Global, args: &ExplainArgs) -> CliResult {
                 report::structured(&e, args.output)
             }
         }
-        ExplainWhat::Policy { name } => {
-            let cluster_kind = name
-                .split_once('/')
-                .and_then(|(k, _)| crate::model::ClusterKind::parse(k));
-            let live_namespaces = if cluster_kind.is_some() {
-                Vec::new()
-            } else {
-                namespaces_of(&[name])
-            };
-            let (snap, ns) = global.snapshot(&live_namespaces)?;
-            let engine = Engine::new(&snap);
-            // `cnp/NAME` names a cluster policy, unless a namespace called cnp holds NAME.
-            if let Some(kind) = cluster_kind.filter(|_| snap.find_policy(name, &ns).is_none()) {
-                let idx = snap.find_cluster_policy(name).ok_or_else(|| {
-                    let (_, cname) = split_ref(name, &ns);
-                    CliError::Usage(format!(
-                        "{} {cname} not found{}",
-                        kind.kind(),
-                        suggestions(
-                            cname,
-                            snap.cluster_policies
-                                .iter()
-                                .filter(|p| p.kind == kind)
-                                .map(|p| p.name.as_str())
-                        )
-                    ))
-                })?;
-                let e = engine.explain_cluster_policy(idx);
-                let text = if args.output == Format::Table {
-                    report::explain::cluster_policy(&e)
-                } else {
-                    report::structured(&e, args.output)
-                };
-                emit(&text);
-                return Ok(ExitCode::SUCCESS);
-            }
-            let idx = snap.find_policy(name, &ns).ok_or_else(|| {
-                let (pns, pname) = split_ref(name, &ns);
-                CliError::Usage(format!(
-                    "NetworkPolicy {pns}/{pname} not found{}",
-                    suggestions(pname, snap.policies.iter().map(|p| p.name.as_str()))
-                ))
-            })?;
-            let e = engine.explain_policy(idx);
-            if args.output == Format::Table {
-                report::explain::policy(&e)
-            } else {
-                report::structured(&e, args.output)
-            }
-        }
+        ExplainWhat::Policy { name } => explain_policy(global, name, args.output)?,
         ExplainWhat::Traffic { from, to, port } => {
-            let probe = Probe::parse(port).map_err(|e| CliError::Usage(format!("--port: {e}")))?;
-            let (snap, ns) = snapshot_for(global, &[from, to], |snap, ns| {
-                find_pod(snap, from, ns).is_ok() && find_pod(snap, to, ns).is_ok()
-            })?;
-            let engine = Engine::new(&snap);
-            let t = Traffic {
-                from: endpoint(&snap, from, &ns)?,
-                to: endpoint(&snap, to, &ns)?,
-                probe,
-            };
-            if let (Endpoint::Ip(_), Endpoint::Ip(_)) = (t.from, t.to) {
-                return Err(CliError::Usage(
-                    "at least one of FROM and TO must be a pod of the cluster".into(),
-                ));
-            }
-            let e = engine.explain_traffic(&t);
-            if args.output == Format::Table {
-                report::explain::traffic(&e)
-            } else {
-                report::structured(&e, args.output)
-            }
+            explain_traffic(global, from, to, port, args.output)?
         }
     };
     emit(&text);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `explain policy NAME`: a NetworkPolicy, or a cluster policy (`cnp/NAME`, `banp/NAME`).
+fn explain_policy(global: &Global, name: &str, output: Format) -> Result<String, CliError> {
+    let cluster_kind = name
+        .split_once('/')
+        .and_then(|(k, _)| crate::model::ClusterKind::parse(k));
+    let live_namespaces = if cluster_kind.is_some() {
+        Vec::new()
+    } else {
+        namespaces_of(&[name])
+    };
+    let (snap, ns) = global.snapshot(&live_namespaces)?;
+    let engine = Engine::new(&snap);
+    // `cnp/NAME` names a cluster policy, unless a namespace called cnp holds NAME.
+    if let Some(kind) = cluster_kind.filter(|_| snap.find_policy(name, &ns).is_none()) {
+        let idx = snap.find_cluster_policy(name).ok_or_else(|| {
+            let (_, cname) = split_ref(name, &ns);
+            CliError::Usage(format!(
+                "{} {cname} not found{}",
+                kind.kind(),
+                suggestions(
+                    cname,
+                    snap.cluster_policies
+                        .iter()
+                        .filter(|p| p.kind == kind)
+                        .map(|p| p.name.as_str())
+                )
+            ))
+        })?;
+        let e = engine.explain_cluster_policy(idx);
+        let text = if output == Format::Table {
+            report::explain::cluster_policy(&e)
+        } else {
+            report::structured(&e, output)
+        };
+        return Ok(text);
+    }
+    let idx = snap.find_policy(name, &ns).ok_or_else(|| {
+        let (pns, pname) = split_ref(name, &ns);
+        CliError::Usage(format!(
+            "NetworkPolicy {pns}/{pname} not found{}",
+            suggestions(pname, snap.policies.iter().map(|p| p.name.as_str()))
+        ))
+    })?;
+    let e = engine.explain_policy(idx);
+    Ok(if output == Format::Table {
+        report::explain::policy(&e)
+    } else {
+        report::structured(&e, output)
+    })
+}
+
+/// `explain traffic FROM TO --port P`: one connection, pod or address at either end.
+fn explain_traffic(
+    global: &Global,
+    from: &str,
+    to: &str,
+    port: &str,
+    output: Format,
+) -> Result<String, CliError> {
+    let probe = Probe::parse(port).map_err(|e| CliError::Usage(format!("--port: {e}")))?;
+    let (snap, ns) = snapshot_for(global, &[from, to], |snap, ns| {
+        find_pod(snap, from, ns).is_ok() && find_pod(snap, to, ns).is_ok()
+    })?;
+    let engine = Engine::new(&snap);
+    let t = Traffic {
+        from: endpoint(&snap, from, &ns)?,
+        to: endpoint(&snap, to, &ns)?,
+        probe,
+    };
+    if let (Endpoint::Ip(_), Endpoint::Ip(_)) = (t.from, t.to) {
+        return Err(CliError::Usage(
+            "at least one of FROM and TO must be a pod of the cluster".into(),
+        ));
+    }
+    let e = engine.explain_traffic(&t);
+    Ok(if output == Format::Table {
+        report::explain::traffic(&e)
+    } else {
+        report::structured(&e, output)
+    })
 }

@@ -111,6 +111,39 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// `--keep`, `--require-cut`, `--terminate-established` and `--new-pod` are about a change.
+fn change_flags_need_a_change(args: &ProbeArgs) -> Result<(), CliError> {
+    for (set, flag) in [
+        (args.keep, "--keep"),
+        (args.require_cut, "--require-cut"),
+        (args.terminate_established, "--terminate-established"),
+        (args.new_pod, "--new-pod"),
+    ] {
+        if set {
+            return Err(CliError::Usage(format!(
+                "{flag} goes with --apply FILE or --delete KIND/NAME"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `--local` probes manifests, and only pods of them.
+fn local_needs(global: &Global, args: &ProbeArgs) -> Result<(), CliError> {
+    if !args.to.is_empty() {
+        return Err(CliError::Usage(
+            "--to probes endpoints outside a real cluster: it is not available with --local".into(),
+        ));
+    }
+    if global.files.is_empty() {
+        return Err(CliError::Usage(
+            "probe --local needs manifests: pass -f FILE|DIR (e.g. -f manifests/examples/payments)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     check_format(
         args.output,
@@ -126,33 +159,12 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     )?;
     let measuring = !args.apply.is_empty() || !args.delete.is_empty();
     if !measuring {
-        for (set, flag) in [
-            (args.keep, "--keep"),
-            (args.require_cut, "--require-cut"),
-            (args.terminate_established, "--terminate-established"),
-            (args.new_pod, "--new-pod"),
-        ] {
-            if set {
-                return Err(CliError::Usage(format!(
-                    "{flag} goes with --apply FILE or --delete KIND/NAME"
-                )));
-            }
-        }
+        change_flags_need_a_change(args)?;
     }
     if !args.local {
         return super::probe_cluster::run(global, args);
     }
-    if !args.to.is_empty() {
-        return Err(CliError::Usage(
-            "--to probes endpoints outside a real cluster: it is not available with --local".into(),
-        ));
-    }
-    if global.files.is_empty() {
-        return Err(CliError::Usage(
-            "probe --local needs manifests: pass -f FILE|DIR (e.g. -f manifests/examples/payments)"
-                .into(),
-        ));
-    }
+    local_needs(global, args)?;
     let explicit = match &args.ports {
         Some(p) => {
             Some(Probe::parse_list(p).map_err(|e| CliError::Usage(format!("--ports: {e}")))?)

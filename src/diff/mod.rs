@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use crate::doc::diff::{Change, ConnectionChange, Diff, Group, PodChanges, PolicyChanges};
 use crate::doc::matrix::probes_json;
-use crate::engine::matrix::{changed_pairs, Matrix};
+use crate::engine::matrix::{changed_pairs, ChangedPair, Matrix};
 use crate::engine::{ClassId, Engine};
 use crate::model::{Policy, Probe, Snapshot};
 
@@ -56,19 +56,7 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
     };
     let old_keys = keyed(old, &old_engine);
     let new_keys = keyed(new, &new_engine);
-    let mut pods = PodChanges {
-        only_old: old_keys
-            .keys()
-            .filter(|k| !new_keys.contains_key(*k))
-            .cloned()
-            .collect(),
-        only_new: new_keys
-            .keys()
-            .filter(|k| !old_keys.contains_key(*k))
-            .cloned()
-            .collect(),
-        ..PodChanges::default()
-    };
+    let mut pods = pod_changes(&old_keys, &new_keys);
     let common_old: Vec<usize> = old_keys
         .iter()
         .filter(|(k, _)| new_keys.contains_key(*k))
@@ -96,21 +84,7 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
         .map(|(&a, _)| old.snap.pods[a].key())
         .collect();
 
-    // Joint classes: pods that behave alike on both sides.
-    let mut joint: HashMap<(ClassId, ClassId), usize> = HashMap::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    for (i, (&a, &b)) in mo.pods.iter().zip(&mn.pods).enumerate() {
-        let key = (
-            old_engine.class_of(a).unwrap_or(usize::MAX),
-            new_engine.class_of(b).unwrap_or(usize::MAX),
-        );
-        let id = *joint.entry(key).or_insert_with(|| {
-            members.push(Vec::new());
-            members.len() - 1
-        });
-        members[id].push(i);
-    }
-
+    let members = joint_classes(&old_engine, &mo, &new_engine, &mn);
     // Changes per (from group, to group): which probes flipped, and which way. Every pod of
     // a group is in one class on each side, so the class matrices answer for the groups.
     let class_of = |engine: &Engine<'_>, m: &Matrix| -> Vec<ClassId> {
@@ -126,7 +100,70 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
         class_of(&new_engine, &mn),
         probes,
     );
-    let mut flips: BTreeMap<(Change, usize, usize), Vec<usize>> = BTreeMap::new();
+    let flips = flips_of(&changed, &members);
+    let (allowed, denied) = connection_changes(&flips, &members, &names, probes);
+    let groups = groups_of(&flips, &members, &names, probes);
+    Diff {
+        old: old.name.to_string(),
+        new: new.name.to_string(),
+        probes: probes_json(probes),
+        pods,
+        policies: policy_changes(old.snap, new.snap),
+        allowed,
+        denied,
+        groups,
+    }
+}
+
+/// Pods only on one side (by namespace/name); the counts of common and relabelled pods are
+/// filled in by the caller.
+fn pod_changes(
+    old_keys: &BTreeMap<String, usize>,
+    new_keys: &BTreeMap<String, usize>,
+) -> PodChanges {
+    PodChanges {
+        only_old: old_keys
+            .keys()
+            .filter(|k| !new_keys.contains_key(*k))
+            .cloned()
+            .collect(),
+        only_new: new_keys
+            .keys()
+            .filter(|k| !old_keys.contains_key(*k))
+            .cloned()
+            .collect(),
+        ..PodChanges::default()
+    }
+}
+
+/// Joint classes: pods (positions in the common order) that behave alike on both sides.
+fn joint_classes(
+    old_engine: &Engine<'_>,
+    mo: &Matrix,
+    new_engine: &Engine<'_>,
+    mn: &Matrix,
+) -> Vec<Vec<usize>> {
+    let mut joint: HashMap<(ClassId, ClassId), usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, (&a, &b)) in mo.pods.iter().zip(&mn.pods).enumerate() {
+        let key = (
+            old_engine.class_of(a).unwrap_or(usize::MAX),
+            new_engine.class_of(b).unwrap_or(usize::MAX),
+        );
+        let id = *joint.entry(key).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[id].push(i);
+    }
+    members
+}
+
+/// Flips per (change, from joint class, to joint class): the probes (by index) that flipped.
+type Flips = BTreeMap<(Change, usize, usize), Vec<usize>>;
+
+fn flips_of(changed: &[Vec<ChangedPair>], members: &[Vec<usize>]) -> Flips {
+    let mut flips = Flips::new();
     for (k, pairs) in changed.iter().enumerate() {
         for p in pairs {
             // A group of one pod paired with itself is that pod's traffic to itself: never
@@ -142,11 +179,19 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
             flips.entry((change, p.from, p.to)).or_default().push(k);
         }
     }
+    flips
+}
 
-    let probe_text: Vec<String> = probes.iter().map(|p| p.to_string()).collect();
+/// Every connection that changed, pod by pod: (now allowed, now denied), sorted.
+fn connection_changes(
+    flips: &Flips,
+    members: &[Vec<usize>],
+    names: &[String],
+    probes: &[Probe],
+) -> (Vec<ConnectionChange>, Vec<ConnectionChange>) {
     let mut allowed = Vec::new();
     let mut denied = Vec::new();
-    for ((change, a, b), ks) in &flips {
+    for ((change, a, b), ks) in flips {
         for &i in &members[*a] {
             for &j in &members[*b] {
                 if i == j {
@@ -169,8 +214,18 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
     }
     allowed.sort();
     denied.sort();
+    (allowed, denied)
+}
 
-    let groups = group(&flips, &members)
+/// The changes as a reviewer reads them: rectangles of sources, destinations and probes.
+fn groups_of(
+    flips: &Flips,
+    members: &[Vec<usize>],
+    names: &[String],
+    probes: &[Probe],
+) -> Vec<Group> {
+    let probe_text: Vec<String> = probes.iter().map(|p| p.to_string()).collect();
+    group(flips, members)
         .into_iter()
         .map(|(change, from, to, ks)| {
             let connections = from
@@ -188,18 +243,7 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>, probes: &[Probe]) -> Diff {
             }
         })
         .filter(|g| g.connections > 0)
-        .collect();
-
-    Diff {
-        old: old.name.to_string(),
-        new: new.name.to_string(),
-        probes: probes_json(probes),
-        pods,
-        policies: policy_changes(old.snap, new.snap),
-        allowed,
-        denied,
-        groups,
-    }
+        .collect()
 }
 
 type Positions = BTreeSet<usize>;

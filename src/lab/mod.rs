@@ -27,7 +27,7 @@ pub use check::{
 };
 pub use spec::{CheckSpec, Lab, Level, Target, WrongAnswer};
 
-use crate::model::{load_str, InputError, LoadOptions, NAMESPACE_NAME_LABEL};
+use crate::model::{load_str, InputError, LoadOptions, Snapshot, NAMESPACE_NAME_LABEL};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
@@ -87,15 +87,39 @@ pub fn missing_mentions(report: &LabReport, mentions: &[String]) -> Vec<String> 
 
 /// The invariants of manifests/labs/README.md ("Adding a lab"): every problem, in words.
 pub fn verify(lab: &Lab) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut p = |s: String| problems.push(format!("{}: {s}", lab.folder));
-    let setup = match load_str("setup.yaml", &lab.setup, &LoadOptions::default()) {
-        Ok((snap, _)) => snap,
-        Err(e) => {
-            p(format!("setup.yaml does not load: {e}"));
-            return problems;
-        }
+    let mut problems = match load_str("setup.yaml", &lab.setup, &LoadOptions::default()) {
+        Ok((setup, _)) => setup_problems(lab, &setup),
+        Err(e) => return vec![format!("{}: setup.yaml does not load: {e}", lab.folder)],
     };
+    let mut ids = BTreeSet::new();
+    for c in &lab.checks {
+        if !ids.insert(c.id()) {
+            problems.push(format!("check {} appears twice", c.id()));
+        }
+    }
+    if lab.wrong.is_empty() {
+        problems.push("needs at least one wrong/<mistake>.yaml".into());
+    }
+    match check_offline(lab, &[], &[]) {
+        Ok(r) if r.passed => {
+            problems.push("setup alone passes every check: there is nothing to do".into())
+        }
+        Ok(_) => {}
+        Err(e) => problems.push(format!("setup cannot be checked: {e}")),
+    }
+    problems.extend(solution_problems(lab));
+    problems.extend(wrong_answer_problems(lab));
+    problems
+        .into_iter()
+        .map(|s| format!("{}: {s}", lab.folder))
+        .collect()
+}
+
+/// The setup's namespaces are the lab's, labelled as the lab and their name; its pods and
+/// policies stay inside them.
+fn setup_problems(lab: &Lab, setup: &Snapshot) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut p = |s: String| problems.push(s);
     let declared: BTreeSet<&str> = setup
         .namespaces
         .values()
@@ -137,48 +161,49 @@ pub fn verify(lab: &Lab) -> Vec<String> {
             ));
         }
     }
-    let mut ids = BTreeSet::new();
-    for c in &lab.checks {
-        if !ids.insert(c.id()) {
-            p(format!("check {} appears twice", c.id()));
-        }
-    }
-    if lab.wrong.is_empty() {
-        p("needs at least one wrong/<mistake>.yaml".into());
-    }
-    let judge = |name: &str, manifests: &str| -> Result<LabReport, String> {
-        let answer = answer_of(name, manifests).map_err(|e| e.to_string())?;
-        check_answer(lab, &answer, &[]).map_err(|e| e.to_string())
-    };
-    match check_offline(lab, &[], &[]) {
-        Ok(r) if r.passed => p("setup alone passes every check: there is nothing to do".into()),
-        Ok(_) => {}
-        Err(e) => p(format!("setup cannot be checked: {e}")),
-    }
+    problems
+}
+
+/// An answer file, judged as `lab check` judges it.
+fn judge(lab: &Lab, name: &str, manifests: &str) -> Result<LabReport, String> {
+    let answer = answer_of(name, manifests).map_err(|e| e.to_string())?;
+    check_answer(lab, &answer, &[]).map_err(|e| e.to_string())
+}
+
+/// The solution holds only policies and passes every check.
+fn solution_problems(lab: &Lab) -> Vec<String> {
+    let mut problems = Vec::new();
     match load_str("solution.yaml", &lab.solution, &LoadOptions::default()) {
         Ok((snap, skipped)) => {
             if !snap.pods.is_empty()
                 || snap.namespaces.values().any(|n| n.declared)
                 || !skipped.is_empty()
             {
-                p("solution.yaml must hold only policies (NetworkPolicies, and cluster policies in the labs about the cluster tiers)".into());
+                problems.push("solution.yaml must hold only policies (NetworkPolicies, and cluster policies in the labs about the cluster tiers)".into());
             }
         }
-        Err(e) => p(format!("solution.yaml does not load: {e}")),
+        Err(e) => problems.push(format!("solution.yaml does not load: {e}")),
     }
-    match judge("solution.yaml", &lab.solution) {
+    match judge(lab, "solution.yaml", &lab.solution) {
         Ok(r) => {
             for c in r.checks.iter().filter(|c| !c.passed) {
-                p(format!("the solution fails {}: {}", c.id, c.reason));
+                problems.push(format!("the solution fails {}: {}", c.id, c.reason));
             }
         }
-        Err(e) => p(format!("solution.yaml cannot be checked: {e}")),
+        Err(e) => problems.push(format!("solution.yaml cannot be checked: {e}")),
     }
+    problems
+}
+
+/// Each wrong answer fails exactly the checks its header names, with an explanation that
+/// mentions what the header says it must.
+fn wrong_answer_problems(lab: &Lab) -> Vec<String> {
+    let mut problems = Vec::new();
     for w in &lab.wrong {
-        let r = match judge(&w.file, &w.manifests) {
+        let r = match judge(lab, &w.file, &w.manifests) {
             Ok(r) => r,
             Err(e) => {
-                p(format!("{} cannot be checked: {e}", w.file));
+                problems.push(format!("{} cannot be checked: {e}", w.file));
                 continue;
             }
         };
@@ -190,14 +215,14 @@ pub fn verify(lab: &Lab) -> Vec<String> {
             .collect();
         let expected: BTreeSet<String> = w.expect_failing.iter().cloned().collect();
         if failing != expected {
-            p(format!(
+            problems.push(format!(
                 "{} fails {:?}, but its header expects {:?}",
                 w.file, failing, expected
             ));
         }
         let missing = missing_mentions(&r, &w.message_mentions);
         if !missing.is_empty() {
-            p(format!(
+            problems.push(format!(
                 "{}: the explanation does not mention {:?}",
                 w.file, missing
             ));

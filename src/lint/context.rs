@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    dns_ports, ClusterSubject, ContainerPort, Labels, Namespace, Pod, PodOrigin, Snapshot, Source,
-    NAMESPACE_NAME_LABEL,
+    dns_ports, ClusterSubject, ContainerPort, LabelSelector, Labels, Namespace, Pod, PodOrigin,
+    Snapshot, Source, NAMESPACE_NAME_LABEL,
 };
 
 pub use crate::model::{DNS_LABEL, DNS_NAMESPACE};
@@ -30,6 +30,45 @@ pub(crate) struct Augmented {
 
 pub(crate) fn is_dns_pod(p: &Pod) -> bool {
     p.labels.get(DNS_LABEL.0).map(String::as_str) == Some(DNS_LABEL.1)
+}
+
+/// The namespace a made-up pod of a cluster policy goes in: one of the input its namespace
+/// selector matches, else a made-up one (added to `snap`); None when none can match.
+fn subject_namespace(snap: &mut Snapshot, ns_sel: &LabelSelector, key: &str) -> Option<String> {
+    if let Some(n) = snap.namespaces.values().find(|n| ns_sel.matches(&n.labels)) {
+        return Some(n.name.clone());
+    }
+    let mut labels = ns_sel.example()?;
+    let name = labels
+        .get(NAMESPACE_NAME_LABEL)
+        .cloned()
+        .unwrap_or_else(|| format!("{VIRTUAL_PREFIX}namespace of {key}>"));
+    labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
+    if !ns_sel.matches(&labels) || snap.namespaces.contains_key(&name) {
+        return None;
+    }
+    snap.namespaces.insert(
+        name.clone(),
+        Namespace {
+            name: name.clone(),
+            labels,
+            declared: false,
+        },
+    );
+    Some(name)
+}
+
+/// (pod key, policy) pairs as (index in `snap.pods`, policy), for the pods that are there.
+fn pod_indices(snap: &Snapshot, named: Vec<(String, usize)>) -> BTreeMap<usize, usize> {
+    named
+        .into_iter()
+        .filter_map(|(key, policy)| {
+            snap.pods
+                .iter()
+                .position(|p| p.key() == key)
+                .map(|i| (i, policy))
+        })
+        .collect()
 }
 
 impl Augmented {
@@ -83,35 +122,8 @@ impl Augmented {
             let Some(pod_labels) = pod_labels else {
                 continue;
             };
-            let existing = snap
-                .namespaces
-                .values()
-                .find(|n| ns_sel.matches(&n.labels))
-                .map(|n| n.name.clone());
-            let namespace = match existing {
-                Some(n) => n,
-                None => {
-                    let Some(mut labels) = ns_sel.example() else {
-                        continue;
-                    };
-                    let name = labels
-                        .get(NAMESPACE_NAME_LABEL)
-                        .cloned()
-                        .unwrap_or_else(|| format!("{VIRTUAL_PREFIX}namespace of {}>", cp.key()));
-                    labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
-                    if !ns_sel.matches(&labels) || snap.namespaces.contains_key(&name) {
-                        continue;
-                    }
-                    snap.namespaces.insert(
-                        name.clone(),
-                        Namespace {
-                            name: name.clone(),
-                            labels,
-                            declared: false,
-                        },
-                    );
-                    name
-                }
+            let Some(namespace) = subject_namespace(&mut snap, ns_sel, &cp.key()) else {
+                continue;
             };
             let name = format!("{VIRTUAL_PREFIX}pods selected by {}>", cp.key());
             cluster_rep_names.push((format!("{namespace}/{name}"), i));
@@ -125,24 +137,8 @@ impl Augmented {
             .filter(|(_, p)| is_dns_pod(p))
             .map(|(i, _)| i)
             .collect();
-        let representatives = rep_names
-            .into_iter()
-            .filter_map(|(key, policy)| {
-                snap.pods
-                    .iter()
-                    .position(|p| p.key() == key)
-                    .map(|i| (i, policy))
-            })
-            .collect();
-        let cluster_representatives = cluster_rep_names
-            .into_iter()
-            .filter_map(|(key, policy)| {
-                snap.pods
-                    .iter()
-                    .position(|p| p.key() == key)
-                    .map(|i| (i, policy))
-            })
-            .collect();
+        let representatives = pod_indices(&snap, rep_names);
+        let cluster_representatives = pod_indices(&snap, cluster_rep_names);
         Augmented {
             snap,
             dns,

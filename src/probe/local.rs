@@ -486,6 +486,90 @@ pub(crate) fn probe_every_pair(
     Ok(compare(doc, &observed, dns_rows))
 }
 
+/// A short id for one lab: the process id and the clock's nanoseconds.
+fn lab_run_id() -> String {
+    format!(
+        "{:x}",
+        (std::process::id() as u64) << 16
+            ^ (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos() as u64)
+                .unwrap_or(0)
+                & 0xffff)
+    )
+}
+
+/// The `ip -batch` of pod `i`: its addresses, a default route on-link and every other pod as a
+/// permanent neighbour.
+fn pod_batch(specs: &[LabPodSpec], i: usize) -> String {
+    let spec = &specs[i];
+    let mut b = String::from("link set lo up\nlink set eth0 up\n");
+    let mut v6 = false;
+    for ip in &spec.ips {
+        match ip {
+            IpAddr::V4(a) => b.push_str(&format!("addr add {a}/32 dev eth0\n")),
+            IpAddr::V6(a) => {
+                v6 = true;
+                b.push_str(&format!("addr add {a}/128 dev eth0 nodad\n"))
+            }
+        }
+    }
+    // Every other pod is on the same bridge: route everything on-link, and know every
+    // neighbour up front. (Resolving 50 pods at once floods the bridge with ARP, and a
+    // lost request is only retried after a second: long enough to look like a dropped
+    // packet.)
+    b.push_str("route add default dev eth0\n");
+    if v6 {
+        b.push_str("route add ::/0 dev eth0\n");
+    }
+    for (j, other) in specs.iter().enumerate() {
+        if j != i {
+            for ip in &other.ips {
+                b.push_str(&format!(
+                    "neigh replace {ip} lladdr {} dev eth0 nud permanent\n",
+                    pod_mac(j)
+                ));
+            }
+        }
+    }
+    b
+}
+
+/// `ip netns exec <pod> <exe> prober serve …`: the pod's ports, its DNS records, dual stack
+/// when it has an IPv6 address.
+fn prober_args(netns: &str, exe: &str, spec: &LabPodSpec) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "netns".into(),
+        "exec".into(),
+        netns.to_string(),
+        exe.to_string(),
+        "prober".into(),
+        "serve".into(),
+        "--exit-on-stdin-eof".into(),
+    ];
+    for (flag, proto) in [
+        ("--tcp", Protocol::Tcp),
+        ("--udp", Protocol::Udp),
+        ("--sctp", Protocol::Sctp),
+    ] {
+        let list = ports_arg(&spec.serve, proto);
+        if !list.is_empty() {
+            args.push(flag.into());
+            args.push(list);
+        }
+    }
+    for record in &spec.dns_records {
+        args.push("--dns-record".into());
+        args.push(record.clone());
+    }
+    // Dual stack when the pod has an IPv6 address (the default is IPv4 only).
+    if spec.ips.iter().any(IpAddr::is_ipv6) {
+        args.push("--bind".into());
+        args.push("::".into());
+    }
+    args
+}
+
 /// One connection a [`LocalLab`] tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairResult {
@@ -505,15 +589,7 @@ impl LocalLab {
         opts: &LocalOptions,
     ) -> Result<LocalLab, LocalError> {
         install_interrupt_handler();
-        let run = format!(
-            "{:x}",
-            (std::process::id() as u64) << 16
-                ^ (std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.subsec_nanos() as u64)
-                    .unwrap_or(0)
-                    & 0xffff)
-        );
+        let run = lab_run_id();
         let node = format!("{NETNS_PREFIX}{run}-node");
         let pod_ns: Vec<String> = (0..specs.len())
             .map(|i| format!("{NETNS_PREFIX}{run}-{i}"))
@@ -555,37 +631,8 @@ impl LocalLab {
             )?;
         }
         pb.inc(1);
-        for (i, spec) in specs.iter().enumerate() {
-            let mut b = String::from("link set lo up\nlink set eth0 up\n");
-            let mut v6 = false;
-            for ip in &spec.ips {
-                match ip {
-                    IpAddr::V4(a) => b.push_str(&format!("addr add {a}/32 dev eth0\n")),
-                    IpAddr::V6(a) => {
-                        v6 = true;
-                        b.push_str(&format!("addr add {a}/128 dev eth0 nodad\n"))
-                    }
-                }
-            }
-            // Every other pod is on the same bridge: route everything on-link, and know every
-            // neighbour up front. (Resolving 50 pods at once floods the bridge with ARP, and a
-            // lost request is only retried after a second: long enough to look like a dropped
-            // packet.)
-            b.push_str("route add default dev eth0\n");
-            if v6 {
-                b.push_str("route add ::/0 dev eth0\n");
-            }
-            for (j, other) in specs.iter().enumerate() {
-                if j != i {
-                    for ip in &other.ips {
-                        b.push_str(&format!(
-                            "neigh replace {ip} lladdr {} dev eth0 nud permanent\n",
-                            pod_mac(j)
-                        ));
-                    }
-                }
-            }
-            run_cmd(&["ip", "-n", &pod_ns[i], "-batch", "-"], Some(&b))?;
+        for (i, n) in pod_ns.iter().enumerate() {
+            run_cmd(&["ip", "-n", n, "-batch", "-"], Some(&pod_batch(specs, i)))?;
             pb.inc(1);
         }
         pb.finish_and_clear();
@@ -594,35 +641,7 @@ impl LocalLab {
         let pb = progress(opts, specs.len() as u64, "starting listeners");
         let mut readers = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
-            let mut args: Vec<String> = vec![
-                "netns".into(),
-                "exec".into(),
-                pod_ns[i].clone(),
-                exe.to_string(),
-                "prober".into(),
-                "serve".into(),
-                "--exit-on-stdin-eof".into(),
-            ];
-            for (flag, proto) in [
-                ("--tcp", Protocol::Tcp),
-                ("--udp", Protocol::Udp),
-                ("--sctp", Protocol::Sctp),
-            ] {
-                let list = ports_arg(&spec.serve, proto);
-                if !list.is_empty() {
-                    args.push(flag.into());
-                    args.push(list);
-                }
-            }
-            for record in &spec.dns_records {
-                args.push("--dns-record".into());
-                args.push(record.clone());
-            }
-            // Dual stack when the pod has an IPv6 address (the default is IPv4 only).
-            if spec.ips.iter().any(IpAddr::is_ipv6) {
-                args.push("--bind".into());
-                args.push("::".into());
-            }
+            let args = prober_args(&pod_ns[i], exe, spec);
             let mut child = Command::new("ip")
                 .args(&args)
                 .stdin(Stdio::piped())
@@ -634,6 +653,18 @@ impl LocalLab {
             lab.servers.push(child);
             readers.push(out);
         }
+        lab.wait_ready(readers, &pb)?;
+        pb.finish_and_clear();
+        Ok(lab)
+    }
+
+    /// Waits for every prober's ready line; a prober that did not start fails the build with
+    /// its stderr.
+    fn wait_ready(
+        &mut self,
+        readers: Vec<Option<std::process::ChildStdout>>,
+        pb: &indicatif::ProgressBar,
+    ) -> Result<(), LocalError> {
         for (i, out) in readers.into_iter().enumerate() {
             let mut line = String::new();
             if let Some(out) = out {
@@ -641,19 +672,18 @@ impl LocalLab {
             }
             if !line.contains("\"ready\":true") {
                 let mut err = String::new();
-                if let Some(mut e) = lab.servers[i].stderr.take() {
+                if let Some(mut e) = self.servers[i].stderr.take() {
                     let _ = std::io::Read::read_to_string(&mut e, &mut err);
                 }
                 return Err(LocalError::Environment(format!(
                     "the prober in {} did not start: {}",
-                    specs[i].key,
+                    self.keys[i],
                     err.trim()
                 )));
             }
             pb.inc(1);
         }
-        pb.finish_and_clear();
-        Ok(lab)
+        Ok(())
     }
 
     /// The node namespace, where the rules go.

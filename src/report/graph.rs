@@ -86,33 +86,79 @@ fn probes_label(probes: &[String]) -> String {
     }
 }
 
+/// The graph's nodes: matrix positions grouped by namespace, labels and class.
+fn node_groups(engine: &Engine<'_>, m: &Matrix) -> Vec<Vec<usize>> {
+    let snap = engine.snap;
+    // Nodes: (namespace, labels, class) -> positions in the matrix.
+    let mut keyed: BTreeMap<NodeKey<'_>, Vec<usize>> = BTreeMap::new();
+    for (i, &p) in m.pods.iter().enumerate() {
+        let pod = &snap.pods[p];
+        let labels = pod
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        keyed
+            .entry((
+                pod.namespace.as_str(),
+                labels,
+                engine.class_of(p).unwrap_or(usize::MAX),
+            ))
+            .or_default()
+            .push(i);
+    }
+    let mut groups: Vec<Vec<usize>> = keyed.into_values().collect();
+    // Namespace order, then the first pod's name: as the matrix lists them.
+    groups.sort_by_key(|v| v[0]);
+    groups
+}
+
+/// Group pairs with an allowed edge, and the probes it allows.
+type AllowedEdges = BTreeMap<(usize, usize), Vec<String>>;
+
+/// Allowed edges (with the probes they allow), and the pairs the policies govern but deny on
+/// every probe.
+fn governed_pairs(
+    engine: &Engine<'_>,
+    m: &Matrix,
+    groups: &[Vec<usize>],
+    probe_names: &[String],
+) -> (AllowedEdges, BTreeSet<(usize, usize)>) {
+    // Allowed edges, and the pairs the policies govern but deny on every probe.
+    let mut allowed: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+    let mut denied: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for (a, ga) in groups.iter().enumerate() {
+        for (b, gb) in groups.iter().enumerate() {
+            let Some((i, j)) = ga
+                .iter()
+                .flat_map(|&i| gb.iter().map(move |&j| (i, j)))
+                .find(|(i, j)| i != j)
+            else {
+                continue;
+            };
+            let governed = !engine.isolating(m.pods[i], Direction::Egress).is_empty()
+                || !engine.isolating(m.pods[j], Direction::Ingress).is_empty();
+            if !governed {
+                continue;
+            }
+            let on: Vec<String> = (0..m.probes.len())
+                .filter(|&k| m.allowed(i, j, k))
+                .map(|k| probe_names[k].clone())
+                .collect();
+            if on.is_empty() {
+                denied.insert((a, b));
+            } else {
+                allowed.insert((a, b), on);
+            }
+        }
+    }
+    (allowed, denied)
+}
+
 impl FlowGraph {
     pub fn build(engine: &Engine<'_>, m: &Matrix) -> FlowGraph {
         let snap = engine.snap;
-        // Nodes: (namespace, labels, class) -> positions in the matrix.
-        let mut keyed: BTreeMap<NodeKey<'_>, Vec<usize>> = BTreeMap::new();
-        for (i, &p) in m.pods.iter().enumerate() {
-            let pod = &snap.pods[p];
-            let labels = pod
-                .labels
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            keyed
-                .entry((
-                    pod.namespace.as_str(),
-                    labels,
-                    engine.class_of(p).unwrap_or(usize::MAX),
-                ))
-                .or_default()
-                .push(i);
-        }
-        let groups: Vec<Vec<usize>> = {
-            let mut g: Vec<Vec<usize>> = keyed.into_values().collect();
-            // Namespace order, then the first pod's name: as the matrix lists them.
-            g.sort_by_key(|v| v[0]);
-            g
-        };
+        let groups = node_groups(engine, m);
         let nodes: Vec<Node> = groups
             .iter()
             .map(|g| {
@@ -131,34 +177,7 @@ impl FlowGraph {
             .collect();
         let probe_names: Vec<String> = m.probes.iter().map(|p| p.to_string()).collect();
 
-        // Allowed edges, and the pairs the policies govern but deny on every probe.
-        let mut allowed: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
-        let mut denied: BTreeSet<(usize, usize)> = BTreeSet::new();
-        for (a, ga) in groups.iter().enumerate() {
-            for (b, gb) in groups.iter().enumerate() {
-                let Some((i, j)) = ga
-                    .iter()
-                    .flat_map(|&i| gb.iter().map(move |&j| (i, j)))
-                    .find(|(i, j)| i != j)
-                else {
-                    continue;
-                };
-                let governed = !engine.isolating(m.pods[i], Direction::Egress).is_empty()
-                    || !engine.isolating(m.pods[j], Direction::Ingress).is_empty();
-                if !governed {
-                    continue;
-                }
-                let on: Vec<String> = (0..m.probes.len())
-                    .filter(|&k| m.allowed(i, j, k))
-                    .map(|k| probe_names[k].clone())
-                    .collect();
-                if on.is_empty() {
-                    denied.insert((a, b));
-                } else {
-                    allowed.insert((a, b), on);
-                }
-            }
-        }
+        let (allowed, denied) = governed_pairs(engine, m, &groups, &probe_names);
         let mut edges: Vec<Edge> = allowed
             .iter()
             .map(|(&(a, b), on)| Edge {

@@ -204,6 +204,30 @@ fn fingerprint(f: &Finding) -> String {
     format!("{h:016x}")
 }
 
+/// Where a finding is: the object (and field) by name, and the file and line when known.
+fn sarif_location(f: &Finding) -> serde_json::Value {
+    let mut logical = f.object.to_string().replace(' ', "/");
+    if let Some(field) = &f.field {
+        logical.push('/');
+        logical.push_str(field);
+    }
+    let mut location = serde_json::json!({
+        "logicalLocations": [{"fullyQualifiedName": logical, "kind": "object"}],
+    });
+    if let Some((uri, relative)) = f.file.as_deref().and_then(artifact_uri) {
+        let mut artifact = serde_json::json!({"uri": uri});
+        if relative {
+            artifact["uriBaseId"] = serde_json::json!("%SRCROOT%");
+        }
+        let mut physical = serde_json::json!({"artifactLocation": artifact});
+        if let Some(line) = f.line {
+            physical["region"] = serde_json::json!({"startLine": line});
+        }
+        location["physicalLocation"] = physical;
+    }
+    location
+}
+
 /// SARIF 2.1.0, as GitHub code scanning takes it (`github/codeql-action/upload-sarif`).
 pub fn sarif(shown: &[Finding]) -> String {
     let all_rules = rules();
@@ -239,31 +263,12 @@ pub fn sarif(shown: &[Finding]) -> String {
     let results: Vec<serde_json::Value> = shown
         .iter()
         .map(|f| {
-            let mut logical = f.object.to_string().replace(' ', "/");
-            if let Some(field) = &f.field {
-                logical.push('/');
-                logical.push_str(field);
-            }
-            let mut location = serde_json::json!({
-                "logicalLocations": [{"fullyQualifiedName": logical, "kind": "object"}],
-            });
-            if let Some((uri, relative)) = f.file.as_deref().and_then(artifact_uri) {
-                let mut artifact = serde_json::json!({"uri": uri});
-                if relative {
-                    artifact["uriBaseId"] = serde_json::json!("%SRCROOT%");
-                }
-                let mut physical = serde_json::json!({"artifactLocation": artifact});
-                if let Some(line) = f.line {
-                    physical["region"] = serde_json::json!({"startLine": line});
-                }
-                location["physicalLocation"] = physical;
-            }
             serde_json::json!({
                 "ruleId": f.rule,
                 "ruleIndex": all_rules.iter().position(|r| r.id == f.rule).unwrap_or(0),
                 "level": sarif_level(f.severity),
                 "message": {"text": format!("{}: {}\nWhy: {}\nFix: {}", f.object, f.message, f.why, f.fix)},
-                "locations": [location],
+                "locations": [sarif_location(f)],
                 "partialFingerprints": {"netpolFinding/v1": fingerprint(f)},
             })
         })

@@ -268,41 +268,50 @@ fn selectors(subject: &ClusterSubject) -> (&LabelSelector, Option<&LabelSelector
     }
 }
 
-pub(crate) fn selects_nothing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let matches_namespace =
-        |s: &LabelSelector| ctx.snap.namespaces.values().any(|n| s.matches(&n.labels));
-    for (i, cp) in ctx.snap.cluster_policies.iter().enumerate() {
-        let (ns, pods) = selectors(&cp.subject);
-        let field = match &cp.subject {
-            ClusterSubject::Namespaces(_) => "spec.subject.namespaces",
-            ClusterSubject::Pods(_) => "spec.subject.pods",
-        };
-        if !ns.satisfiable() || pods.is_some_and(|p| !p.satisfiable()) {
-            out.push(
-                Finding::cluster_policy(
-                    &SELECTS_NOTHING,
-                    cp,
-                    Some(field.into()),
-                    format!("{field} contradicts itself: the policy can never apply to any pod"),
-                )
-                .severity(Severity::Error),
-            );
-        } else if !matches_namespace(ns) {
-            if let Some((severity, message, fix)) = no_namespace_matches(ctx, ns, field) {
-                out.push(
-                    Finding::cluster_policy(&SELECTS_NOTHING, cp, Some(field.into()), message)
-                        .severity(severity)
-                        .fix(fix),
-                );
-            }
-        } else if ctx.complete.pods && ctx.engine.cluster_selected_pods(i).is_empty() {
-            out.push(Finding::cluster_policy(
+/// Does any namespace of the input match `s`?
+fn matches_a_namespace(ctx: &Ctx<'_>, s: &LabelSelector) -> bool {
+    ctx.snap.namespaces.values().any(|n| s.matches(&n.labels))
+}
+
+/// The cluster policy's subject: contradictory, in no namespace, or (all pods known) on no pod.
+fn subject_selects_nothing(ctx: &Ctx<'_>, i: usize, cp: &ClusterPolicy, out: &mut Vec<Finding>) {
+    let (ns, pods) = selectors(&cp.subject);
+    let field = match &cp.subject {
+        ClusterSubject::Namespaces(_) => "spec.subject.namespaces",
+        ClusterSubject::Pods(_) => "spec.subject.pods",
+    };
+    if !ns.satisfiable() || pods.is_some_and(|p| !p.satisfiable()) {
+        out.push(
+            Finding::cluster_policy(
                 &SELECTS_NOTHING,
                 cp,
                 Some(field.into()),
-                format!("{field} selects no pod of the cluster: the policy applies to nothing"),
-            ));
+                format!("{field} contradicts itself: the policy can never apply to any pod"),
+            )
+            .severity(Severity::Error),
+        );
+    } else if !matches_a_namespace(ctx, ns) {
+        if let Some((severity, message, fix)) = no_namespace_matches(ctx, ns, field) {
+            out.push(
+                Finding::cluster_policy(&SELECTS_NOTHING, cp, Some(field.into()), message)
+                    .severity(severity)
+                    .fix(fix),
+            );
         }
+    } else if ctx.complete.pods && ctx.engine.cluster_selected_pods(i).is_empty() {
+        out.push(Finding::cluster_policy(
+            &SELECTS_NOTHING,
+            cp,
+            Some(field.into()),
+            format!("{field} selects no pod of the cluster: the policy applies to nothing"),
+        ));
+    }
+}
+
+pub(crate) fn selects_nothing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let matches_namespace = |s: &LabelSelector| matches_a_namespace(ctx, s);
+    for (i, cp) in ctx.snap.cluster_policies.iter().enumerate() {
+        subject_selects_nothing(ctx, i, cp, out);
         for dir in Direction::BOTH {
             for (ri, rule) in cp.rules(dir).iter().enumerate() {
                 for (k, peer) in rule.peers.iter().enumerate() {

@@ -34,17 +34,7 @@ pub(crate) fn named_port(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 if named.is_empty() {
                     continue;
                 }
-                // The destinations: the selected pods for ingress, the peers' pods for egress.
-                let dests: BTreeSet<usize> = match dir {
-                    Direction::Ingress => engine.selected_pods(pi).into_iter().collect(),
-                    Direction::Egress if rule.peers.is_empty() => {
-                        ctx.snap.endpoint_pods().map(|(i, _)| i).collect()
-                    }
-                    Direction::Egress => (0..rule.peers.len())
-                        .flat_map(|k| engine.peer_classes(pi, dir, ri, k))
-                        .flat_map(|c| engine.class_members(c).iter().copied())
-                        .collect(),
-                };
+                let dests = rule_destinations(ctx, pi, dir, ri);
                 if dests.is_empty() {
                     continue;
                 }
@@ -61,18 +51,7 @@ pub(crate) fn named_port(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                         Direction::Egress => "the destination pods of this rule",
                     };
                     if declaring.is_empty() {
-                        let other_proto: Vec<String> = missing
-                            .iter()
-                            .filter_map(|&p| {
-                                ctx.snap.pods[p]
-                                    .ports
-                                    .iter()
-                                    .find(|cp| cp.name.as_deref() == Some(name.as_str()))
-                                    .map(|cp| {
-                                        format!("{} ({})", ctx.snap.pods[p].key(), cp.protocol)
-                                    })
-                            })
-                            .collect();
+                        let other_proto = other_protocol(ctx, &missing, name);
                         let mut msg = format!(
                             "named port {name} ({proto}) is declared by none of {whose} ({}): this port matches nothing",
                             list_names(&names(&missing), 5)
@@ -103,4 +82,32 @@ pub(crate) fn named_port(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// The destinations of rule `ri`: the selected pods for ingress, the peers' pods for egress
+/// (every pod for an egress rule without peers).
+fn rule_destinations(ctx: &Ctx<'_>, pi: usize, dir: Direction, ri: usize) -> BTreeSet<usize> {
+    let engine = ctx.engine;
+    let peers = ctx.snap.policies[pi].rules(dir)[ri].peers.len();
+    match dir {
+        Direction::Ingress => engine.selected_pods(pi).into_iter().collect(),
+        Direction::Egress if peers == 0 => ctx.snap.endpoint_pods().map(|(i, _)| i).collect(),
+        Direction::Egress => (0..peers)
+            .flat_map(|k| engine.peer_classes(pi, dir, ri, k))
+            .flat_map(|c| engine.class_members(c).iter().copied())
+            .collect(),
+    }
+}
+
+/// Of `pods`, those that declare `name` with another protocol: `ns/pod (PROTOCOL)`.
+fn other_protocol(ctx: &Ctx<'_>, pods: &[usize], name: &str) -> Vec<String> {
+    pods.iter()
+        .filter_map(|&p| {
+            ctx.snap.pods[p]
+                .ports
+                .iter()
+                .find(|cp| cp.name.as_deref() == Some(name))
+                .map(|cp| format!("{} ({})", ctx.snap.pods[p].key(), cp.protocol))
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::super::{Ctx, Finding, RuleInfo, Severity};
 use super::{list_names, peer_path};
 use crate::engine::words;
-use crate::model::{Direction, LabelSelector, NamespaceScope, Peer};
+use crate::model::{Direction, LabelSelector, NamespaceScope, Peer, Policy};
 
 pub(crate) const SELECTS_NOTHING: RuleInfo = RuleInfo {
     id: "selects-nothing",
@@ -95,127 +95,146 @@ pub(super) fn no_namespace_matches(
 
 pub(crate) fn selects_nothing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (pi, pol) in ctx.snap.policies.iter().enumerate() {
-        if !pol.pod_selector.satisfiable() {
-            out.push(
-                Finding::policy(
-                    &SELECTS_NOTHING,
-                    pol,
-                    Some("spec.podSelector".into()),
-                    format!(
-                        "spec.podSelector ({}) contradicts itself: no pod can ever match it",
-                        words::selector(&pol.pod_selector)
-                    ),
-                )
-                .severity(Severity::Error),
-            );
-        } else if ctx.has_pods_in(&pol.namespace) && ctx.engine.selected_pods(pi).is_empty() {
-            let seen: Vec<String> = ctx
-                .snap
-                .endpoint_pods()
-                .filter(|(_, p)| p.namespace == pol.namespace)
-                .map(|(_, p)| format!("{} ({})", p.name, labels_text(&p.labels)))
-                .collect();
-            out.push(Finding::policy(
-                &SELECTS_NOTHING,
-                pol,
-                Some("spec.podSelector".into()),
-                format!(
-                    "spec.podSelector ({}) selects no pod in namespace {}; its pods are: {}",
-                    words::selector(&pol.pod_selector),
-                    pol.namespace,
-                    list_names(&seen, 5)
-                ),
-            ));
-        }
+        subject_selects_nothing(ctx, pi, pol, out);
         for dir in Direction::BOTH {
             if !pol.affects(dir) {
                 continue;
             }
             for (ri, rule) in pol.rules(dir).iter().enumerate() {
                 for (k, peer) in rule.peers.iter().enumerate() {
-                    let Peer::Pods { namespaces, pods } = peer else {
-                        continue;
-                    };
-                    let path = peer_path(dir, ri, k);
-                    let ns_sel = match namespaces {
-                        NamespaceScope::Selector(s) => Some(s),
-                        NamespaceScope::PolicyNamespace => None,
-                    };
-                    let impossible =
-                        !pods.satisfiable() || ns_sel.is_some_and(|s| !s.satisfiable());
-                    if impossible {
-                        out.push(
-                            Finding::policy(
-                                &SELECTS_NOTHING,
-                                pol,
-                                Some(path),
-                                format!(
-                                    "{} contradicts itself: the peer can never match, so this rule allows nothing {}",
-                                    words::peer(peer, &pol.namespace),
-                                    direction_word(dir)
-                                ),
-                            )
-                            .severity(Severity::Error),
-                        );
-                        continue;
-                    }
-                    let ns_matches: Vec<&str> = match ns_sel {
-                        None => vec![pol.namespace.as_str()],
-                        Some(s) => ctx
-                            .snap
-                            .namespaces
-                            .values()
-                            .filter(|n| s.matches(&n.labels))
-                            .map(|n| n.name.as_str())
-                            .collect(),
-                    };
-                    if let (Some(s), true) = (ns_sel, ns_matches.is_empty()) {
-                        let field = format!("{path}.namespaceSelector");
-                        if let Some((severity, message, fix)) = no_namespace_matches(ctx, s, &path)
-                        {
-                            out.push(
-                                Finding::policy(&SELECTS_NOTHING, pol, Some(field), message)
-                                    .severity(severity)
-                                    .fix(fix),
-                            );
-                        }
-                        continue;
-                    }
-                    let pods_known = ns_matches.iter().any(|n| ctx.has_pods_in(n));
-                    if pods_known && ctx.engine.peer_classes(pi, dir, ri, k).is_empty() {
-                        let mut message = format!(
-                            "{path} ({}) matches no pod of the input, so it allows nothing",
-                            words::peer(peer, &pol.namespace)
-                        );
-                        // The near miss: pods with those labels in other namespaces.
-                        let elsewhere: BTreeSet<&str> = ctx
-                            .snap
-                            .endpoint_pods()
-                            .filter(|(_, p)| {
-                                !ns_matches.contains(&p.namespace.as_str())
-                                    && pods.matches(&p.labels)
-                            })
-                            .map(|(_, p)| p.namespace.as_str())
-                            .collect();
-                        if ns_sel.is_none() && !pods.is_empty() && !elsewhere.is_empty() {
-                            let names: Vec<&str> = elsewhere.into_iter().collect();
-                            message.push_str(&format!(
-                                "; pods {} exist in namespace {}: a podSelector alone means the policy's own namespace, so add a namespaceSelector to the same peer (AND) to select them",
-                                words::selector(pods),
-                                names.join(", ")
-                            ));
-                        }
-                        out.push(Finding::policy(
-                            &SELECTS_NOTHING,
-                            pol,
-                            Some(path.clone()),
-                            message,
-                        ));
-                    }
+                    peer_selects_nothing(ctx, (pi, dir, ri, k), peer, out);
                 }
             }
         }
     }
+}
+
+/// The policy's own podSelector: contradictory, or matching none of its namespace's pods.
+fn subject_selects_nothing(ctx: &Ctx<'_>, pi: usize, pol: &Policy, out: &mut Vec<Finding>) {
+    if !pol.pod_selector.satisfiable() {
+        out.push(
+            Finding::policy(
+                &SELECTS_NOTHING,
+                pol,
+                Some("spec.podSelector".into()),
+                format!(
+                    "spec.podSelector ({}) contradicts itself: no pod can ever match it",
+                    words::selector(&pol.pod_selector)
+                ),
+            )
+            .severity(Severity::Error),
+        );
+    } else if ctx.has_pods_in(&pol.namespace) && ctx.engine.selected_pods(pi).is_empty() {
+        let seen: Vec<String> = ctx
+            .snap
+            .endpoint_pods()
+            .filter(|(_, p)| p.namespace == pol.namespace)
+            .map(|(_, p)| format!("{} ({})", p.name, labels_text(&p.labels)))
+            .collect();
+        out.push(Finding::policy(
+            &SELECTS_NOTHING,
+            pol,
+            Some("spec.podSelector".into()),
+            format!(
+                "spec.podSelector ({}) selects no pod in namespace {}; its pods are: {}",
+                words::selector(&pol.pod_selector),
+                pol.namespace,
+                list_names(&seen, 5)
+            ),
+        ));
+    }
+}
+
+/// One pods peer (`k` of rule `ri` in direction `dir` of policy `pi`): contradictory, in no
+/// namespace that exists, or matching no pod (with the near miss: the same labels elsewhere).
+fn peer_selects_nothing(
+    ctx: &Ctx<'_>,
+    (pi, dir, ri, k): (usize, Direction, usize, usize),
+    peer: &Peer,
+    out: &mut Vec<Finding>,
+) {
+    let pol = &ctx.snap.policies[pi];
+    let Peer::Pods { namespaces, pods } = peer else {
+        return;
+    };
+    let path = peer_path(dir, ri, k);
+    let ns_sel = match namespaces {
+        NamespaceScope::Selector(s) => Some(s),
+        NamespaceScope::PolicyNamespace => None,
+    };
+    let impossible = !pods.satisfiable() || ns_sel.is_some_and(|s| !s.satisfiable());
+    if impossible {
+        out.push(
+            Finding::policy(
+                &SELECTS_NOTHING,
+                pol,
+                Some(path),
+                format!(
+                    "{} contradicts itself: the peer can never match, so this rule allows nothing {}",
+                    words::peer(peer, &pol.namespace),
+                    direction_word(dir)
+                ),
+            )
+            .severity(Severity::Error),
+        );
+        return;
+    }
+    let ns_matches: Vec<&str> = match ns_sel {
+        None => vec![pol.namespace.as_str()],
+        Some(s) => ctx
+            .snap
+            .namespaces
+            .values()
+            .filter(|n| s.matches(&n.labels))
+            .map(|n| n.name.as_str())
+            .collect(),
+    };
+    if let (Some(s), true) = (ns_sel, ns_matches.is_empty()) {
+        let field = format!("{path}.namespaceSelector");
+        if let Some((severity, message, fix)) = no_namespace_matches(ctx, s, &path) {
+            out.push(
+                Finding::policy(&SELECTS_NOTHING, pol, Some(field), message)
+                    .severity(severity)
+                    .fix(fix),
+            );
+        }
+        return;
+    }
+    let pods_known = ns_matches.iter().any(|n| ctx.has_pods_in(n));
+    if pods_known && ctx.engine.peer_classes(pi, dir, ri, k).is_empty() {
+        let mut message = format!(
+            "{path} ({}) matches no pod of the input, so it allows nothing",
+            words::peer(peer, &pol.namespace)
+        );
+        if ns_sel.is_none() {
+            message.push_str(&same_labels_elsewhere(ctx, pods, &ns_matches));
+        }
+        out.push(Finding::policy(
+            &SELECTS_NOTHING,
+            pol,
+            Some(path.clone()),
+            message,
+        ));
+    }
+}
+
+/// The near miss of a podSelector alone: pods with those labels in other namespaces.
+fn same_labels_elsewhere(ctx: &Ctx<'_>, pods: &LabelSelector, ns_matches: &[&str]) -> String {
+    let elsewhere: BTreeSet<&str> = ctx
+        .snap
+        .endpoint_pods()
+        .filter(|(_, p)| !ns_matches.contains(&p.namespace.as_str()) && pods.matches(&p.labels))
+        .map(|(_, p)| p.namespace.as_str())
+        .collect();
+    if pods.is_empty() || elsewhere.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = elsewhere.into_iter().collect();
+    format!(
+        "; pods {} exist in namespace {}: a podSelector alone means the policy's own namespace, so add a namespaceSelector to the same peer (AND) to select them",
+        words::selector(pods),
+        names.join(", ")
+    )
 }
 
 fn labels_text(l: &crate::model::Labels) -> String {

@@ -127,6 +127,7 @@ impl NetnsCluster {
     /// `agent` is the prober command line without its subcommand, e.g.
     /// `["/path/kubectl-netpol", "prober"]`; `services` are the Services the DNS pod answers
     /// for; `version` is what `server_version` reports (ephemeral containers from 1.23).
+    // long: the test double (feature test-support, not shipped): one setup script, top to bottom
     pub fn start(
         mut snap: Snapshot,
         services: Vec<Service>,
@@ -301,6 +302,7 @@ impl NetnsCluster {
 
     /// Wires a namespace for the pod, starts `agent + args` in it and records it. On failure
     /// the namespace is removed again.
+    // long: the test double (feature test-support, not shipped): one pod's wiring, top to bottom
     fn add_pod(
         &self,
         object: Pod,
