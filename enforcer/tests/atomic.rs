@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+fn exe() -> &'static str {
+    env!("CARGO_BIN_EXE_netpol-enforcer")
+}
+
 /// A synthetic cluster: `pods` dual-stack pods over 10 namespaces (half of them on node n0),
 /// `policies` policies mixing pod, namespace and ipBlock peers, numbered and named ports,
 /// ingress and egress. `shift` changes which pods carry which labels (so sets change content).

@@ -21,7 +21,7 @@ use super::sandbox::{lab_probes, record_packets};
 use super::spec::Lab;
 use super::LabError;
 use crate::k8s::live::{self, Scope as LiveScope};
-use crate::k8s::{retry_transient, ApiError};
+use crate::k8s::{failure_of, retry_transient, ApiError, Failure};
 use crate::model::{ClusterKind, Snapshot};
 use crate::probe::cluster::plan::{group_pods, DNS_NAMESPACE, RUN_LABEL};
 use crate::probe::cluster::{probe_mirror, ClusterError, ClusterIo, ClusterOptions, KubeIo};
@@ -116,7 +116,7 @@ impl KubeLabIo {
         let gvk = GroupVersionKind::gvk(group, version, kind);
         let found = match discovery::pinned_kind(&self.client, &gvk).await {
             Ok(f) => Some(f),
-            Err(kube::Error::Api(s)) if s.code == 404 => None,
+            Err(e) if failure_of(&e) == Failure::NotFound => None,
             Err(kube::Error::Discovery(
                 DiscoveryError::MissingKind(_)
                 | DiscoveryError::MissingApiGroup(_)
@@ -246,7 +246,7 @@ impl LabIo for KubeLabIo {
                     .collect(),
             )),
             // No CRD: nothing of this kind can exist.
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+            Err(e) if failure_of(&e) == Failure::NotFound => Ok(None),
             Err(e) => Err(api_err(&format!("listing {}", kind.plural()), e)),
         }
     }
@@ -258,7 +258,7 @@ impl LabIo for KubeLabIo {
             .await
         {
             Ok(_) => Ok(true),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+            Err(e) if failure_of(&e) == Failure::NotFound => Ok(false),
             Err(e) => Err(api_err(&format!("deleting {} {name}", kind.kind()), e)),
         }
     }

@@ -11,17 +11,13 @@ use k8s_openapi::api::core::v1::{Namespace, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde_json::json;
 
-pub fn exe() -> &'static str {
-    env!("CARGO_BIN_EXE_netpol-enforcer")
-}
-
 /// The tests create namespaces and check what is left: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 pub fn require_root() -> MutexGuard<'static, ()> {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     assert!(
-        netpol_cli::probe::local::has_cap_net_admin(),
+        netpol::enforce::has_cap_net_admin(),
         "the real-packet tests need root (CAP_NET_ADMIN); run them as root, as .ci/run does"
     );
     guard

@@ -1,6 +1,7 @@
 //! [`EnforcerCluster`] over kube: server-side apply, deletes, the DaemonSet's rollout, the agent
 //! pods, and the agents' HTTP port through the API server's pod proxy.
 
+use crate::k8s::{failure_of, ApiError, Failure};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
@@ -50,17 +51,18 @@ pub struct KubeCluster {
 }
 
 fn api_error(what: &str, e: kube::Error) -> InstallError {
-    match &e {
-        kube::Error::Api(s) if s.code == 403 => InstallError::Api(format!(
-            "{what}: forbidden ({}); installing the enforcer needs cluster-admin rights",
-            s.message
-        )),
-        _ => InstallError::Api(format!("{what}: {e}")),
+    let e = ApiError::new(what, &e);
+    if e.is(Failure::Forbidden) {
+        InstallError::Api(format!(
+            "{e}; installing the enforcer needs cluster-admin rights"
+        ))
+    } else {
+        InstallError::Api(e.to_string())
     }
 }
 
 fn is_not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 404)
+    failure_of(e) == Failure::NotFound
 }
 
 fn images_of(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> Vec<String> {
@@ -80,7 +82,7 @@ impl EnforcerCluster for KubeCluster {
         let all: Api<DaemonSet> = Api::all(self.client.clone());
         let list = match all.list(&ListParams::default()).await {
             Ok(l) => l,
-            Err(kube::Error::Api(s)) if s.code == 403 => {
+            Err(e) if failure_of(&e) == Failure::Forbidden => {
                 Api::<DaemonSet>::namespaced(self.client.clone(), "kube-system")
                     .list(&ListParams::default())
                     .await

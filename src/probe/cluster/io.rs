@@ -9,7 +9,7 @@ use kube::api::{
 use kube::Client;
 use tokio::io::AsyncReadExt;
 
-use crate::k8s::Failure;
+use crate::k8s::{failure_of, Failure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IoErrorKind {
@@ -542,7 +542,7 @@ impl ClusterIo for KubeIo {
         let api: Api<NetworkPolicy> = Api::namespaced(self.client.clone(), namespace);
         match api.delete(name, &DeleteParams::default()).await {
             Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) if failure_of(&e) == Failure::NotFound => Ok(()),
             Err(e) => Err(kube_error(
                 &format!("deleting networkpolicy {namespace}/{name}"),
                 e,

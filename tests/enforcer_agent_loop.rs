@@ -1,5 +1,5 @@
 //! Real packets through the agent's loop, without a cluster: pods are network namespaces on a
-//! bridge in a "node" namespace (`netpol_cli::probe::local::LocalLab`), the agent programs that node
+//! bridge in a "node" namespace (`netpol::probe::local::LocalLab`), the agent programs that node
 //! namespace, and the test feeds it watch events through its change channel. After each step
 //! (a pod appears, a label changes, a policy is added, a namespace is relabelled, a policy is
 //! deleted) every pair of pods is probed over TCP and UDP, IPv4 and IPv6, and must agree with
@@ -7,6 +7,10 @@
 //! drops are logged and mapped back to pod and policies, rules someone removed are repaired,
 //! and shutdown leaves no chain, rule or set.
 
+// It lives in the kubectl-netpol package, not in netpol-enforcer's, because it builds the pods
+// with the CLI's local sandbox (probe::local): the enforcer crate then needs no CLI, even as a
+// dev-dependency. The helpers are the enforcer tests' own.
+#[path = "../enforcer/tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;
@@ -29,7 +33,7 @@ use netpol::model::{
     parse_cluster_policy_object, parse_namespace_object, parse_node_object, parse_pod_object,
     parse_policy_object, ClusterKind, Probe, Protocol, Snapshot, Source,
 };
-use netpol_cli::probe::local::{LabPodSpec, LocalLab, LocalOptions};
+use netpol::probe::local::{LabPodSpec, LocalLab, LocalOptions};
 use netpol_enforcer::{nflog, Agent, AgentConfig, Change, Telemetry};
 use netpol_prober::plan::Verdict;
 
@@ -185,6 +189,11 @@ const PROBES: [Probe; 3] = [
     },
 ];
 
+/// The binary the lab's pods run their probers with (`kubectl-netpol prober ...`).
+fn prober_exe() -> &'static str {
+    env!("CARGO_BIN_EXE_kubectl-netpol")
+}
+
 fn opts() -> LocalOptions {
     LocalOptions {
         timeout: Duration::from_millis(700),
@@ -211,7 +220,7 @@ impl Harness {
 
     /// `cni`: the agent answers a chained CNI plugin on a socket (`cni_socket`).
     fn start_with(specs: Vec<LabPodSpec>, hold: &[&str], cni: bool) -> Harness {
-        let lab = LocalLab::build(&specs, exe(), &opts()).expect("building the lab");
+        let lab = LocalLab::build(&specs, prober_exe(), &opts()).expect("building the lab");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
