@@ -274,15 +274,24 @@ impl Reader<'_> {
     /// The Nodes, which `nodes` peers of cluster policies select.
     async fn nodes(&mut self) -> Result<(), LiveError> {
         let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(self.client.clone());
-        let snap = &mut self.out.snapshot;
+        let out = &mut self.out;
         let listed = list_paged(
             &api,
             &ListParams::default(),
             "nodes",
             self.progress,
             |node| {
-                snap.nodes
-                    .push(parse_node_object(&to_json(&node)?, source()).map_err(object_err)?);
+                // A Node the parser refuses (an address that is not an IP) must not stop every
+                // answer about the cluster: it is skipped, and said.
+                match parse_node_object(&to_json(&node)?, source()) {
+                    Ok(node) => out.snapshot.nodes.push(node),
+                    Err((object, e)) => out.warnings.push(format!(
+                        "{}: {}: {}; it is left out, so `nodes` peers do not match it",
+                        object.unwrap_or_else(|| "a Node".into()),
+                        e.field,
+                        e.message
+                    )),
+                }
                 Ok(())
             },
         )
@@ -430,7 +439,9 @@ mod paging_tests {
                 200,
                 serde_json::json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {},
                 "items": [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
-                    "status": {"addresses": [{"type": "InternalIP", "address": "192.168.1.7"}]}}]}),
+                    "status": {"addresses": [{"type": "InternalIP", "address": "192.168.1.7"}]}},
+                    {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "bad"},
+                    "status": {"addresses": [{"type": "InternalIP", "address": "not-an-ip"}]}}]}),
             );
         }
         (200, answer_core(target))
@@ -549,8 +560,15 @@ mod paging_tests {
             read.notes
         );
         // The fake server's namespace lacks the automatic name label, as before Kubernetes 1.21.
-        assert_eq!(read.warnings.len(), 1, "{:?}", read.warnings);
-        assert!(read.warnings[0].starts_with("1 namespaces (big) lack the label"));
+        // A Node with an address that is not an IP is left out with a warning, not an error.
+        assert_eq!(read.warnings.len(), 2, "{:?}", read.warnings);
+        assert!(read.warnings.iter().any(|w| w.starts_with("Node bad: ")
+            && w.contains("status.addresses")
+            && w.contains("left out")));
+        assert!(read
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("1 namespaces (big) lack the label")));
         assert_eq!(
             snap.nodes[0].addresses,
             vec!["192.168.1.7".parse::<std::net::IpAddr>().unwrap()]
