@@ -143,68 +143,79 @@ pub fn read_policies(
                     _ if value.is_null() => Vec::new(),
                     _ => vec![value],
                 };
-                for mut item in items {
-                    let kind = item
-                        .get("kind")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    let obj_name = item
-                        .pointer("/metadata/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    // Only the exact kind names, as the API (and the loader) takes them.
-                    let cluster_kind = ClusterKind::parse(&kind).filter(|c| c.kind() == kind);
-                    if kind != "NetworkPolicy" && cluster_kind.is_none() {
-                        if only_policies {
-                            return Err(format!(
-                                "{name} (document {document}): {} {obj_name}: --apply takes NetworkPolicy, ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy objects only (field kind)",
-                                if kind.is_empty() { "an object without kind" } else { &kind }
-                            ));
-                        }
-                        continue;
-                    }
-                    if obj_name.is_empty() {
-                        return Err(format!(
-                            "{name} (document {document}): {kind} without metadata.name"
-                        ));
-                    }
-                    let id = match cluster_kind {
-                        Some(kind) => PolicyRef::Cluster {
-                            kind,
-                            name: obj_name,
-                        },
-                        None => {
-                            let ns = item
-                                .pointer("/metadata/namespace")
-                                .and_then(Value::as_str)
-                                .unwrap_or(default_ns)
-                                .to_string();
-                            if let Some(meta) =
-                                item.get_mut("metadata").and_then(Value::as_object_mut)
-                            {
-                                meta.insert("namespace".into(), Value::String(ns.clone()));
-                            }
-                            PolicyRef::Namespaced {
-                                namespace: ns,
-                                name: obj_name,
-                            }
-                        }
+                for item in items {
+                    let at = Source {
+                        file: name.clone(),
+                        document,
                     };
-                    out.push(RawPolicy {
-                        id,
-                        value: item,
-                        source: Source {
-                            file: name.clone(),
-                            document,
-                        },
-                    });
+                    out.extend(raw_policy(item, at, default_ns, only_policies)?);
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// One object of a `-f`/`--apply` file as a policy to apply: None for another kind (an error
+/// when `only_policies`); a NetworkPolicy gets its namespace written in.
+fn raw_policy(
+    mut item: Value,
+    at: Source,
+    default_ns: &str,
+    only_policies: bool,
+) -> Result<Option<RawPolicy>, String> {
+    let (name, document) = (&at.file, at.document);
+    let kind = item
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let obj_name = item
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    // Only the exact kind names, as the API (and the loader) takes them.
+    let cluster_kind = ClusterKind::parse(&kind).filter(|c| c.kind() == kind);
+    if kind != "NetworkPolicy" && cluster_kind.is_none() {
+        if only_policies {
+            return Err(format!(
+                "{name} (document {document}): {} {obj_name}: --apply takes NetworkPolicy, ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy objects only (field kind)",
+                if kind.is_empty() { "an object without kind" } else { &kind }
+            ));
+        }
+        return Ok(None);
+    }
+    if obj_name.is_empty() {
+        return Err(format!(
+            "{name} (document {document}): {kind} without metadata.name"
+        ));
+    }
+    let id = match cluster_kind {
+        Some(kind) => PolicyRef::Cluster {
+            kind,
+            name: obj_name,
+        },
+        None => {
+            let ns = item
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(default_ns)
+                .to_string();
+            if let Some(meta) = item.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert("namespace".into(), Value::String(ns.clone()));
+            }
+            PolicyRef::Namespaced {
+                namespace: ns,
+                name: obj_name,
+            }
+        }
+    };
+    Ok(Some(RawPolicy {
+        id,
+        value: item,
+        source: at,
+    }))
 }
 
 /// `--delete KIND/NAME`: a NetworkPolicy (NAME is `name` in `default_ns`, or
@@ -350,6 +361,54 @@ pub struct Unflipped {
     pub reason: String,
 }
 
+/// The changed policies (`refs`) that select the pod in this direction (cluster policies: whose
+/// subject selects it and that have rules for the direction).
+fn changed_policies_selecting(
+    engine: &Engine<'_>,
+    refs: &[PolicyRef],
+    pod: usize,
+    dir: Direction,
+) -> Vec<String> {
+    let namespaced = engine.isolating_pod(pod, dir).into_iter().map(|p| {
+        let p = &engine.snap.policies[p];
+        PolicyRef::Namespaced {
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+        }
+    });
+    let cluster = engine
+        .cluster_selecting_pod(pod)
+        .into_iter()
+        .filter(|&p| !engine.snap.cluster_policies[p].rules(dir).is_empty())
+        .map(|p| {
+            let p = &engine.snap.cluster_policies[p];
+            PolicyRef::Cluster {
+                kind: p.kind,
+                name: p.name.clone(),
+            }
+        });
+    namespaced
+        .chain(cluster)
+        .filter(|r| refs.contains(r))
+        .map(|r| r.to_string())
+        .collect()
+}
+
+/// Why a connection the changed policies `by` select keeps its verdict.
+fn unflipped_reason(allowed: bool, by: &[String]) -> String {
+    if allowed {
+        format!(
+            "stays allowed: other rules allow it whatever {} say",
+            by.join(", ")
+        )
+    } else {
+        format!(
+            "stays denied: it was denied before {} changed (another policy already denies it)",
+            by.join(", ")
+        )
+    }
+}
+
 /// The connections the change flips, and those it touches without flipping.
 pub fn flips(
     before: &Snapshot,
@@ -363,32 +422,8 @@ pub fn flips(
     let mb = Matrix::compute(&eb, pods, probes);
     let ma = Matrix::compute(&ea, pods, probes);
     let refs = change.refs();
-    // The changed policies that select the pod in this direction (cluster policies: whose
-    // subject selects it and that have rules for the direction).
-    let touches = |engine: &Engine<'_>, pod: usize, dir: Direction| -> Vec<String> {
-        let namespaced = engine.isolating_pod(pod, dir).into_iter().map(|p| {
-            let p = &engine.snap.policies[p];
-            PolicyRef::Namespaced {
-                namespace: p.namespace.clone(),
-                name: p.name.clone(),
-            }
-        });
-        let cluster = engine
-            .cluster_selecting_pod(pod)
-            .into_iter()
-            .filter(|&p| !engine.snap.cluster_policies[p].rules(dir).is_empty())
-            .map(|p| {
-                let p = &engine.snap.cluster_policies[p];
-                PolicyRef::Cluster {
-                    kind: p.kind,
-                    name: p.name.clone(),
-                }
-            });
-        namespaced
-            .chain(cluster)
-            .filter(|r| refs.contains(r))
-            .map(|r| r.to_string())
-            .collect()
+    let touches = |engine: &Engine<'_>, pod: usize, dir: Direction| {
+        changed_policies_selecting(engine, &refs, pod, dir)
     };
     let mut out = Vec::new();
     let mut same = Vec::new();
@@ -419,24 +454,13 @@ pub fn flips(
                 if by.is_empty() {
                     continue;
                 }
-                let reason = if a {
-                    format!(
-                        "stays allowed: other rules allow it whatever {} say",
-                        by.join(", ")
-                    )
-                } else {
-                    format!(
-                        "stays denied: it was denied before {} changed (another policy already denies it)",
-                        by.join(", ")
-                    )
-                };
                 same.push(Unflipped {
                     from: before.pods[from].key(),
                     to: before.pods[to].key(),
                     protocol: probe.protocol.as_str().to_string(),
                     port: probe.port,
                     allowed: a,
-                    reason,
+                    reason: unflipped_reason(a, &by),
                 });
             }
         }

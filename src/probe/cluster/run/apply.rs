@@ -53,6 +53,17 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// On a cluster the change is NetworkPolicies only: a cluster-scoped policy in it is refused.
+fn refuse_cluster_policies(apply: &ApplyRun) -> Result<(), ClusterError> {
+    match apply.change.cluster_refs().first() {
+        Some(c) => Err(ClusterError::Input(format!(
+            "{}: probe --apply/--delete on a cluster changes NetworkPolicies only; a cluster-scoped policy's time to enforce is measured with probe --local --apply",
+            c.described()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Mirror mode with a change: probers as `probe` makes them, then streaming probers in the
 /// sources of the pairs the change flips (new connections every interval, one established flow
 /// per pair it denies), the change applied server-side (its acceptance is t0), every flipped
@@ -73,12 +84,7 @@ pub async fn probe_mirror_apply<I: ClusterIo>(
             "no pods in scope to probe (hostNetwork pods are not probed)".into(),
         ));
     }
-    if let Some(c) = apply.change.cluster_refs().first() {
-        return Err(ClusterError::Input(format!(
-            "{}: probe --apply/--delete on a cluster changes NetworkPolicies only; a cluster-scoped policy's time to enforce is measured with probe --local --apply",
-            c.described()
-        )));
-    }
+    refuse_cluster_policies(apply)?;
     let applied_objects = applied_objects(apply)?;
     let previous = previous_policies(io, apply).await?;
 
@@ -407,18 +413,23 @@ async fn apply_work<I: ClusterIo>(
     Ok(ApplyReport {
         new_pod,
         probe,
-        change: ChangeDoc {
-            applied: apply.change.applied.iter().map(|r| r.key()).collect(),
-            deleted: apply
-                .change
-                .deleted
-                .iter()
-                .map(PolicyRef::to_string)
-                .collect(),
-        },
+        change: change_doc(apply),
         timing,
         unflipped,
         restored: false,
         notes: Vec::new(),
     })
+}
+
+/// The change as the report names it: applied objects' and deleted policies' keys.
+fn change_doc(apply: &ApplyRun) -> ChangeDoc {
+    ChangeDoc {
+        applied: apply.change.applied.iter().map(|r| r.key()).collect(),
+        deleted: apply
+            .change
+            .deleted
+            .iter()
+            .map(PolicyRef::to_string)
+            .collect(),
+    }
 }
