@@ -236,8 +236,15 @@ impl Metrics {
                 .get_or_create_owned(&[("direction", LabelValue::of(direction))]);
         }
         let mut m = m;
-        // prometheus-client ends every help text with a full stop.
-        let r = &mut m.registry;
+        m.register_all(version);
+        m
+    }
+
+    /// Every metric under its exposed name (prometheus-client ends every help text with a full
+    /// stop, and appends `_total` to counters).
+    fn register_all(&mut self, version: &str) {
+        let m = &*self;
+        let mut r = Registry::default();
         r.register(
             "netpol_enforcer_build",
             "The agent's version",
@@ -309,7 +316,7 @@ impl Metrics {
             "Times someone removed or changed our rules and the agent put them back",
             m.repairs.clone(),
         );
-        m
+        self.registry = r;
     }
 }
 
