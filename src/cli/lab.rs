@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::common::{check_format, emit, runtime, spinner, CliError, CliResult, Global};
 use super::probe::parse_duration;
-use crate::lab::check::{bind_live, evaluate, setup_snapshot};
+use crate::lab::check::{bind_live, evaluate, setup_snapshot, LabReport};
 use crate::lab::cluster::{self, ResetAction};
 use crate::lab::render::{self, LabSummary};
 use crate::lab::{check_answer, sandbox, Answer, Catalogue, Lab, LabError};
@@ -143,15 +143,7 @@ pub fn run(global: &Global, args: &LabArgs) -> CliResult {
         None => Catalogue::embedded()?,
     };
     match &args.what {
-        LabCommand::List => {
-            if args.output == Format::Table {
-                emit(&render::list(&catalogue.labs));
-            } else {
-                let list: Vec<LabSummary> = catalogue.labs.iter().map(LabSummary::of).collect();
-                emit(&report::structured(&list, args.output));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        LabCommand::List => list(&catalogue, args.output),
         LabCommand::Start { name, local, force } => {
             let lab = catalogue.find(name)?;
             if *local {
@@ -180,20 +172,7 @@ pub fn run(global: &Global, args: &LabArgs) -> CliResult {
             });
             check(global, args.output, lab, *local, packets)
         }
-        LabCommand::Hint { name, n } => {
-            let lab = catalogue.find(name)?;
-            let n = n.unwrap_or(1);
-            if n == 0 || n > lab.hints.len() {
-                return Err(CliError::Usage(format!(
-                    "lab {} has {} hints: ask for 1 to {}",
-                    lab.name,
-                    lab.hints.len(),
-                    lab.hints.len()
-                )));
-            }
-            emit(&render::hint(lab, n));
-            Ok(ExitCode::SUCCESS)
-        }
+        LabCommand::Hint { name, n } => hint(catalogue.find(name)?, n.unwrap_or(1)),
         LabCommand::Solution { name } => {
             let lab = catalogue.find(name)?;
             emit(&with_newline(&lab.solution));
@@ -212,24 +191,51 @@ pub fn run(global: &Global, args: &LabArgs) -> CliResult {
             }
             reset(global, lab)
         }
-        LabCommand::Verify => {
-            let mut problems = Vec::new();
-            for lab in &catalogue.labs {
-                problems.extend(crate::lab::verify(lab));
-            }
-            for p in &problems {
-                emit(&format!("{p}\n"));
-            }
-            if problems.is_empty() {
-                emit(&format!(
-                    "{} labs: every invariant holds\n",
-                    catalogue.labs.len()
-                ));
-                Ok(ExitCode::SUCCESS)
-            } else {
-                Ok(ExitCode::from(1))
-            }
-        }
+        LabCommand::Verify => verify(&catalogue),
+    }
+}
+
+fn list(catalogue: &Catalogue, output: Format) -> CliResult {
+    if output == Format::Table {
+        emit(&render::list(&catalogue.labs));
+    } else {
+        let list: Vec<LabSummary> = catalogue.labs.iter().map(LabSummary::of).collect();
+        emit(&report::structured(&list, output));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hint(lab: &Lab, n: usize) -> CliResult {
+    if n == 0 || n > lab.hints.len() {
+        return Err(CliError::Usage(format!(
+            "lab {} has {} hints: ask for 1 to {}",
+            lab.name,
+            lab.hints.len(),
+            lab.hints.len()
+        )));
+    }
+    emit(&render::hint(lab, n));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every lab's invariants (the solution passes, each wrong answer fails as it says); exit 1
+/// when one does not hold.
+fn verify(catalogue: &Catalogue) -> CliResult {
+    let mut problems = Vec::new();
+    for lab in &catalogue.labs {
+        problems.extend(crate::lab::verify(lab));
+    }
+    for p in &problems {
+        emit(&format!("{p}\n"));
+    }
+    if problems.is_empty() {
+        emit(&format!(
+            "{} labs: every invariant holds\n",
+            catalogue.labs.len()
+        ));
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(1))
     }
 }
 
@@ -322,13 +328,34 @@ fn check(
     probe: Option<Packets>,
 ) -> CliResult {
     let offline = !global.files.is_empty();
+    refuse_check(global, lab, local, probe.is_some())?;
+    let (report, source_line) = if offline {
+        check_offline(global, lab, probe.as_ref())?
+    } else {
+        check_live(global, lab, probe.as_ref())?
+    };
+    if output == Format::Table {
+        emit(&render::report(lab, &report, &source_line));
+    } else {
+        emit(&report::structured(&report, output));
+    }
+    if report.passed {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// The combinations of `lab check` flags that cannot work, said as usage errors.
+fn refuse_check(global: &Global, lab: &Lab, local: bool, probe: bool) -> Result<(), CliError> {
+    let offline = !global.files.is_empty();
     if local && !offline {
         return Err(CliError::Usage(format!(
             "--local judges your manifests: pass them with -f FILE|DIR (e.g. kubectl netpol lab check {} --local -f my-solution/)",
             lab.name
         )));
     }
-    if probe.is_some() && !local && offline {
+    if probe && !local && offline {
         return Err(CliError::Usage(
             "--probe with -f sends real packets in the local sandbox: add --local (as root), or drop -f to probe the lab in the cluster".into(),
         ));
@@ -342,100 +369,106 @@ fn check(
             ),
         ));
     }
-    let (report, source_line) = if offline {
-        let (user, _) = global.snapshot(&[])?;
-        let answer = Answer::of_snapshot(&user);
-        if answer.is_empty() {
-            eprintln!(
-                "{}",
-                yellow(&format!(
-                    "warning: no policy in {}: checking the lab's setup alone",
-                    files_text(global)
-                ))
-            );
+    Ok(())
+}
+
+/// `lab check -f`: the user's manifests on the lab's setup (and with --probe --local, real
+/// packets in a local sandbox). Returns the report and where the policies came from.
+fn check_offline(
+    global: &Global,
+    lab: &Lab,
+    probe: Option<&Packets>,
+) -> Result<(LabReport, String), CliError> {
+    let (user, _) = global.snapshot(&[])?;
+    let answer = Answer::of_snapshot(&user);
+    if answer.is_empty() {
+        eprintln!(
+            "{}",
+            yellow(&format!(
+                "warning: no policy in {}: checking the lab's setup alone",
+                files_text(global)
+            ))
+        );
+    }
+    let pb = spinner("checking");
+    let mut report = check_answer(lab, &answer, &[]);
+    pb.finish_and_clear();
+    let mut source_line = format!(
+        "the lab's setup + {} {} from {}",
+        answer.len(),
+        if answer.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        },
+        files_text(global)
+    );
+    if let Some(packets) = probe {
+        if let Ok(r) = report.as_mut() {
+            let opts = LocalOptions {
+                timeout: packets.timeout,
+                progress: std::io::stderr().is_terminal(),
+                ..LocalOptions::default()
+            };
+            sandbox::probe_local(lab, &answer, r, &opts)?;
+            source_line.push_str("; real packets in a local sandbox");
         }
-        let pb = spinner("checking");
-        let mut report = check_answer(lab, &answer, &[]);
-        pb.finish_and_clear();
-        let mut source_line = format!(
-            "the lab's setup + {} {} from {}",
-            answer.len(),
-            if answer.len() == 1 {
+    }
+    Ok((report?, source_line))
+}
+
+/// `lab check` on a cluster: the policies in the lab's namespaces and the cluster policies
+/// (and with --probe, real packets between prober pods).
+fn check_live(
+    global: &Global,
+    lab: &Lab,
+    probe: Option<&Packets>,
+) -> Result<(LabReport, String), CliError> {
+    let (mut snap, _) = global.snapshot(&lab.namespaces)?;
+    snap.policies
+        .retain(|p| lab.namespaces.contains(&p.namespace));
+    let policies = snap.policies.len();
+    let setup = setup_snapshot(lab)?;
+    let (snap, bindings) = bind_live(lab, &setup, snap)?;
+    let mut report = evaluate(lab, &snap, &bindings, "cluster", &[])?;
+    let cluster_policies = snap.cluster_policies.len();
+    let mut source_line = format!(
+        "{policies} {} from the cluster in namespace {}",
+        if policies == 1 { "policy" } else { "policies" },
+        lab.namespaces.join(", ")
+    );
+    if cluster_policies > 0 {
+        source_line.push_str(&format!(
+            ", and {cluster_policies} cluster {}",
+            if cluster_policies == 1 {
                 "policy"
             } else {
                 "policies"
-            },
-            files_text(global)
-        );
-        if let Some(packets) = &probe {
-            if let Ok(r) = report.as_mut() {
-                let opts = LocalOptions {
-                    timeout: packets.timeout,
-                    progress: std::io::stderr().is_terminal(),
-                    ..LocalOptions::default()
-                };
-                sandbox::probe_local(lab, &answer, r, &opts)?;
-                source_line.push_str("; real packets in a local sandbox");
             }
-        }
-        (report?, source_line)
-    } else {
-        let (mut snap, _) = global.snapshot(&lab.namespaces)?;
-        snap.policies
-            .retain(|p| lab.namespaces.contains(&p.namespace));
-        let policies = snap.policies.len();
-        let setup = setup_snapshot(lab)?;
-        let (snap, bindings) = bind_live(lab, &setup, snap)?;
-        let mut report = evaluate(lab, &snap, &bindings, "cluster", &[])?;
-        let cluster_policies = snap.cluster_policies.len();
-        let mut source_line = format!(
-            "{policies} {} from the cluster in namespace {}",
-            if policies == 1 { "policy" } else { "policies" },
-            lab.namespaces.join(", ")
-        );
-        if cluster_policies > 0 {
-            source_line.push_str(&format!(
-                ", and {cluster_policies} cluster {}",
-                if cluster_policies == 1 {
-                    "policy"
-                } else {
-                    "policies"
-                }
-            ));
-        }
-        if let Some(packets) = &probe {
-            let rows: BTreeMap<String, String> = bindings
-                .pods
-                .iter()
-                .map(|(lab_pod, &i)| (lab_pod.clone(), snap.pods[i].key()))
-                .collect();
-            let opts = ClusterOptions {
-                image: packets.image.clone(),
-                timeout: packets.timeout,
-                progress: std::io::stderr().is_terminal(),
-                ..ClusterOptions::default()
-            };
-            let notes = runtime()?.block_on(async {
-                let (client, context_ns) = crate::k8s::connect(&global.cluster_args()).await?;
-                Ok::<_, CliError>(
-                    cluster::probe(&client, &context_ns, lab, &rows, &mut report, &opts).await?,
-                )
-            })?;
-            for n in notes {
-                eprintln!("note: {n}");
-            }
-            source_line.push_str("; real packets between prober pods in the cluster");
-        }
-        (report, source_line)
-    };
-    if output == Format::Table {
-        emit(&render::report(lab, &report, &source_line));
-    } else {
-        emit(&report::structured(&report, output));
+        ));
     }
-    if report.passed {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Ok(ExitCode::from(1))
+    if let Some(packets) = probe {
+        let rows: BTreeMap<String, String> = bindings
+            .pods
+            .iter()
+            .map(|(lab_pod, &i)| (lab_pod.clone(), snap.pods[i].key()))
+            .collect();
+        let opts = ClusterOptions {
+            image: packets.image.clone(),
+            timeout: packets.timeout,
+            progress: std::io::stderr().is_terminal(),
+            ..ClusterOptions::default()
+        };
+        let notes = runtime()?.block_on(async {
+            let (client, context_ns) = crate::k8s::connect(&global.cluster_args()).await?;
+            Ok::<_, CliError>(
+                cluster::probe(&client, &context_ns, lab, &rows, &mut report, &opts).await?,
+            )
+        })?;
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+        source_line.push_str("; real packets between prober pods in the cluster");
     }
+    Ok((report, source_line))
 }

@@ -97,35 +97,9 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
             .filter(|&i| !snap.pods[i].labels.contains_key(RUN_LABEL))
             .collect();
         if scope.is_empty() {
-            return Err(CliError::Usage(format!(
-                "no pods in scope to probe (namespaces: {}{})",
-                if global.all_namespaces {
-                    "all".to_string()
-                } else if global.namespaces.is_empty() {
-                    default_ns.clone()
-                } else {
-                    global.namespaces.join(", ")
-                },
-                global
-                    .selector
-                    .as_ref()
-                    .map(|s| format!(", selector {s}"))
-                    .unwrap_or_default()
-            )));
+            return Err(no_pods_in_scope(global, &default_ns));
         }
-        let probes = explicit.unwrap_or_else(|| {
-            // The ports of the policies in scope (not those of the DNS namespace, read only to
-            // judge DNS), as `matrix` would pick them.
-            let namespaces: Vec<&str> = scope
-                .iter()
-                .map(|&i| snap.pods[i].namespace.as_str())
-                .collect();
-            let mut scoped = snap.clone();
-            scoped
-                .policies
-                .retain(|p| namespaces.contains(&p.namespace.as_str()));
-            default_probes(&scoped, &scope)
-        });
+        let probes = explicit.unwrap_or_else(|| ports_of_scope(&snap, &scope));
         if probes.is_empty() {
             return Err(CliError::Usage(
                 "no ports to probe: pass --ports, e.g. --ports tcp/80".into(),
@@ -177,6 +151,38 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn no_pods_in_scope(global: &Global, default_ns: &str) -> CliError {
+    CliError::Usage(format!(
+        "no pods in scope to probe (namespaces: {}{})",
+        if global.all_namespaces {
+            "all".to_string()
+        } else if global.namespaces.is_empty() {
+            default_ns.to_string()
+        } else {
+            global.namespaces.join(", ")
+        },
+        global
+            .selector
+            .as_ref()
+            .map(|s| format!(", selector {s}"))
+            .unwrap_or_default()
+    ))
+}
+
+/// The ports of the policies in scope (not those of the DNS namespace, read only to judge DNS),
+/// as `matrix` would pick them.
+fn ports_of_scope(snap: &Snapshot, scope: &[usize]) -> Vec<Probe> {
+    let namespaces: Vec<&str> = scope
+        .iter()
+        .map(|&i| snap.pods[i].namespace.as_str())
+        .collect();
+    let mut scoped = snap.clone();
+    scoped
+        .policies
+        .retain(|p| namespaces.contains(&p.namespace.as_str()));
+    default_probes(&scoped, scope)
 }
 
 enum Done {

@@ -110,9 +110,13 @@ pub fn failure_of(e: &kube::Error) -> Failure {
     let kube::Error::Api(s) = e else {
         return Failure::Other;
     };
+    // A fresh namespace's `default` service account (or its token) is made a moment after the
+    // namespace: creating a pod there is refused until then. A service account object that is
+    // simply not there (deleting one already gone) is NotFound, not this.
     let message = s.message.to_ascii_lowercase();
-    let service_account_not_ready =
-        message.contains("serviceaccount") || message.contains("service account");
+    let service_account_not_ready = message.contains("error looking up service account")
+        || message.contains("no api token found for service account")
+        || message.contains("serviceaccount \"default\" not found");
     match s.code {
         403 if namespace_terminating(&s.message) => Failure::NamespaceTerminating,
         403 | 404 if service_account_not_ready => Failure::Transient,
@@ -220,6 +224,8 @@ mod tests {
             (403, "pods is forbidden: User \"bob\" cannot create resource \"pods\"", Failure::Forbidden),
             (403, "pods \"p\" is forbidden: error looking up service account x/default: serviceaccount \"default\" not found", Failure::Transient),
             (404, "the server could not find the requested resource", Failure::NotFound),
+            (404, "serviceaccounts \"netpol-enforcer\" not found", Failure::NotFound),
+            (403, "pods \"p\" is forbidden: no API token found for service account \"x/default\"", Failure::Transient),
             (409, "already exists", Failure::Conflict),
             (415, "unsupported media type", Failure::Unsupported),
             (429, "too many requests", Failure::Transient),
