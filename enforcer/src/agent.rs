@@ -150,18 +150,7 @@ impl<R: Runner + 'static> Agent<R> {
         let mut placements = self.placements.take();
         loop {
             self.telemetry.beat();
-            let due = if self.cache.synced() {
-                let debounced = pending.map(|(first, last)| {
-                    (last + self.config.debounce).min(first + self.config.max_delay)
-                });
-                let placement = self
-                    .unplaced
-                    .first()
-                    .map(|(_, seen)| *seen + self.config.placement_delay);
-                [debounced, placement, retry_at].into_iter().flatten().min()
-            } else {
-                None
-            };
+            let due = self.next_reconcile(pending, retry_at);
             let timer = async move {
                 match due {
                     Some(t) => tokio::time::sleep_until(t).await,
@@ -173,23 +162,8 @@ impl<R: Runner + 'static> Agent<R> {
                 _ = &mut shutdown => break,
                 change = changes.recv(), if open => match change {
                     Some(c) => {
-                        let key = c.pod_key();
-                        let node = self.config.node.as_str();
-                        let addresses = |cache: &Cache| {
-                            key.as_ref()
-                                .and_then(|k| cache.local_addresses(k, node))
-                                .unwrap_or_default()
-                        };
-                        let before = addresses(&self.cache);
-                        self.cache.apply(&c);
-                        let after = addresses(&self.cache);
-                        if let (Some(k), true) = (key, before != after) {
-                            self.unplaced.push((k, Instant::now()));
-                        }
-                        self.answer_waiting();
-                        self.telemetry.event_seen();
+                        self.take_change(&c);
                         let now = Instant::now();
-                        self.oldest_unsynced.get_or_insert(now);
                         pending = Some((pending.map_or(now, |p| p.0), now));
                     }
                     None => {
@@ -231,6 +205,47 @@ impl<R: Runner + 'static> Agent<R> {
                 message: e.to_string(),
             }),
         }
+    }
+
+    /// When the next reconcile is due (None: nothing to do, or the watches have not synced):
+    /// the debounced changes (at most `max_delay` after the first), a pod waiting to be placed,
+    /// or a retry after a failure, whichever comes first.
+    fn next_reconcile(
+        &self,
+        pending: Option<(Instant, Instant)>,
+        retry_at: Option<Instant>,
+    ) -> Option<Instant> {
+        if !self.cache.synced() {
+            return None;
+        }
+        let debounced = pending
+            .map(|(first, last)| (last + self.config.debounce).min(first + self.config.max_delay));
+        let placement = self
+            .unplaced
+            .first()
+            .map(|(_, seen)| *seen + self.config.placement_delay);
+        [debounced, placement, retry_at].into_iter().flatten().min()
+    }
+
+    /// One watch event into the cache; a local pod whose addresses it changed waits to be
+    /// placed.
+    fn take_change(&mut self, c: &Change) {
+        let key = c.pod_key();
+        let node = self.config.node.as_str();
+        let addresses = |cache: &Cache| {
+            key.as_ref()
+                .and_then(|k| cache.local_addresses(k, node))
+                .unwrap_or_default()
+        };
+        let before = addresses(&self.cache);
+        self.cache.apply(c);
+        let after = addresses(&self.cache);
+        if let (Some(k), true) = (key, before != after) {
+            self.unplaced.push((k, Instant::now()));
+        }
+        self.answer_waiting();
+        self.telemetry.event_seen();
+        self.oldest_unsynced.get_or_insert(Instant::now());
     }
 
     /// A CNI ADD: the pod's addresses as its sandbox has them (the API may not have them yet).
@@ -345,31 +360,7 @@ impl<R: Runner + 'static> Agent<R> {
             .clone()
             .filter(|_| kind != Some(SyncKind::Repair));
         let compiled = tokio::task::spawn_blocking(move || {
-            let incremental = match (&prev, &pod_changes) {
-                (Some(prev), Some(changes)) => {
-                    let changes: Vec<&Pod> = changes.iter().collect();
-                    update_for_pods(prev, &snap, Some(&node), &changes)
-                }
-                _ => None,
-            };
-            // Classes are built only when compiling: the counts below ask pod by pod.
-            let engine = Engine::new(&snap);
-            let rules = incremental.unwrap_or_else(|| compile_with(&engine, Some(&node), &opts));
-            let (mut isolated, mut local) = (0, 0);
-            for (i, pod) in snap.endpoint_pods() {
-                if pod.node.as_deref() == Some(node.as_str()) {
-                    local += 1;
-                    if !engine.cluster_selecting_pod(i).is_empty()
-                        || Direction::BOTH
-                            .iter()
-                            .any(|d| !engine.isolating_pod(i, *d).is_empty())
-                    {
-                        isolated += 1;
-                    }
-                }
-            }
-            let ctx = DropContext::new(&snap, &rules);
-            (rules, ctx, isolated, local)
+            compile_for_node(prev.as_deref(), &snap, &node, &opts, pod_changes.as_deref())
         })
         .await;
         let (rules, ctx, isolated, local) = match compiled {
@@ -381,13 +372,7 @@ impl<R: Runner + 'static> Agent<R> {
             }
         };
         let rules = Arc::new(rules);
-        let plan = match &self.applied {
-            _ if kind == Some(SyncKind::Repair) => Plan::Full,
-            None => Plan::Full,
-            Some(prev) if prev.same_state(&rules) => Plan::Unchanged,
-            Some(prev) if prev.same_rules(&rules) => Plan::Sets(rules.changed_sets(prev)),
-            Some(_) => Plan::Full,
-        };
+        let plan = self.plan_for(&rules, kind);
         let kind = kind.unwrap_or(match plan {
             Plan::Unchanged => SyncKind::Unchanged,
             Plan::Sets(_) => SyncKind::Sets,
@@ -407,28 +392,11 @@ impl<R: Runner + 'static> Agent<R> {
         .await;
         // The rules are in the kernel now (cutting open connections below comes after).
         let in_kernel = Instant::now();
-        // Open connections the new rules deny: cut them (conntrack forgets them, so their next
-        // packet meets the rules as NEW).
         if self.config.terminate_established
             && plan != Plan::Unchanged
             && matches!(result, Ok(Ok(())))
         {
-            let applier = self.applier.clone();
-            let node = self.config.node.clone();
-            let cut = tokio::task::spawn_blocking(move || {
-                crate::conntrack::terminate(&applier.runner, &snap_after, &node)
-            })
-            .await;
-            match cut {
-                Ok(Ok(n)) => {
-                    if n > 0 {
-                        tracing::info!(flows = n, "cut open connections the update denies");
-                    }
-                    self.telemetry.terminated(true, n);
-                }
-                Ok(Err(e)) => tracing::warn!("--terminate-established: {e}"),
-                Err(e) => tracing::warn!("--terminate-established: {e}"),
-            }
+            self.cut_denied_flows(snap_after).await;
         }
         let result = match result {
             Ok(r) => r.map_err(|e| e.to_string()),
@@ -436,59 +404,14 @@ impl<R: Runner + 'static> Agent<R> {
         };
         match result {
             Ok(()) => {
-                let took = in_kernel - start;
-                if kind != SyncKind::Unchanged {
-                    tracing::info!(
-                        kind = kind.as_str(),
-                        ms = took.as_secs_f64() * 1000.0,
-                        rules = rules.rule_count(),
-                        sets = rules.set_count(),
-                        members = rules.member_count(),
-                        isolated_pods = isolated,
-                        "node programmed"
-                    );
-                }
-                if !rules.pods_without_ip.is_empty() {
-                    tracing::debug!(
-                        "isolated pods without an address yet: {}",
-                        rules.pods_without_ip.join(", ")
-                    );
-                }
-                self.telemetry.synced(
-                    &SyncOutcome {
-                        kind,
-                        took,
-                        events,
-                        isolated_pods: isolated,
-                        local_pods: local,
-                    },
-                    &rules,
-                    ctx,
-                );
-                // What the rules cannot express (a cluster policy's domainNames), said once
-                // each time it changes.
-                if self.applied.as_ref().is_none_or(|a| a.notes != rules.notes) {
-                    for note in &rules.notes {
-                        tracing::warn!("not enforced: {note}");
-                    }
-                }
-                self.applied = Some(rules);
-                self.failures = 0;
-                let now = Instant::now();
-                let placed: Vec<Duration> = std::mem::take(&mut self.unplaced)
-                    .into_iter()
-                    .map(|(pod, seen)| {
-                        let took = now - seen;
-                        tracing::debug!(pod, ms = took.as_secs_f64() * 1000.0, "pod placed");
-                        took
-                    })
-                    .collect();
-                self.telemetry.placed(&placed);
-                if let Some(oldest) = oldest {
-                    self.telemetry.sync_latency(in_kernel - oldest);
-                }
-                self.answer_waiting();
-                self.update_warnings();
+                let outcome = SyncOutcome {
+                    kind,
+                    took: in_kernel - start,
+                    events,
+                    isolated_pods: isolated,
+                    local_pods: local,
+                };
+                self.synced(outcome, rules, ctx, oldest.map(|o| in_kernel - o));
                 true
             }
             Err(e) => {
@@ -499,6 +422,98 @@ impl<R: Runner + 'static> Agent<R> {
         }
     }
 
+    /// The node has the new rules: say so (log, metrics, status), note what they cannot
+    /// express, and answer the pods waiting to be placed. `latency`: from the oldest change
+    /// they include to now.
+    fn synced(
+        &mut self,
+        outcome: SyncOutcome,
+        rules: Arc<NodeRules>,
+        ctx: DropContext,
+        latency: Option<Duration>,
+    ) {
+        if outcome.kind != SyncKind::Unchanged {
+            tracing::info!(
+                kind = outcome.kind.as_str(),
+                ms = outcome.took.as_secs_f64() * 1000.0,
+                rules = rules.rule_count(),
+                sets = rules.set_count(),
+                members = rules.member_count(),
+                isolated_pods = outcome.isolated_pods,
+                "node programmed"
+            );
+        }
+        if !rules.pods_without_ip.is_empty() {
+            tracing::debug!(
+                "isolated pods without an address yet: {}",
+                rules.pods_without_ip.join(", ")
+            );
+        }
+        self.telemetry.synced(&outcome, &rules, ctx);
+        // What the rules cannot express (a cluster policy's domainNames), said once each time
+        // it changes.
+        if self.applied.as_ref().is_none_or(|a| a.notes != rules.notes) {
+            for note in &rules.notes {
+                tracing::warn!("not enforced: {note}");
+            }
+        }
+        self.applied = Some(rules);
+        self.failures = 0;
+        self.record_placed();
+        if let Some(latency) = latency {
+            self.telemetry.sync_latency(latency);
+        }
+        self.answer_waiting();
+        self.update_warnings();
+    }
+
+    /// What the kernel needs to get from the applied rules to `rules`: nothing, some sets'
+    /// members, or everything (always after a repair).
+    fn plan_for(&self, rules: &NodeRules, kind: Option<SyncKind>) -> Plan {
+        match &self.applied {
+            _ if kind == Some(SyncKind::Repair) => Plan::Full,
+            None => Plan::Full,
+            Some(prev) if prev.same_state(rules) => Plan::Unchanged,
+            Some(prev) if prev.same_rules(rules) => Plan::Sets(rules.changed_sets(prev)),
+            Some(_) => Plan::Full,
+        }
+    }
+
+    /// Open connections the new rules deny: cut them (conntrack forgets them, so their next
+    /// packet meets the rules as NEW).
+    async fn cut_denied_flows(&self, snap: Arc<netpol::model::Snapshot>) {
+        let applier = self.applier.clone();
+        let node = self.config.node.clone();
+        let cut = tokio::task::spawn_blocking(move || {
+            crate::conntrack::terminate(&applier.runner, &snap, &node)
+        })
+        .await;
+        match cut {
+            Ok(Ok(n)) => {
+                if n > 0 {
+                    tracing::info!(flows = n, "cut open connections the update denies");
+                }
+                self.telemetry.terminated(true, n);
+            }
+            Ok(Err(e)) => tracing::warn!("--terminate-established: {e}"),
+            Err(e) => tracing::warn!("--terminate-established: {e}"),
+        }
+    }
+
+    /// The pods waiting to be placed are in the rules now: how long each waited.
+    fn record_placed(&mut self) {
+        let now = Instant::now();
+        let placed: Vec<Duration> = std::mem::take(&mut self.unplaced)
+            .into_iter()
+            .map(|(pod, seen)| {
+                let took = now - seen;
+                tracing::debug!(pod, ms = took.as_secs_f64() * 1000.0, "pod placed");
+                took
+            })
+            .collect();
+        self.telemetry.placed(&placed);
+    }
+
     fn failed(&mut self, kind: SyncKind, start: Instant, error: &str) {
         tracing::error!(kind = kind.as_str(), "applying the rules failed: {error}");
         self.telemetry.sync_failed(kind, start.elapsed(), error);
@@ -506,4 +521,41 @@ impl<R: Runner + 'static> Agent<R> {
         self.applied = None;
         self.failures += 1;
     }
+}
+
+/// The node's rules from the snapshot: only the changed pods checked against the previous rules
+/// when that is enough (milliseconds), else a full compile; with the drop context and the
+/// counts of isolated and local pods.
+fn compile_for_node(
+    prev: Option<&NodeRules>,
+    snap: &netpol::model::Snapshot,
+    node: &str,
+    opts: &CompileOptions,
+    pod_changes: Option<&[Pod]>,
+) -> (NodeRules, DropContext, usize, usize) {
+    let incremental = match (prev, pod_changes) {
+        (Some(prev), Some(changes)) => {
+            let changes: Vec<&Pod> = changes.iter().collect();
+            update_for_pods(prev, snap, Some(node), &changes)
+        }
+        _ => None,
+    };
+    // Classes are built only when compiling: the counts below ask pod by pod.
+    let engine = Engine::new(snap);
+    let rules = incremental.unwrap_or_else(|| compile_with(&engine, Some(node), opts));
+    let (mut isolated, mut local) = (0, 0);
+    for (i, pod) in snap.endpoint_pods() {
+        if pod.node.as_deref() == Some(node) {
+            local += 1;
+            if !engine.cluster_selecting_pod(i).is_empty()
+                || Direction::BOTH
+                    .iter()
+                    .any(|d| !engine.isolating_pod(i, *d).is_empty())
+            {
+                isolated += 1;
+            }
+        }
+    }
+    let ctx = DropContext::new(snap, &rules);
+    (rules, ctx, isolated, local)
 }

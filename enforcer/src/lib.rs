@@ -144,62 +144,18 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
     let server = tokio::spawn(http::serve(listener, telemetry.clone(), liveness));
 
     let stop = Arc::new(AtomicBool::new(false));
-    let mut drop_log = opts.drop_log;
-    if let Some(log) = drop_log {
-        let netns = opts
-            .netns
-            .as_ref()
-            .map(|n| PathBuf::from(format!("/run/netns/{n}")));
-        if let Err(e) = nflog::spawn(log.nflog_group, netns, telemetry.clone(), stop.clone()) {
-            warnings.push(format!(
-                "drops are not logged: cannot listen on NFLOG group {}: {e}",
-                log.nflog_group
-            ));
-            drop_log = None;
-        }
-    }
+    let drop_log = listen_for_drops(&opts, &telemetry, &stop, &mut warnings);
     for w in &warnings {
         tracing::warn!("{w}");
     }
 
     let client = kube_client(opts.kubeconfig.as_deref()).await?;
-    let pod_cidrs = if opts.pod_cidrs.is_empty() {
-        source::node_pod_cidrs(&client, &opts.node).await
-    } else {
-        opts.pod_cidrs.clone()
-    };
+    let pod_cidrs = pod_ranges(&client, &opts, &mut warnings).await;
     let cidr_text: Vec<String> = pod_cidrs.iter().map(|n| n.to_string()).collect();
-    if pod_cidrs.is_empty() {
-        let w = format!(
-            "no pod address range known for node {} (its spec.podCIDRs is empty and --pod-cidr is not set): a new pod is not held until the agent places it",
-            opts.node
-        );
-        tracing::warn!("{w}");
-        warnings.push(w);
-    } else {
-        tracing::info!(
-            "new pods are held until placed: traffic of addresses in {} that no placed pod holds is dropped",
-            cidr_text.join(", ")
-        );
-    }
     let (tx, rx) = tokio::sync::mpsc::channel(4096);
     source::spawn_watches(client, tx);
     let (chained, placements) = match &opts.cni {
-        Some(chain) => match start_cni(chain).await {
-            Ok((chained, rx)) => {
-                tracing::info!(
-                    "pod start waits for placement: {} chains the netpol-enforcer CNI plugin",
-                    chained.conflist.display()
-                );
-                (Some(chained), Some(rx))
-            }
-            Err(e) => {
-                let w = format!("the CNI plugin is not chained ({e}): new pods start held and are let through once placed");
-                tracing::warn!("{w}");
-                warnings.push(w);
-                (None, None)
-            }
-        },
+        Some(chain) => chain_cni(chain, &mut warnings).await,
         None => (None, None),
     };
     let mode = match (chained.is_some(), pod_cidrs.is_empty()) {
@@ -210,22 +166,7 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
     };
     telemetry.set_new_pods(mode, &cidr_text);
 
-    let config = AgentConfig {
-        node: opts.node.clone(),
-        debounce: opts.debounce,
-        max_delay: opts.max_delay,
-        placement_delay: opts.placement_delay,
-        repair_interval: opts.repair_interval,
-        compile: CompileOptions {
-            log_drops: drop_log,
-            hold: pod_cidrs,
-        },
-        bridge: opts.proc_sys_net.clone().map(|p| bridge::BridgeCheck {
-            proc_sys_net: p,
-            ..Default::default()
-        }),
-        terminate_established: opts.terminate_established,
-    };
+    let config = agent_config(&opts, drop_log, pod_cidrs);
     let mut agent = Agent::new(
         config,
         Applier::with_families(runner, families),
@@ -251,6 +192,110 @@ pub async fn run(opts: RunOptions) -> Result<(), String> {
             Ok(())
         }
         Err(e) => Err(format!("removing the rules failed: {e}")),
+    }
+}
+
+/// The agent's settings from the command line, the drop log that could be started and the
+/// pod ranges to hold.
+fn agent_config(
+    opts: &RunOptions,
+    drop_log: Option<DropLog>,
+    pod_cidrs: Vec<ipnet::IpNet>,
+) -> AgentConfig {
+    AgentConfig {
+        node: opts.node.clone(),
+        debounce: opts.debounce,
+        max_delay: opts.max_delay,
+        placement_delay: opts.placement_delay,
+        repair_interval: opts.repair_interval,
+        compile: CompileOptions {
+            log_drops: drop_log,
+            hold: pod_cidrs,
+        },
+        bridge: opts.proc_sys_net.clone().map(|p| bridge::BridgeCheck {
+            proc_sys_net: p,
+            ..Default::default()
+        }),
+        terminate_established: opts.terminate_established,
+    }
+}
+
+/// Starts the NFLOG listener when drops are logged; None (and a warning) when it cannot listen.
+fn listen_for_drops(
+    opts: &RunOptions,
+    telemetry: &Telemetry,
+    stop: &Arc<AtomicBool>,
+    warnings: &mut Vec<String>,
+) -> Option<DropLog> {
+    let log = opts.drop_log?;
+    let netns = opts
+        .netns
+        .as_ref()
+        .map(|n| PathBuf::from(format!("/run/netns/{n}")));
+    match nflog::spawn(log.nflog_group, netns, telemetry.clone(), stop.clone()) {
+        Ok(_) => Some(log),
+        Err(e) => {
+            warnings.push(format!(
+                "drops are not logged: cannot listen on NFLOG group {}: {e}",
+                log.nflog_group
+            ));
+            None
+        }
+    }
+}
+
+/// The node's pod address ranges (--pod-cidr, else the Node's spec.podCIDRs): addresses in
+/// them that no placed pod holds are held. None known: a warning, and no hold.
+async fn pod_ranges(
+    client: &kube::Client,
+    opts: &RunOptions,
+    warnings: &mut Vec<String>,
+) -> Vec<ipnet::IpNet> {
+    let pod_cidrs = if opts.pod_cidrs.is_empty() {
+        source::node_pod_cidrs(client, &opts.node).await
+    } else {
+        opts.pod_cidrs.clone()
+    };
+    if pod_cidrs.is_empty() {
+        let w = format!(
+            "no pod address range known for node {} (its spec.podCIDRs is empty and --pod-cidr is not set): a new pod is not held until the agent places it",
+            opts.node
+        );
+        tracing::warn!("{w}");
+        warnings.push(w);
+    } else {
+        let text: Vec<String> = pod_cidrs.iter().map(|n| n.to_string()).collect();
+        tracing::info!(
+            "new pods are held until placed: traffic of addresses in {} that no placed pod holds is dropped",
+            text.join(", ")
+        );
+    }
+    pod_cidrs
+}
+
+/// Chains the CNI plugin so that a pod starts only once placed; when that fails, a warning and
+/// the hold alone.
+async fn chain_cni(
+    chain: &cni::CniChain,
+    warnings: &mut Vec<String>,
+) -> (
+    Option<cni::Chained>,
+    Option<tokio::sync::mpsc::Receiver<cni::PlaceRequest>>,
+) {
+    match start_cni(chain).await {
+        Ok((chained, rx)) => {
+            tracing::info!(
+                "pod start waits for placement: {} chains the netpol-enforcer CNI plugin",
+                chained.conflist.display()
+            );
+            (Some(chained), Some(rx))
+        }
+        Err(e) => {
+            let w = format!("the CNI plugin is not chained ({e}): new pods start held and are let through once placed");
+            tracing::warn!("{w}");
+            warnings.push(w);
+            (None, None)
+        }
     }
 }
 
