@@ -255,10 +255,10 @@ fn serve_command<W: Write + Send>(args: ServeArgs, stdout: &mut W) -> i32 {
         .stream_plan
         .as_deref()
         .map(crate::stream::StreamPlan::from_json)
+        .transpose()
     {
-        None => None,
-        Some(Ok(plan)) => Some(plan),
-        Some(Err(err)) => {
+        Ok(plan) => plan,
+        Err(err) => {
             log(&format!("bad --stream-plan: {err}"));
             return EXIT_USAGE;
         }
@@ -290,25 +290,7 @@ fn serve_command<W: Write + Send>(args: ServeArgs, stdout: &mut W) -> i32 {
                 }
                 ready.set(true);
             };
-            // Probes fired from the first instant; their lines wait for the ready line.
-            let streaming = async {
-                let Some(plan) = stream_plan else {
-                    return std::future::pending().await;
-                };
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                let run = crate::stream::run_stream(plan, tx, std::future::pending());
-                let write = async {
-                    while let Some(r) = rx.recv().await {
-                        while !ready.get() {
-                            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                        }
-                        if write_json_line(&mut **out.borrow_mut(), &r).is_err() {
-                            return;
-                        }
-                    }
-                };
-                tokio::join!(run, write);
-            };
+            let streaming = stream_after_ready(stream_plan, &out, &ready);
             tokio::select! {
                 // Serve first: its first poll binds every port, so a bind error wins over an
                 // already closed stdin.
@@ -332,6 +314,31 @@ fn serve_command<W: Write + Send>(args: ServeArgs, stdout: &mut W) -> i32 {
         log(&format!("cannot start the async runtime: {err}"));
         EXIT_ENV
     })
+}
+
+/// Runs the stream plan (if any) from the first instant; its lines wait for the ready line.
+/// Never returns without a plan; with one, when stdout is gone.
+async fn stream_after_ready<W: Write>(
+    plan: Option<crate::stream::StreamPlan>,
+    out: &std::cell::RefCell<&mut W>,
+    ready: &std::cell::Cell<bool>,
+) {
+    let Some(plan) = plan else {
+        return std::future::pending().await;
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let run = crate::stream::run_stream(plan, tx, std::future::pending());
+    let write = async {
+        while let Some(r) = rx.recv().await {
+            while !ready.get() {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            if write_json_line(&mut **out.borrow_mut(), &r).is_err() {
+                return;
+            }
+        }
+    };
+    tokio::join!(run, write);
 }
 
 /// One JSON document and a newline, flushed so that a reader sees it at once.

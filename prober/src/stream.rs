@@ -43,7 +43,34 @@ pub async fn run_stream(
     let interval = Duration::from_millis(plan.interval_ms);
     let timeout = Duration::from_millis(plan.timeout_ms);
     let mut tasks = tokio::task::JoinSet::new();
-    // Open every flow first, all at once.
+    let open = open_flows(&plan, timeout, &out).await;
+    let _ = out.send(StreamResult {
+        event: StreamEvent::Started,
+        id: String::new(),
+        round: 0,
+        verdict: None,
+        sent_unix_ms: unix_ms(),
+        latency_ms: 0.0,
+        detail: None,
+    });
+    for (id, flow) in open {
+        tasks.spawn(exchange_every(id, flow, interval, timeout, out.clone()));
+    }
+    if !plan.checks.is_empty() {
+        let checks = Arc::new(plan.checks.clone());
+        let limit = Arc::new(Semaphore::new(plan.concurrency));
+        tasks.spawn(check_every(checks, limit, interval, timeout, out.clone()));
+    }
+    stop.await;
+    tasks.abort_all();
+}
+
+/// Opens every flow of the plan at once, reporting each; returns those that opened.
+async fn open_flows(
+    plan: &StreamPlan,
+    timeout: Duration,
+    out: &mpsc::UnboundedSender<StreamResult>,
+) -> Vec<(String, Flow)> {
     let mut opening = tokio::task::JoinSet::new();
     for f in plan.flows.clone() {
         opening.spawn(async move {
@@ -72,84 +99,82 @@ pub async fn run_stream(
             open.push((f.id.clone(), flow));
         }
     }
-    let _ = out.send(StreamResult {
-        event: StreamEvent::Started,
-        id: String::new(),
-        round: 0,
-        verdict: None,
-        sent_unix_ms: unix_ms(),
-        latency_ms: 0.0,
-        detail: None,
-    });
-    for (id, mut flow) in open {
-        let out = out.clone();
-        tasks.spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            let mut round = 0;
-            loop {
-                tick.tick().await;
-                round += 1;
-                let sent = unix_ms();
-                let start = Instant::now();
-                let (verdict, detail) = match flow.exchange(timeout).await {
-                    Ok(()) => (Verdict::Connected, None),
-                    Err((v, d)) => (v, Some(d)),
-                };
-                let r = StreamResult {
-                    event: StreamEvent::Flow,
-                    id: id.clone(),
-                    round,
-                    verdict: Some(verdict),
-                    sent_unix_ms: sent,
-                    latency_ms: ms(start.elapsed()),
-                    detail,
-                };
-                if out.send(r).is_err() {
+    open
+}
+
+/// One exchange on an open flow every interval, each reported, until `out` closes.
+async fn exchange_every(
+    id: String,
+    mut flow: Flow,
+    interval: Duration,
+    timeout: Duration,
+    out: mpsc::UnboundedSender<StreamResult>,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut round = 0;
+    loop {
+        tick.tick().await;
+        round += 1;
+        let sent = unix_ms();
+        let start = Instant::now();
+        let (verdict, detail) = match flow.exchange(timeout).await {
+            Ok(()) => (Verdict::Connected, None),
+            Err((v, d)) => (v, Some(d)),
+        };
+        let r = StreamResult {
+            event: StreamEvent::Flow,
+            id: id.clone(),
+            round,
+            verdict: Some(verdict),
+            sent_unix_ms: sent,
+            latency_ms: ms(start.elapsed()),
+            detail,
+        };
+        if out.send(r).is_err() {
+            return;
+        }
+    }
+}
+
+/// Every check as a new connection every interval (at most `limit` at once), each reported.
+async fn check_every(
+    checks: Arc<Vec<Check>>,
+    limit: Arc<Semaphore>,
+    interval: Duration,
+    timeout: Duration,
+    out: mpsc::UnboundedSender<StreamResult>,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut round = 0u64;
+    let mut inflight = tokio::task::JoinSet::new();
+    loop {
+        tick.tick().await;
+        round += 1;
+        while inflight.try_join_next().is_some() {}
+        for c in checks.iter() {
+            let c = c.clone();
+            let out = out.clone();
+            let limit = limit.clone();
+            inflight.spawn(async move {
+                let Ok(_permit) = limit.acquire_owned().await else {
                     return;
-                }
-            }
-        });
+                };
+                let sent = unix_ms();
+                let r = run_check(&c, timeout).await;
+                let _ = out.send(StreamResult {
+                    event: StreamEvent::Check,
+                    id: r.id,
+                    round,
+                    verdict: Some(r.verdict),
+                    sent_unix_ms: sent,
+                    latency_ms: r.latency_ms,
+                    detail: r.detail,
+                });
+            });
+        }
     }
-    let checks = Arc::new(plan.checks.clone());
-    if !checks.is_empty() {
-        let limit = Arc::new(Semaphore::new(plan.concurrency));
-        let out = out.clone();
-        tasks.spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            let mut round = 0u64;
-            let mut inflight = tokio::task::JoinSet::new();
-            loop {
-                tick.tick().await;
-                round += 1;
-                while inflight.try_join_next().is_some() {}
-                for c in checks.iter() {
-                    let c = c.clone();
-                    let out = out.clone();
-                    let limit = limit.clone();
-                    inflight.spawn(async move {
-                        let Ok(_permit) = limit.acquire_owned().await else {
-                            return;
-                        };
-                        let sent = unix_ms();
-                        let r = run_check(&c, timeout).await;
-                        let _ = out.send(StreamResult {
-                            event: StreamEvent::Check,
-                            id: r.id,
-                            round,
-                            verdict: Some(r.verdict),
-                            sent_unix_ms: sent,
-                            latency_ms: r.latency_ms,
-                            detail: r.detail,
-                        });
-                    });
-                }
-            }
-        });
-    }
-    stop.await;
-    tasks.abort_all();
 }
 
 type FlowError = (Verdict, String);

@@ -75,12 +75,11 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
         .iter()
         .map(|t| External::parse(t).map_err(|e| CliError::Usage(format!("--to: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let explicit = match &args.ports {
-        Some(p) => {
-            Some(Probe::parse_list(p).map_err(|e| CliError::Usage(format!("--ports: {e}")))?)
-        }
-        None => None,
-    };
+    let explicit = args
+        .ports
+        .as_deref()
+        .map(|p| Probe::parse_list(p).map_err(|e| CliError::Usage(format!("--ports: {e}"))))
+        .transpose()?;
     let progress = std::io::stderr().is_terminal();
     let rt = runtime()?;
     let result = rt.block_on(async {
@@ -105,16 +104,7 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
                 "no ports to probe: pass --ports, e.g. --ports tcp/80".into(),
             ));
         }
-        let opts = ClusterOptions {
-            image: args.image.clone(),
-            timeout: args.timeout,
-            concurrency: args.concurrency.max(1),
-            start_timeout: args.start_timeout,
-            externals,
-            dns: !args.no_dns,
-            progress,
-            ..ClusterOptions::default()
-        };
+        let opts = cluster_options(args, externals, progress);
         let io = KubeIo::new(client);
         if !args.apply.is_empty() || !args.delete.is_empty() {
             let apply = apply_run(args, &default_ns)?;
@@ -137,8 +127,18 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
         Err(e) => return cluster_failure(e),
     };
     notes.extend(outcome.notes.iter().cloned());
+    finish_probe(global, args, &outcome, &notes)
+}
+
+/// The probe document, its notes (and timings with -v); exit 1 when a pair disagrees or fails.
+fn finish_probe(
+    global: &Global,
+    args: &ProbeArgs,
+    outcome: &Outcome,
+    notes: &[String],
+) -> CliResult {
     emit(&render(&outcome.report, args.output));
-    for n in &notes {
+    for n in notes {
         eprintln!("note: {n}");
     }
     if global.verbose > 0 {
@@ -151,6 +151,19 @@ pub fn run(global: &Global, args: &ProbeArgs) -> CliResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn cluster_options(args: &ProbeArgs, externals: Vec<External>, progress: bool) -> ClusterOptions {
+    ClusterOptions {
+        image: args.image.clone(),
+        timeout: args.timeout,
+        concurrency: args.concurrency.max(1),
+        start_timeout: args.start_timeout,
+        externals,
+        dns: !args.no_dns,
+        progress,
+        ..ClusterOptions::default()
+    }
 }
 
 fn no_pods_in_scope(global: &Global, default_ns: &str) -> CliError {

@@ -344,7 +344,24 @@ pub async fn start<I: LabIo>(io: &I, lab: &Lab, force: bool) -> Result<StartOutc
     let setup = documents(lab, "setup.yaml", &lab.setup)?;
     let solution = documents(lab, "solution.yaml", &lab.solution)?;
     // The CRDs first: a lab about cluster policies is no use without them.
-    for (file, docs) in [("setup.yaml", &setup), ("solution.yaml", &solution)] {
+    require_crds(io, lab, &setup, &solution).await?;
+    let mut outcome = claim(io, lab, &setup, force).await?;
+    for doc in setup {
+        outcome
+            .applied
+            .push(apply_setup_object(io, lab, doc).await?);
+    }
+    Ok(outcome)
+}
+
+/// Every cluster-policy kind the lab's setup and solution use must be served.
+async fn require_crds<I: LabIo>(
+    io: &I,
+    lab: &Lab,
+    setup: &[Value],
+    solution: &[Value],
+) -> Result<(), LabError> {
+    for (file, docs) in [("setup.yaml", setup), ("solution.yaml", solution)] {
         let mut seen = Vec::new();
         for (kind, _) in cluster_policies_of(docs) {
             if seen.contains(&kind) {
@@ -360,7 +377,17 @@ pub async fn start<I: LabIo>(io: &I, lab: &Lab, force: bool) -> Result<StartOutc
             }
         }
     }
+    Ok(())
+}
 
+/// Which of the lab's namespaces and cluster policies exist already, and whether start may
+/// use them (its own, or another's with --force); refused otherwise, touching nothing.
+async fn claim<I: LabIo>(
+    io: &I,
+    lab: &Lab,
+    setup: &[Value],
+    force: bool,
+) -> Result<StartOutcome, LabError> {
     let mut outcome = StartOutcome::default();
     let mut refusals = Vec::new();
     let mut owned = |state: NamespaceState, what: String, refusals: &mut Vec<String>| {
@@ -383,7 +410,7 @@ pub async fn start<I: LabIo>(io: &I, lab: &Lab, force: bool) -> Result<StartOutc
         let state = io.namespace_state(ns, &lab.name).await?;
         owned(state, format!("namespace/{ns}"), &mut refusals);
     }
-    for (kind, name) in cluster_policies_of(&setup) {
+    for (kind, name) in cluster_policies_of(setup) {
         let state = io.cluster_policy_state(kind, &name, &lab.name).await?;
         owned(
             state,
@@ -399,74 +426,80 @@ pub async fn start<I: LabIo>(io: &I, lab: &Lab, force: bool) -> Result<StartOutc
         return Err(LabError::Cluster(refusals.join("\n")));
     }
 
-    for mut doc in setup {
-        let api_version = doc
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let kind = doc
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let name = doc
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        if api_version.is_empty() || kind.is_empty() || name.is_empty() {
-            return Err(LabError::Catalogue(format!(
-                "{}/setup.yaml: every object needs apiVersion, kind and metadata.name",
-                lab.folder
-            )));
-        }
-        let Some(scope) = io.scope_of(&api_version, &kind).await? else {
-            return Err(LabError::Cluster(format!(
-                "applying {kind} {name}: the cluster does not serve {kind} ({api_version})"
-            )));
-        };
-        let namespace = match scope {
-            Scope::Namespaced => Some(
-                doc.pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .ok_or_else(|| {
-                        LabError::Catalogue(format!(
-                            "{}/setup.yaml: {kind} {name} needs metadata.namespace",
-                            lab.folder
-                        ))
-                    })?,
-            ),
-            Scope::Cluster => None,
-        };
-        if let Some(o) = doc.as_object_mut() {
-            // A cluster sets status itself (the local-only labs use it for addresses).
-            o.remove("status");
-            // Ownership: every cluster-scoped object start makes (the namespaces, the cluster
-            // policies) carries the lab label, whatever the catalogue wrote.
-            if scope == Scope::Cluster {
-                let labels = o
-                    .entry("metadata")
-                    .or_insert_with(|| Value::Object(Default::default()))
-                    .as_object_mut()
-                    .map(|m| {
-                        m.entry("labels")
-                            .or_insert_with(|| Value::Object(Default::default()))
-                    });
-                if let Some(Value::Object(labels)) = labels {
-                    labels.insert(LAB_LABEL.into(), Value::String(lab.name.clone()));
-                }
+    Ok(outcome)
+}
+
+/// One object of setup.yaml applied, its cluster-scoped objects labelled as the lab's.
+async fn apply_setup_object<I: LabIo>(
+    io: &I,
+    lab: &Lab,
+    mut doc: Value,
+) -> Result<Applied, LabError> {
+    let api_version = doc
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let kind = doc
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let name = doc
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if api_version.is_empty() || kind.is_empty() || name.is_empty() {
+        return Err(LabError::Catalogue(format!(
+            "{}/setup.yaml: every object needs apiVersion, kind and metadata.name",
+            lab.folder
+        )));
+    }
+    let Some(scope) = io.scope_of(&api_version, &kind).await? else {
+        return Err(LabError::Cluster(format!(
+            "applying {kind} {name}: the cluster does not serve {kind} ({api_version})"
+        )));
+    };
+    let namespace = match scope {
+        Scope::Namespaced => Some(
+            doc.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    LabError::Catalogue(format!(
+                        "{}/setup.yaml: {kind} {name} needs metadata.namespace",
+                        lab.folder
+                    ))
+                })?,
+        ),
+        Scope::Cluster => None,
+    };
+    if let Some(o) = doc.as_object_mut() {
+        // A cluster sets status itself (the local-only labs use it for addresses).
+        o.remove("status");
+        // Ownership: every cluster-scoped object start makes (the namespaces, the cluster
+        // policies) carries the lab label, whatever the catalogue wrote.
+        if scope == Scope::Cluster {
+            let labels = o
+                .entry("metadata")
+                .or_insert_with(|| Value::Object(Default::default()))
+                .as_object_mut()
+                .map(|m| {
+                    m.entry("labels")
+                        .or_insert_with(|| Value::Object(Default::default()))
+                });
+            if let Some(Value::Object(labels)) = labels {
+                labels.insert(LAB_LABEL.into(), Value::String(lab.name.clone()));
             }
         }
-        io.apply(&doc, namespace.as_deref()).await?;
-        outcome.applied.push(Applied {
-            kind,
-            namespace,
-            name,
-        });
     }
-    Ok(outcome)
+    io.apply(&doc, namespace.as_deref()).await?;
+    Ok(Applied {
+        kind,
+        namespace,
+        name,
+    })
 }
 
 /// What `reset` did with one object.

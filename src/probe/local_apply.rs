@@ -424,15 +424,7 @@ pub fn run_local_apply(
     probes: &[Probe],
     opts: &ApplyOptions,
 ) -> Result<ApplyReport, LocalError> {
-    preflight()?;
-    super::local::install_interrupt_handler();
-    let exe = self_exe()?;
-    let enforcer_bin = find_enforcer(opts.enforcer.as_deref())?;
-    if opts.terminate_established && !super::local::on_path("conntrack") {
-        return Err(env_err(
-            "--terminate-established needs conntrack on PATH (Debian/Ubuntu: apt-get install conntrack)",
-        ));
-    }
+    let (exe, enforcer_bin) = apply_preflight(opts)?;
     let after = after_snapshot(before, change).map_err(LocalError::Input)?;
     let (flipped, unflipped) = flips(before, &after, pods, probes, change);
     let engine_before = Engine::new(before);
@@ -444,71 +436,20 @@ pub fn run_local_apply(
     // The agent, with the state of -f.
     let mut enforcer =
         Enforcer::start(&enforcer_bin, lab.node_netns(), opts.terminate_established)?;
-    let init = json!({"init": {
-        "namespaces": before.namespaces.values().map(|n| json!({
-            "apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": n.name, "labels": n.labels}})).collect::<Vec<_>>(),
-        "pods": lab_pods.iter().map(|&p| pod_object(&before.pods[p])).collect::<Vec<_>>(),
-        "policies": previous.iter().filter(|p| !p.id.is_cluster()).map(|p| p.value.clone()).collect::<Vec<_>>(),
-        "clusterPolicies": previous.iter().filter(|p| p.id.is_cluster()).map(|p| p.value.clone()).collect::<Vec<_>>(),
-    }});
-    enforcer.apply(&[init], Duration::from_secs(60))?;
-
-    // Streaming probers in the sources of flipped pairs; a flow for each pair the change denies.
-    let timeout = opts.local.timeout;
-    let plans: Vec<(String, StreamPlan)> = stream_plans(
-        before,
-        &flipped,
-        opts.interval.as_millis() as u64,
-        timeout.as_millis() as u64,
-        opts.local.concurrency,
-    )
-    .into_iter()
-    .map(|(from, plan)| (before.pods[from].key(), plan))
-    .collect();
-    let sources = plans.len();
-    let streams = Streams::start(&lab, &exe, plans)?;
-    let mut seen = Observed::default();
-    let ready_by = Instant::now() + Duration::from_secs(30);
-    while seen.started < sources && Instant::now() < ready_by {
-        drain(&mut seen, &streams.results, Duration::from_millis(20));
-    }
-    if seen.started < sources {
-        return Err(env_err("the streaming probers did not start within 30 s"));
-    }
-    // A full round before the change, answered: the 'before' observation.
-    let before_until = Instant::now() + timeout + opts.interval * 2;
-    while Instant::now() < before_until {
-        drain(&mut seen, &streams.results, Duration::from_millis(20));
-    }
+    enforcer.apply(
+        &[init_line(before, &lab_pods, previous)],
+        Duration::from_secs(60),
+    )?;
+    let (streams, mut seen) = start_streams(&lab, &exe, before, &flipped, opts)?;
 
     // The change; its acceptance by the agent is t0.
     let (forward, back) = change_lines(change, previous);
     let t0 = now_ms();
     let sync_latency = enforcer.apply(&forward, Duration::from_secs(60))?;
 
-    let pb = progress(&opts.local, flipped.len() as u64, "waiting for the change");
-    let settle_end = t0 + opts.settle.as_secs_f64() * 1000.0;
-    let slack = timeout.as_secs_f64() * 1000.0 + 150.0;
-    loop {
-        drain(&mut seen, &streams.results, Duration::from_millis(20));
-        let horizon = (now_ms() - slack).min(settle_end);
-        let done = seen.converged(&flipped, t0, horizon);
-        pb.set_position(done as u64);
-        if done == flipped.len() || horizon >= settle_end {
-            break;
-        }
-    }
-    pb.finish_and_clear();
-    let final_horizon = (now_ms() - slack).min(settle_end);
-    // The flows: a few more exchanges after the last pair converged.
-    let flows_until = Instant::now() + timeout + opts.interval * 3;
-    while Instant::now() < flows_until {
-        drain(&mut seen, &streams.results, Duration::from_millis(20));
-    }
+    let final_horizon = watch_until_settled(&mut seen, &streams, &flipped, t0, opts);
     drop(streams);
 
-    let key = |p: usize| before.pods[p].key();
     let (pairs, mut notes) = pair_timings(before, &flipped, &seen, t0, final_horizon);
     let timing = TimingDoc::new(
         t0,
@@ -520,17 +461,7 @@ pub fn run_local_apply(
     );
 
     // The new state, every pair: the `probe` document.
-    let engine_after = Engine::new(&after);
-    let matrix_after = Matrix::compute(&engine_after, pods, probes);
-    let mut probe = probe_every_pair(
-        &lab,
-        &after,
-        &engine_after,
-        &matrix_after,
-        None,
-        &opts.local,
-    )?;
-    super::compare::explain_disagreements(&mut probe, &after, &opts.explain_args);
+    let mut probe = probe_after(&lab, &after, pods, probes, opts)?;
     probe.verdict = format!("{}; after the change: {}", timing.verdict(), probe.verdict);
 
     // Put the previous policies back and check the flipped pairs are as before.
@@ -538,13 +469,7 @@ pub fn run_local_apply(
         false
     } else {
         enforcer.apply(&back, Duration::from_secs(60))?;
-        let again = check_once(&lab, before, &flipped, &opts.local)?;
-        let bad: Vec<String> = flipped
-            .iter()
-            .zip(&again)
-            .filter(|(f, o)| **o != Some(f.before))
-            .map(|(f, _)| format!("{} -> {} {}", key(f.from), key(f.to), f.probe))
-            .collect();
+        let bad = not_as_before(&lab, before, &flipped, &opts.local)?;
         if !bad.is_empty() {
             notes.push(format!(
                 "after putting the previous policies back, these are not as before: {}",
@@ -567,6 +492,140 @@ pub fn run_local_apply(
         notes,
         new_pod: None,
     })
+}
+
+/// What `probe --local --apply` needs before it builds anything: root, this binary (the
+/// probers), the enforcer binary, and conntrack for --terminate-established.
+fn apply_preflight(opts: &ApplyOptions) -> Result<(String, PathBuf), LocalError> {
+    preflight()?;
+    super::local::install_interrupt_handler();
+    let exe = self_exe()?;
+    let enforcer_bin = find_enforcer(opts.enforcer.as_deref())?;
+    if opts.terminate_established && !super::local::on_path("conntrack") {
+        return Err(env_err(
+            "--terminate-established needs conntrack on PATH (Debian/Ubuntu: apt-get install conntrack)",
+        ));
+    }
+    Ok((exe, enforcer_bin))
+}
+
+/// The state after the change, every pair probed: the `probe` document.
+fn probe_after(
+    lab: &LocalLab,
+    after: &Snapshot,
+    pods: &[usize],
+    probes: &[Probe],
+    opts: &ApplyOptions,
+) -> Result<crate::probe::ProbeReport, LocalError> {
+    let engine_after = Engine::new(after);
+    let matrix_after = Matrix::compute(&engine_after, pods, probes);
+    let mut probe = probe_every_pair(lab, after, &engine_after, &matrix_after, None, &opts.local)?;
+    super::compare::explain_disagreements(&mut probe, after, &opts.explain_args);
+    Ok(probe)
+}
+
+/// The agent's first state: the namespaces, the lab's pods and the policies of `-f`.
+fn init_line(before: &Snapshot, lab_pods: &[usize], previous: &[RawPolicy]) -> Value {
+    let policies = |cluster: bool| -> Vec<Value> {
+        previous
+            .iter()
+            .filter(|p| p.id.is_cluster() == cluster)
+            .map(|p| p.value.clone())
+            .collect()
+    };
+    json!({"init": {
+        "namespaces": before.namespaces.values().map(|n| json!({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": n.name, "labels": n.labels}})).collect::<Vec<_>>(),
+        "pods": lab_pods.iter().map(|&p| pod_object(&before.pods[p])).collect::<Vec<_>>(),
+        "policies": policies(false),
+        "clusterPolicies": policies(true),
+    }})
+}
+
+/// Streaming probers in the sources of flipped pairs (a flow for each pair the change denies),
+/// started, and a full round answered before the change: the 'before' observation.
+fn start_streams(
+    lab: &LocalLab,
+    exe: &str,
+    before: &Snapshot,
+    flipped: &[Flip],
+    opts: &ApplyOptions,
+) -> Result<(Streams, Observed), LocalError> {
+    let timeout = opts.local.timeout;
+    let plans: Vec<(String, StreamPlan)> = stream_plans(
+        before,
+        flipped,
+        opts.interval.as_millis() as u64,
+        timeout.as_millis() as u64,
+        opts.local.concurrency,
+    )
+    .into_iter()
+    .map(|(from, plan)| (before.pods[from].key(), plan))
+    .collect();
+    let sources = plans.len();
+    let streams = Streams::start(lab, exe, plans)?;
+    let mut seen = Observed::default();
+    let ready_by = Instant::now() + Duration::from_secs(30);
+    while seen.started < sources && Instant::now() < ready_by {
+        drain(&mut seen, &streams.results, Duration::from_millis(20));
+    }
+    if seen.started < sources {
+        return Err(env_err("the streaming probers did not start within 30 s"));
+    }
+    let before_until = Instant::now() + timeout + opts.interval * 2;
+    while Instant::now() < before_until {
+        drain(&mut seen, &streams.results, Duration::from_millis(20));
+    }
+    Ok((streams, seen))
+}
+
+/// Watches the flipped pairs until each matched its new verdict or the settle time ended, then
+/// a few more exchanges for the flows. Returns the horizon up to which samples count.
+fn watch_until_settled(
+    seen: &mut Observed,
+    streams: &Streams,
+    flipped: &[Flip],
+    t0: f64,
+    opts: &ApplyOptions,
+) -> f64 {
+    let timeout = opts.local.timeout;
+    let pb = progress(&opts.local, flipped.len() as u64, "waiting for the change");
+    let settle_end = t0 + opts.settle.as_secs_f64() * 1000.0;
+    let slack = timeout.as_secs_f64() * 1000.0 + 150.0;
+    loop {
+        drain(seen, &streams.results, Duration::from_millis(20));
+        let horizon = (now_ms() - slack).min(settle_end);
+        let done = seen.converged(flipped, t0, horizon);
+        pb.set_position(done as u64);
+        if done == flipped.len() || horizon >= settle_end {
+            break;
+        }
+    }
+    pb.finish_and_clear();
+    let final_horizon = (now_ms() - slack).min(settle_end);
+    let flows_until = Instant::now() + timeout + opts.interval * 3;
+    while Instant::now() < flows_until {
+        drain(seen, &streams.results, Duration::from_millis(20));
+    }
+    final_horizon
+}
+
+/// The flipped pairs that, probed once more, are not as they were before the change.
+fn not_as_before(
+    lab: &LocalLab,
+    before: &Snapshot,
+    flipped: &[Flip],
+    opts: &LocalOptions,
+) -> Result<Vec<String>, LocalError> {
+    let key = |p: usize| before.pods[p].key();
+    let again = check_once(lab, before, flipped, opts)?;
+    Ok(flipped
+        .iter()
+        .zip(&again)
+        .filter(|(f, o)| **o != Some(f.before))
+        .map(|(f, _)| format!("{} -> {} {}", key(f.from), key(f.to), f.probe))
+        .collect())
 }
 
 /// One probe of every flipped pair (new connections), observed.
