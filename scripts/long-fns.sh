@@ -6,7 +6,7 @@
 # Exits 1 when an unjustified one is found, so CI can run it.
 #
 # Usage: scripts/long-fns.sh [--max N] [--all] [PATH ...]
-#   PATH defaults to the product sources: src enforcer/src prober/src.
+#   PATH defaults to the product sources: core/src src enforcer/src prober/src.
 # It reads rustfmt-formatted code: a body ends at the first `}` with the indentation of its `fn`.
 set -euo pipefail
 
@@ -40,7 +40,7 @@ case "$max" in
     ;;
 esac
 cd "$(dirname "$0")/.."
-[ ${#paths[@]} -gt 0 ] || paths=(src enforcer/src prober/src)
+[ ${#paths[@]} -gt 0 ] || paths=(core/src src enforcer/src prober/src)
 
 found=$(
     find "${paths[@]}" -name '*.rs' ! -name tests.rs ! -path '*/tests/*' -print0 |

@@ -153,3 +153,19 @@ fn the_checker_sees_grouped_and_inline_paths() {
         .collect();
     assert_eq!(found, want);
 }
+
+/// No product function over 80 lines without a `// long: why` next to it (scripts/long-fns.sh,
+/// which lists them).
+#[test]
+fn no_product_function_is_long_without_a_reason() {
+    let out = std::process::Command::new("bash")
+        .arg(root().join("scripts/long-fns.sh"))
+        .output()
+        .expect("bash runs scripts/long-fns.sh");
+    assert!(
+        out.status.success(),
+        "functions over 80 lines without a `// long:` reason:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

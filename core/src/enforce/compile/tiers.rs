@@ -214,6 +214,43 @@ impl FamilyCompiler<'_, '_> {
         cluster_peer_key(self.engine.snap, at, peer)
     }
 
+    /// A `networks` peer's CIDRs of this family, as set members.
+    fn network_members(&self, blocks: &[crate::model::IpBlock]) -> Vec<SetMember> {
+        let mut members: Vec<SetMember> = blocks
+            .iter()
+            .filter(|b| self.in_family(&b.cidr.addr()))
+            .flat_map(|b| net_members(b.cidr))
+            .map(|net| SetMember {
+                net,
+                nomatch: false,
+            })
+            .collect();
+        members.sort();
+        members.dedup();
+        members
+    }
+
+    /// The addresses of this family of the Nodes a `nodes` peer selects.
+    fn node_members(&mut self, at: ClusterRuleRef, idx: usize) -> Vec<SetMember> {
+        let engine = self.engine;
+        if engine.snap.nodes.is_empty() {
+            // Every cluster has Nodes: none means they were not given (`-f`) or could not be
+            // listed. Say so rather than match nothing in silence (notes are deduplicated).
+            self.notes.push(format!(
+                "{} {} rule {}: `nodes` peers match no node: there are no Node objects (give them with -f, or let the agent list nodes)",
+                engine.snap.cluster_policies[at.policy].key(),
+                at.direction,
+                at.rule
+            ));
+        }
+        engine
+            .cluster_peer_node_addresses(at.policy, at.direction, at.rule, idx)
+            .into_iter()
+            .filter(|ip| self.in_family(ip))
+            .map(SetMember::host)
+            .collect()
+    }
+
     /// The set matching a cluster peer in this family; None when it matches nothing here
     /// (`domainNames`: decided by DNS at run time, which iptables cannot see; noted).
     fn cluster_peer_match(&mut self, at: ClusterRuleRef, idx: usize) -> Option<ClusterPeerMatch> {
@@ -249,17 +286,7 @@ impl FamilyCompiler<'_, '_> {
                 Some(ClusterPeerMatch::Pods(set))
             }
             ClusterPeer::Networks(blocks) => {
-                let mut members: Vec<SetMember> = blocks
-                    .iter()
-                    .filter(|b| self.in_family(&b.cidr.addr()))
-                    .flat_map(|b| net_members(b.cidr))
-                    .map(|net| SetMember {
-                        net,
-                        nomatch: false,
-                    })
-                    .collect();
-                members.sort();
-                members.dedup();
+                let members = self.network_members(blocks);
                 if members.is_empty() {
                     return None;
                 }
@@ -272,24 +299,7 @@ impl FamilyCompiler<'_, '_> {
                 Some(ClusterPeerMatch::Set(set))
             }
             ClusterPeer::Nodes(_) => {
-                if engine.snap.nodes.is_empty() {
-                    // Every cluster has Nodes: none means they were not given (`-f`) or could
-                    // not be listed. Say so rather than match nothing in silence (notes are
-                    // deduplicated).
-                    self.notes.push(format!(
-                        "{} {} rule {}: `nodes` peers match no node: there are no Node objects (give them with -f, or let the agent list nodes)",
-                        pol.key(),
-                        at.direction,
-                        at.rule
-                    ));
-                }
-                let addresses =
-                    engine.cluster_peer_node_addresses(at.policy, at.direction, at.rule, idx);
-                let members: Vec<SetMember> = addresses
-                    .into_iter()
-                    .filter(|ip| self.in_family(ip))
-                    .map(SetMember::host)
-                    .collect();
+                let members = self.node_members(at, idx);
                 let set = self.sets.add(
                     &key,
                     "CH",
