@@ -394,13 +394,8 @@ fn check_offline(
     let mut report = check_answer(lab, &answer, &[]);
     pb.finish_and_clear();
     let mut source_line = format!(
-        "the lab's setup + {} {} from {}",
-        answer.len(),
-        if answer.len() == 1 {
-            "policy"
-        } else {
-            "policies"
-        },
+        "the lab's setup + {} from {}",
+        policies(answer.len(), ""),
         files_text(global)
     );
     if let Some(packets) = probe {
@@ -417,6 +412,11 @@ fn check_offline(
     Ok((report?, source_line))
 }
 
+/// "1 policy", "3 cluster policies".
+fn policies(n: usize, kind: &str) -> String {
+    format!("{n} {kind}{}", if n == 1 { "policy" } else { "policies" })
+}
+
 /// `lab check` on a cluster: the policies in the lab's namespaces and the cluster policies
 /// (and with --probe, real packets between prober pods).
 fn check_live(
@@ -427,25 +427,18 @@ fn check_live(
     let (mut snap, _) = global.snapshot(&lab.namespaces)?;
     snap.policies
         .retain(|p| lab.namespaces.contains(&p.namespace));
-    let policies = snap.policies.len();
+    let namespaced = snap.policies.len();
     let setup = setup_snapshot(lab)?;
     let (snap, bindings) = bind_live(lab, &setup, snap)?;
     let mut report = evaluate(lab, &snap, &bindings, "cluster", &[])?;
     let cluster_policies = snap.cluster_policies.len();
     let mut source_line = format!(
-        "{policies} {} from the cluster in namespace {}",
-        if policies == 1 { "policy" } else { "policies" },
+        "{} from the cluster in namespace {}",
+        policies(namespaced, ""),
         lab.namespaces.join(", ")
     );
     if cluster_policies > 0 {
-        source_line.push_str(&format!(
-            ", and {cluster_policies} cluster {}",
-            if cluster_policies == 1 {
-                "policy"
-            } else {
-                "policies"
-            }
-        ));
+        source_line.push_str(&format!(", and {}", policies(cluster_policies, "cluster ")));
     }
     if let Some(packets) = probe {
         let rows: BTreeMap<String, String> = bindings
