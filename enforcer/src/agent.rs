@@ -164,6 +164,7 @@ impl<R: Runner + 'static> Agent<R> {
                     Some(c) => {
                         self.take_change(&c);
                         let now = Instant::now();
+                        self.oldest_unsynced.get_or_insert(now);
                         pending = Some((pending.map_or(now, |p| p.0), now));
                     }
                     None => {
@@ -245,7 +246,6 @@ impl<R: Runner + 'static> Agent<R> {
         }
         self.answer_waiting();
         self.telemetry.event_seen();
-        self.oldest_unsynced.get_or_insert(Instant::now());
     }
 
     /// A CNI ADD: the pod's addresses as its sandbox has them (the API may not have them yet).
